@@ -1,0 +1,8 @@
+namespace FleetMfa.Grains;
+
+public enum DeviceOs
+{
+    Linux,
+    Macos,
+    Windows,
+}

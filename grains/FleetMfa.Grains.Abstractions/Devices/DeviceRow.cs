@@ -1,0 +1,12 @@
+namespace FleetMfa.Grains;
+
+/// <summary>A device's line in its org's index: all that listings, counts and bulk fan-out need.</summary>
+[GenerateSerializer, Immutable, Alias("fleetmfa.DeviceRow")]
+public sealed record DeviceRow(
+    [property: Id(0)] string DeviceId,
+    [property: Id(1)] string Hostname,
+    [property: Id(2)] DeviceOs Os,
+    [property: Id(3)] bool MfaDesired,
+    [property: Id(4)] MfaStatus MfaStatus,
+    [property: Id(5)] bool Online,
+    [property: Id(6)] DateTimeOffset? LastSeen);

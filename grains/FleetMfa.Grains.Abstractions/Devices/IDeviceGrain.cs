@@ -1,0 +1,30 @@
+namespace FleetMfa.Grains;
+
+/// <summary>A device and its MFA twin. Key: <c>{orgId}/{deviceId}</c>.</summary>
+public interface IDeviceGrain : IGrainWithStringKey
+{
+    Task<DeviceDetail> RegisterAsync(DeviceRegistration registration);
+
+    /// <summary>The device, or <c>null</c> when it was never registered.</summary>
+    Task<DeviceDetail?> GetAsync();
+
+    /// <summary>Changes settings; refuses (and changes nothing) when the result would break an OS rule while MFA is on.</summary>
+    Task<DeviceDetail> UpdateSettingsAsync(DeviceSettingsPatch patch);
+
+    /// <summary>Turns the device switch on, or refuses with the OS rule's code without changing anything.</summary>
+    Task<DeviceDetail> EnableMfaAsync(bool force);
+
+    Task<DeviceDetail> DisableMfaAsync();
+
+    /// <summary>Takes a newer org policy (TOTP switch, parameters); older or equal versions are ignored.</summary>
+    Task ApplyOrgPolicyAsync(OrgPolicy policy);
+
+    Task<DeviceUserStatus> BindUserAsync(string userId, string localUsername);
+
+    Task UnbindUserAsync(string userId);
+
+    Task<IReadOnlyList<DeviceUserStatus>> GetUsersAsync();
+
+    /// <summary>A bound user's TOTP enrollment changed (confirmed or reset): the desired state moves on.</summary>
+    Task OnUserTotpChangedAsync(string userId, UserTotpState state);
+}

@@ -1,0 +1,18 @@
+namespace FleetMfa.Grains;
+
+/// <summary>The stable <c>code</c> values of problem responses (DESIGN §8). Clients switch on these; never rename one.</summary>
+public static class ErrorCodes
+{
+    public const string Validation = "validation";
+    public const string NotFound = "not-found";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string Conflict = "conflict";
+    public const string LinuxSshConflict = "linux-ssh-conflict";
+    public const string WindowsVersionUnsupported = "windows-version-unsupported";
+    public const string MacAuthPluginConflict = "mac-auth-plugin-conflict";
+    public const string InvalidCode = "invalid-code";
+    public const string EnrollmentExpired = "enrollment-expired";
+    public const string EnrollmentNotStarted = "enrollment-not-started";
+    public const string Internal = "internal";
+}

@@ -1,0 +1,314 @@
+using FleetMfa.Grains.Rules;
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Grains.Devices;
+
+/// <summary>
+/// A device and its MFA twin. Every change to what the device must enforce (org switch, device switch, OS policy,
+/// bound users and their enrollment) moves <see cref="DeviceState.DesiredVersion"/> on; the status follows the
+/// version the device has applied.
+/// </summary>
+public sealed partial class DeviceGrain(
+    [PersistentState("device", StorageNames.Fleet)] IPersistentState<DeviceState> state,
+    ILogger<DeviceGrain> logger,
+    TimeProvider time) : Grain, IDeviceGrain
+{
+    private string _orgId = "";
+    private string _deviceId = "";
+    private DeviceRow? _indexedRow;
+
+    private DeviceState State => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_orgId, _deviceId) = GrainKeys.Split(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public async Task<DeviceDetail> RegisterAsync(DeviceRegistration registration)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        var hostname = InputRules.RequireHostname(registration.Hostname);
+        var osVersion = InputRules.RequireText(registration.OsVersion, "osVersion", 64);
+        var facts = registration.Facts is null ? null : ValidateFacts(registration.Facts);
+        if (State.Registered && State.Os != registration.Os)
+        {
+            throw new FleetMfaException(ErrorCodes.Conflict, $"Device '{_deviceId}' is registered as {State.Os}; a device's OS cannot change.");
+        }
+
+        var policy = State.Policy ?? await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
+        if (!State.Registered)
+        {
+            State.Registered = true;
+            State.Os = registration.Os;
+            State.CreatedAt = time.GetUtcNow();
+            State.Policy = policy;
+            LogRegistered(logger, _orgId, _deviceId, registration.Os);
+        }
+
+        State.Hostname = hostname;
+        State.OsVersion = osVersion;
+        State.Facts = facts ?? State.Facts;
+        await SaveAsync();
+        return Detail();
+    }
+
+    public Task<DeviceDetail?> GetAsync() => Task.FromResult(State.Registered ? Detail() : null);
+
+    public async Task<DeviceDetail> UpdateSettingsAsync(DeviceSettingsPatch patch)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        EnsureRegistered();
+        var current = State.Settings;
+        var updated = new DeviceSettings(
+            new LinuxSettings(
+                patch.SshPasswordLogin ?? current.Linux.SshPasswordLogin,
+                patch.SshPublicKeyAuth ?? current.Linux.SshPublicKeyAuth),
+            new WindowsSettings(
+                patch.DisableAutomaticRestartSignOn ?? current.Windows.DisableAutomaticRestartSignOn,
+                patch.SafeModeBlockNonAdmins ?? current.Windows.SafeModeBlockNonAdmins));
+        if (updated == current)
+        {
+            return Detail();
+        }
+
+        if (State.MfaDesired && State.Os == DeviceOs.Linux)
+        {
+            MfaRules.EnsureLinuxSettings(updated.Linux);
+        }
+
+        State.Settings = updated;
+        BumpDesired(State.Required);
+
+        await SaveAsync();
+        return Detail();
+    }
+
+    public async Task<DeviceDetail> EnableMfaAsync(bool force)
+    {
+        EnsureRegistered();
+        MfaRules.EnsureCanRequire(State.Os, State.OsVersion, State.Settings, State.Facts, force);
+        if (State.MfaDesired)
+        {
+            return Detail();
+        }
+
+        var policy = await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
+        var requiredBefore = State.Required;
+        State.MfaDesired = true;
+        if (State.Policy is null || policy.Version > State.Policy.Version)
+        {
+            State.Policy = policy;
+        }
+
+        BumpDesired(requiredBefore);
+        await SaveAsync();
+        LogMfaSwitched(logger, _orgId, _deviceId, true, State.DesiredVersion);
+        return Detail();
+    }
+
+    public async Task<DeviceDetail> DisableMfaAsync()
+    {
+        EnsureRegistered();
+        if (!State.MfaDesired)
+        {
+            return Detail();
+        }
+
+        var requiredBefore = State.Required;
+        State.MfaDesired = false;
+        BumpDesired(requiredBefore);
+        await SaveAsync();
+        LogMfaSwitched(logger, _orgId, _deviceId, false, State.DesiredVersion);
+        return Detail();
+    }
+
+    public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (State.Registered && TakePolicy(policy))
+        {
+            await SaveAsync();
+        }
+    }
+
+    public async Task<DeviceUserStatus> BindUserAsync(string userId, string localUsername)
+    {
+        EnsureRegistered();
+        Slug.Require(userId, "userId");
+        localUsername = InputRules.RequireLocalUsername(localUsername);
+        if (State.Users.Values.Any(u => u.LocalUsername == localUsername) &&
+            (!State.Users.TryGetValue(userId, out var same) || same.LocalUsername != localUsername))
+        {
+            throw new FleetMfaException(ErrorCodes.Conflict, $"Local account '{localUsername}' is already bound to another user on this device.");
+        }
+
+        var totp = await GrainFactory.GetUser(_orgId, userId).AddDeviceAsync(_deviceId);
+        var bound = new BoundUser { LocalUsername = localUsername };
+        var changed = !State.Users.TryGetValue(userId, out var existing) || existing.LocalUsername != localUsername;
+        State.Users[userId] = bound;
+        changed |= Remember(bound, totp);
+        if (changed)
+        {
+            BumpDesired(State.Required);
+            await SaveAsync();
+        }
+
+        return UserStatus(userId, bound);
+    }
+
+    public async Task UnbindUserAsync(string userId)
+    {
+        EnsureRegistered();
+        if (!State.Users.Remove(userId))
+        {
+            throw FleetMfaException.NotFound($"User '{userId}' is not bound to device '{_deviceId}'.");
+        }
+
+        BumpDesired(State.Required);
+        await SaveAsync();
+        await GrainFactory.GetUser(_orgId, userId).RemoveDeviceAsync(_deviceId);
+    }
+
+    public async Task<IReadOnlyList<DeviceUserStatus>> GetUsersAsync()
+    {
+        EnsureRegistered();
+        var bindings = State.Users.ToArray();
+        var fresh = await Task.WhenAll(bindings.Select(b => GrainFactory.GetUser(_orgId, b.Key).GetTotpStateAsync()));
+        var changed = false;
+        for (var i = 0; i < bindings.Length; i++)
+        {
+            // A notification lost in a crash is caught up here: the user grain is the source of truth.
+            if (fresh[i] is { } totp)
+            {
+                changed |= Remember(bindings[i].Value, totp);
+            }
+        }
+
+        if (changed)
+        {
+            BumpDesired(State.Required);
+            await SaveAsync();
+        }
+
+        return [.. bindings.Select(b => UserStatus(b.Key, b.Value)).OrderBy(u => u.UserId, StringComparer.Ordinal)];
+    }
+
+    public async Task OnUserTotpChangedAsync(string userId, UserTotpState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (State.Users.TryGetValue(userId, out var bound) && Remember(bound, state))
+        {
+            BumpDesired(State.Required);
+            await SaveAsync();
+        }
+    }
+
+    private static bool Remember(BoundUser bound, UserTotpState totp)
+    {
+        var changed = bound.TotpStatus != totp.Status || bound.SecretVersion != totp.SecretVersion || bound.Username != totp.Username;
+        bound.Username = totp.Username;
+        bound.TotpStatus = totp.Status;
+        bound.SecretVersion = totp.SecretVersion;
+        return changed;
+    }
+
+    /// <summary>Takes a newer org policy; returns whether anything changed.</summary>
+    private bool TakePolicy(OrgPolicy policy)
+    {
+        if (State.Policy is { } known && policy.Version <= known.Version)
+        {
+            return false;
+        }
+
+        var requiredBefore = State.Required;
+        var parametersChanged = State.Policy?.Totp != policy.Totp;
+        State.Policy = policy;
+        if (State.Required != requiredBefore || (State.MfaDesired && parametersChanged))
+        {
+            BumpDesired(requiredBefore);
+        }
+
+        return true;
+    }
+
+    private void BumpDesired(bool requiredBefore)
+    {
+        State.DesiredVersion++;
+        if (State.Required != requiredBefore)
+        {
+            State.MfaChangeVersion = State.DesiredVersion;
+            State.FailureReason = null;
+        }
+    }
+
+    /// <summary>Persists, then brings the org index in line; a newer org policy that raced us is applied on the way.</summary>
+    private async Task SaveAsync()
+    {
+        await state.WriteStateAsync();
+        var shard = GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId);
+        while (Row() is var row && row != _indexedRow)
+        {
+            var newer = await shard.UpsertAsync(row, State.Policy?.Version ?? 0);
+            _indexedRow = row;
+            if (newer is not null && TakePolicy(newer))
+            {
+                await state.WriteStateAsync();
+            }
+        }
+    }
+
+    private void EnsureRegistered()
+    {
+        if (!State.Registered)
+        {
+            throw FleetMfaException.NotFound($"Device '{_deviceId}' does not exist in org '{_orgId}'.");
+        }
+    }
+
+    private static DeviceFacts ValidateFacts(DeviceFacts facts)
+    {
+        if (facts.AuthPlugins is null || facts.AuthPlugins.Count > 32 || facts.AuthPlugins.Any(p => p is null || p.Length is 0 or > 200 || p.Any(char.IsControl)))
+        {
+            throw FleetMfaException.Validation("authPlugins must be at most 32 names of 1–200 printable characters.");
+        }
+
+        if (facts.DisplayHeightPixels is < 0 or > 100_000)
+        {
+            throw FleetMfaException.Validation("displayHeightPixels is out of range.");
+        }
+
+        return facts with { AuthPlugins = [.. facts.AuthPlugins] };
+    }
+
+    private DeviceUserStatus UserStatus(string userId, BoundUser bound)
+    {
+        var onDevice = !State.Required || bound.TotpStatus != TotpStatus.Enrolled
+            ? OnDeviceStatus.NotRequired
+            : OnDeviceStatus.Pending;
+        return new DeviceUserStatus(userId, bound.Username, bound.LocalUsername, bound.TotpStatus, onDevice);
+    }
+
+    private DeviceRow Row() =>
+        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, Online: false, State.LastSeen);
+
+    private DeviceDetail Detail() => new(
+        _orgId,
+        _deviceId,
+        State.Hostname,
+        State.Os,
+        State.OsVersion,
+        State.Facts,
+        State.Settings,
+        new MfaInfo(
+            State.MfaDesired,
+            State.Required,
+            State.Status,
+            State.DesiredVersion,
+            State.AppliedVersion,
+            State.FailureReason,
+            MfaRules.Warnings(State.Os, State.OsVersion, State.Facts)),
+        Online: false,
+        State.LastSeen,
+        State.CreatedAt);
+}

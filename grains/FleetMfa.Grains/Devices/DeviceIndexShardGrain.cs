@@ -1,0 +1,127 @@
+using FleetMfa.Grains.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Grains.Devices;
+
+/// <summary>
+/// One of an org's <see cref="GrainKeys.DeviceIndexShards"/> index slices. Row updates interleave and share storage
+/// writes (group commit), so a burst of acks costs a few writes rather than one per device, and a long fan-out
+/// never blocks the devices that report to this shard.
+/// </summary>
+public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrain
+{
+    /// <summary>How many device grains a shard calls at once during a fan-out.</summary>
+    internal const int FanOutConcurrency = 64;
+
+    private readonly IPersistentState<DeviceIndexShardState> _state;
+    private readonly CoalescingStateWriter<DeviceIndexShardState> _writer;
+    private readonly ILogger<DeviceIndexShardGrain> _logger;
+    private string[]? _sortedIds;
+
+    public DeviceIndexShardGrain(
+        [PersistentState("deviceIndex", StorageNames.Fleet)] IPersistentState<DeviceIndexShardState> state,
+        ILogger<DeviceIndexShardGrain> logger)
+    {
+        _state = state;
+        _writer = new CoalescingStateWriter<DeviceIndexShardState>(state);
+        _logger = logger;
+    }
+
+    private Dictionary<string, DeviceRow> Rows => _state.State.Rows;
+
+    public async Task<OrgPolicy?> UpsertAsync(DeviceRow row, long knownPolicyVersion)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (!Rows.TryGetValue(row.DeviceId, out var existing) || existing != row)
+        {
+            if (existing is null)
+            {
+                _sortedIds = null;
+            }
+
+            Rows[row.DeviceId] = row;
+            await _writer.WriteAsync();
+        }
+
+        return _state.State.Policy is { } policy && policy.Version > knownPolicyVersion ? policy : null;
+    }
+
+    public Task<IReadOnlyList<DeviceRow>> QueryAsync(DeviceQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        _sortedIds ??= [.. Rows.Keys.Order(StringComparer.Ordinal)];
+        var start = query.After is null ? 0 : UpperBound(_sortedIds, query.After);
+        var page = new List<DeviceRow>(Math.Min(query.Limit, 64));
+        for (var i = start; i < _sortedIds.Length && page.Count < query.Limit; i++)
+        {
+            var row = Rows[_sortedIds[i]];
+            if (query.Matches(row))
+            {
+                page.Add(row);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<DeviceRow>>(page);
+    }
+
+    public Task<MfaStatusCounts> GetCountsAsync()
+    {
+        int disabled = 0, pending = 0, enabled = 0, failed = 0;
+        foreach (var row in Rows.Values)
+        {
+            switch (row.MfaStatus)
+            {
+                case MfaStatus.Disabled: disabled++; break;
+                case MfaStatus.Pending: pending++; break;
+                case MfaStatus.Enabled: enabled++; break;
+                case MfaStatus.Failed: failed++; break;
+            }
+        }
+
+        return Task.FromResult(new MfaStatusCounts(Rows.Count, disabled, pending, enabled, failed));
+    }
+
+    public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (_state.State.Policy is { } known && known.Version > policy.Version)
+        {
+            return;
+        }
+
+        if (_state.State.Policy?.Version != policy.Version)
+        {
+            _state.State.Policy = policy;
+            await _writer.WriteAsync();
+        }
+
+        var (orgId, _) = GrainKeys.Split(this.GetPrimaryKeyString());
+        var targets = Rows.Values.Where(r => r.MfaDesired).Select(r => r.DeviceId).ToArray();
+        foreach (var chunk in targets.Chunk(FanOutConcurrency))
+        {
+            await Task.WhenAll(chunk.Select(id => GrainFactory.GetDevice(orgId, id).ApplyOrgPolicyAsync(policy)));
+        }
+
+        LogPolicyFannedOut(_logger, this.GetPrimaryKeyString(), policy.Version, targets.Length);
+    }
+
+    /// <summary>Index of the first id ordinally greater than <paramref name="after"/>.</summary>
+    private static int UpperBound(string[] sorted, string after)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(sorted[mid], after) <= 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+}

@@ -1,0 +1,8 @@
+namespace FleetMfa.Grains.Devices;
+
+[GenerateSerializer, Alias("fleetmfa.DeviceIndexShardState")]
+public sealed class DeviceIndexShardState
+{
+    [Id(0)] public Dictionary<string, DeviceRow> Rows { get; set; } = [];
+    [Id(1)] public OrgPolicy? Policy { get; set; }
+}

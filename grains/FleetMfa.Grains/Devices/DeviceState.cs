@@ -1,0 +1,33 @@
+namespace FleetMfa.Grains.Devices;
+
+/// <summary>
+/// What cannot be recovered from the device: registration, settings, the MFA switch, bindings and the desired-state
+/// version. <see cref="MfaChangeVersion"/> is the desired version at which "TOTP required" last flipped; the status
+/// is <c>pending</c> until the device has applied at least that version.
+/// </summary>
+[GenerateSerializer, Alias("fleetmfa.DeviceState")]
+public sealed class DeviceState
+{
+    [Id(0)] public bool Registered { get; set; }
+    [Id(1)] public string Hostname { get; set; } = "";
+    [Id(2)] public DeviceOs Os { get; set; }
+    [Id(3)] public string OsVersion { get; set; } = "";
+    [Id(4)] public DeviceFacts Facts { get; set; } = DeviceFacts.Unknown;
+    [Id(5)] public DeviceSettings Settings { get; set; } = DeviceSettings.Default;
+    [Id(6)] public bool MfaDesired { get; set; }
+    [Id(7)] public OrgPolicy? Policy { get; set; }
+    [Id(8)] public long DesiredVersion { get; set; }
+    [Id(9)] public long AppliedVersion { get; set; }
+    [Id(10)] public long MfaChangeVersion { get; set; }
+    [Id(11)] public string? FailureReason { get; set; }
+    [Id(12)] public Dictionary<string, BoundUser> Users { get; set; } = [];
+    [Id(13)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(14)] public DateTimeOffset? LastSeen { get; set; }
+
+    public bool Required => MfaDesired && Policy is { TotpEnabled: true };
+
+    public MfaStatus Status =>
+        AppliedVersion >= MfaChangeVersion ? (Required ? MfaStatus.Enabled : MfaStatus.Disabled)
+        : FailureReason is not null ? MfaStatus.Failed
+        : MfaStatus.Pending;
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Grains.Orgs;
+
+public sealed partial class OrgGrain
+{
+    [LoggerMessage(1000, LogLevel.Information, "Org {OrgId} created")]
+    private static partial void LogOrgCreated(ILogger logger, string orgId);
+
+    [LoggerMessage(1001, LogLevel.Information, "Org {OrgId} TOTP switched {Enabled} (policy version {PolicyVersion})")]
+    private static partial void LogTotpSwitched(ILogger logger, string orgId, bool enabled, long policyVersion);
+
+    [LoggerMessage(1002, LogLevel.Information, "Org {OrgId} operator key {KeyId} created")]
+    private static partial void LogApiKeyCreated(ILogger logger, string orgId, string keyId);
+}

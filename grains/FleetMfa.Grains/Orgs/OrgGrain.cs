@@ -1,0 +1,119 @@
+using FleetMfa.Grains.Rules;
+using FleetMfa.Grains.Security;
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Grains.Orgs;
+
+public sealed partial class OrgGrain(
+    [PersistentState("org", StorageNames.Fleet)] IPersistentState<OrgState> state,
+    ILogger<OrgGrain> logger,
+    TimeProvider time) : Grain, IOrgGrain
+{
+    public static readonly TimeSpan DefaultEnrollmentPeriod = TimeSpan.FromDays(7);
+    public static readonly TimeSpan MinEnrollmentPeriod = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxEnrollmentPeriod = TimeSpan.FromDays(90);
+    public const int MaxApiKeys = 100;
+
+    private string OrgId => this.GetPrimaryKeyString();
+
+    private OrgState State => state.State;
+
+    public async Task<OrgSettings> CreateOrUpdateAsync(string name)
+    {
+        name = InputRules.RequireText(name, "name", 200);
+        if (!State.Created)
+        {
+            State.Created = true;
+            State.CreatedAt = time.GetUtcNow();
+            State.PolicyVersion = 1;
+            LogOrgCreated(logger, OrgId);
+        }
+
+        State.Name = name;
+        await state.WriteStateAsync();
+        return Settings();
+    }
+
+    public Task<OrgSettings?> GetAsync() => Task.FromResult(State.Created ? Settings() : null);
+
+    public Task<OrgPolicy> GetPolicyAsync()
+    {
+        EnsureCreated();
+        return Task.FromResult(Policy());
+    }
+
+    public async Task<OrgSummary> GetSummaryAsync()
+    {
+        EnsureCreated();
+        var counts = await GrainFactory.GetDeviceDirectory(OrgId).CountAsync();
+        return new OrgSummary(Settings(), counts);
+    }
+
+    public async Task<OrgSettings> UpdateAsync(OrgSettingsPatch patch)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        EnsureCreated();
+        var name = patch.Name is null ? State.Name : InputRules.RequireText(patch.Name, "name", 200);
+        if (patch.EnrollmentPeriod is { } period && (period < MinEnrollmentPeriod || period > MaxEnrollmentPeriod))
+        {
+            throw FleetMfaException.Validation($"enrollment period must be between {MinEnrollmentPeriod.TotalMinutes} minutes and {MaxEnrollmentPeriod.TotalDays} days.");
+        }
+
+        State.Name = name;
+        State.EnrollmentPeriod = patch.EnrollmentPeriod ?? State.EnrollmentPeriod;
+        await state.WriteStateAsync();
+        return Settings();
+    }
+
+    public async Task<OrgSettings> SetTotpEnabledAsync(bool enabled)
+    {
+        EnsureCreated();
+        if (State.TotpEnabled != enabled)
+        {
+            State.TotpEnabled = enabled;
+            State.PolicyVersion++;
+            await state.WriteStateAsync();
+            LogTotpSwitched(logger, OrgId, enabled, State.PolicyVersion);
+        }
+
+        // Broadcast even when unchanged: a fan-out cut short by a crash completes on the next call.
+        await GrainFactory.GetDeviceDirectory(OrgId).BroadcastPolicyAsync(Policy());
+        return Settings();
+    }
+
+    public async Task<ApiKeyCreated> CreateApiKeyAsync(string name)
+    {
+        EnsureCreated();
+        name = InputRules.RequireText(name, "name", 100);
+        if (State.ApiKeys.Count >= MaxApiKeys)
+        {
+            throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} operator keys.");
+        }
+
+        var (keyId, secret, key) = ApiKeys.NewOperatorKey(OrgId);
+        var record = new ApiKeyRecord { KeyId = keyId, Name = name, SecretHash = ApiKeys.Hash(secret), CreatedAt = time.GetUtcNow() };
+        State.ApiKeys.Add(record);
+        await state.WriteStateAsync();
+        LogApiKeyCreated(logger, OrgId, keyId);
+        return new ApiKeyCreated(keyId, name, key, record.CreatedAt);
+    }
+
+    public Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash)
+    {
+        var valid = State.Created && State.ApiKeys.Exists(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash));
+        return Task.FromResult(valid);
+    }
+
+    private void EnsureCreated()
+    {
+        if (!State.Created)
+        {
+            throw FleetMfaException.NotFound($"Org '{OrgId}' does not exist.");
+        }
+    }
+
+    private OrgPolicy Policy() => new(State.TotpEnabled, State.Totp, State.PolicyVersion);
+
+    private OrgSettings Settings() =>
+        new(OrgId, State.Name, State.TotpEnabled, State.Totp, State.EnrollmentPeriod, State.CreatedAt);
+}

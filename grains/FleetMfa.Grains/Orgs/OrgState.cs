@@ -1,0 +1,14 @@
+namespace FleetMfa.Grains.Orgs;
+
+[GenerateSerializer, Alias("fleetmfa.OrgState")]
+public sealed class OrgState
+{
+    [Id(0)] public bool Created { get; set; }
+    [Id(1)] public string Name { get; set; } = "";
+    [Id(2)] public bool TotpEnabled { get; set; }
+    [Id(3)] public TotpParameters Totp { get; set; } = TotpParameters.Default;
+    [Id(4)] public TimeSpan EnrollmentPeriod { get; set; } = OrgGrain.DefaultEnrollmentPeriod;
+    [Id(5)] public long PolicyVersion { get; set; }
+    [Id(6)] public List<ApiKeyRecord> ApiKeys { get; set; } = [];
+    [Id(7)] public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,211 @@
+using System.Security.Cryptography;
+using System.Text;
+using FleetMfa.Grains.Internal;
+using FleetMfa.Grains.Rules;
+using FleetMfa.Grains.Security;
+using FleetMfa.Grains.Totp;
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Grains.Users;
+
+/// <summary>
+/// A user and their TOTP enrollment. The secret is generated here, returned once, and otherwise exists only as
+/// ciphertext; bound devices are told of every enrollment change so their desired state moves on.
+/// </summary>
+public sealed partial class UserGrain : Grain, IUserGrain
+{
+    private readonly IPersistentState<UserState> _state;
+    private readonly CoalescingStateWriter<UserState> _writer;
+    private readonly ISecretProtector _protector;
+    private readonly ILogger<UserGrain> _logger;
+    private readonly TimeProvider _time;
+    private string _orgId = "";
+    private string _userId = "";
+
+    public UserGrain(
+        [PersistentState("user", StorageNames.Fleet)] IPersistentState<UserState> state,
+        ISecretProtector protector,
+        ILogger<UserGrain> logger,
+        TimeProvider time)
+    {
+        _state = state;
+        _writer = new CoalescingStateWriter<UserState>(state);
+        _protector = protector;
+        _logger = logger;
+        _time = time;
+    }
+
+    private UserState State => _state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_orgId, _userId) = GrainKeys.Split(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public async Task<UserInfo> CreateOrUpdateAsync(UserProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var username = InputRules.RequireText(profile.Username, "username", 64);
+        var email = InputRules.OptionalEmail(profile.Email);
+        if (!State.Created)
+        {
+            // Refuses users of an org that does not exist.
+            await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
+            State.Created = true;
+            State.CreatedAt = _time.GetUtcNow();
+        }
+
+        var renamed = State.Username.Length > 0 && State.Username != username;
+        State.Username = username;
+        State.Email = email;
+        await _writer.WriteAsync();
+        if (renamed)
+        {
+            await NotifyDevicesAsync();
+        }
+
+        return Info();
+    }
+
+    public Task<UserInfo?> GetAsync() => Task.FromResult(State.Created ? Info() : null);
+
+    public async Task<TotpEnrollment> StartTotpEnrollmentAsync()
+    {
+        EnsureCreated();
+        var org = await GrainFactory.GetOrg(_orgId).GetAsync() ?? throw FleetMfaException.NotFound($"Org '{_orgId}' does not exist.");
+        var secret = TotpAuthenticator.NewSecret();
+        try
+        {
+            var wasEnrolled = State.TotpStatus == TotpStatus.Enrolled;
+            State.SecretVersion++;
+            State.ProtectedSecret = _protector.Protect(secret, AssociatedData(State.SecretVersion));
+            State.TotpStatus = TotpStatus.PendingSetup;
+            State.EnrolledAt = null;
+            State.EnrollmentExpiresAt = _time.GetUtcNow() + org.EnrollmentPeriod;
+            await _writer.WriteAsync();
+            LogEnrollmentStarted(_logger, _orgId, _userId, State.SecretVersion);
+            if (wasEnrolled)
+            {
+                await NotifyDevicesAsync();
+            }
+
+            var base32 = TotpAuthenticator.ToBase32(secret);
+            var uri = TotpAuthenticator.OtpauthUri(_orgId, State.Username, base32, org.Totp);
+            return new TotpEnrollment(base32, uri, TotpAuthenticator.QrSvg(uri), State.EnrollmentExpiresAt.Value);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    public async Task<UserInfo> ConfirmTotpAsync(string code)
+    {
+        EnsureCreated();
+        ArgumentNullException.ThrowIfNull(code);
+        if (State.TotpStatus != TotpStatus.PendingSetup || State.ProtectedSecret is null)
+        {
+            throw new FleetMfaException(ErrorCodes.EnrollmentNotStarted, $"User '{_userId}' has no TOTP setup waiting for confirmation.");
+        }
+
+        var now = _time.GetUtcNow();
+        if (now >= State.EnrollmentExpiresAt)
+        {
+            throw new FleetMfaException(ErrorCodes.EnrollmentExpired, $"The TOTP setup of user '{_userId}' expired at {State.EnrollmentExpiresAt:O}; start it again.");
+        }
+
+        var policy = await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
+        var secret = _protector.Unprotect(State.ProtectedSecret, AssociatedData(State.SecretVersion));
+        try
+        {
+            if (!TotpAuthenticator.Verify(secret, code, policy.Totp, now, out _))
+            {
+                LogConfirmRejected(_logger, _orgId, _userId);
+                throw new FleetMfaException(ErrorCodes.InvalidCode, "The code is not valid for this setup at this time.");
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+
+        State.TotpStatus = TotpStatus.Enrolled;
+        State.EnrolledAt = now;
+        State.EnrollmentExpiresAt = null;
+        await _writer.WriteAsync();
+        LogEnrolled(_logger, _orgId, _userId, State.SecretVersion);
+        await NotifyDevicesAsync();
+        return Info();
+    }
+
+    public async Task<UserInfo> ResetTotpAsync()
+    {
+        EnsureCreated();
+        if (State.TotpStatus == TotpStatus.NotEnrolled)
+        {
+            return Info();
+        }
+
+        State.TotpStatus = TotpStatus.NotEnrolled;
+        State.ProtectedSecret = null;
+        State.EnrolledAt = null;
+        State.EnrollmentExpiresAt = null;
+        await _writer.WriteAsync();
+        LogReset(_logger, _orgId, _userId);
+        await NotifyDevicesAsync();
+        return Info();
+    }
+
+    public async Task<UserTotpState> AddDeviceAsync(string deviceId)
+    {
+        EnsureCreated();
+        if (State.Devices.Add(deviceId))
+        {
+            await _writer.WriteAsync();
+        }
+
+        return TotpState();
+    }
+
+    public async Task RemoveDeviceAsync(string deviceId)
+    {
+        if (State.Devices.Remove(deviceId))
+        {
+            await _writer.WriteAsync();
+        }
+    }
+
+    public Task<UserTotpState?> GetTotpStateAsync() => Task.FromResult(State.Created ? TotpState() : null);
+
+    private Task NotifyDevicesAsync()
+    {
+        var state = TotpState();
+        return Task.WhenAll(State.Devices.ToArray().Select(d => GrainFactory.GetDevice(_orgId, d).OnUserTotpChangedAsync(_userId, state)));
+    }
+
+    /// <summary>Binds a ciphertext to its org, user and secret version: a blob copied elsewhere does not decrypt.</summary>
+    private byte[] AssociatedData(int secretVersion) =>
+        Encoding.UTF8.GetBytes($"fleetmfa/user-secret/v1|{_orgId}|{_userId}|{secretVersion}");
+
+    private void EnsureCreated()
+    {
+        if (!State.Created)
+        {
+            throw FleetMfaException.NotFound($"User '{_userId}' does not exist in org '{_orgId}'.");
+        }
+    }
+
+    private UserTotpState TotpState() => new(State.Username, State.TotpStatus, State.SecretVersion);
+
+    private UserInfo Info() => new(
+        _orgId,
+        _userId,
+        State.Username,
+        State.Email,
+        State.TotpStatus,
+        State.SecretVersion,
+        State.EnrollmentExpiresAt,
+        State.EnrolledAt,
+        [.. State.Devices.Order(StringComparer.Ordinal)]);
+}

@@ -1,0 +1,17 @@
+namespace FleetMfa.Grains.Users;
+
+/// <summary>A user as stored. <see cref="ProtectedSecret"/> is AES-256-GCM ciphertext bound to org, user and version.</summary>
+[GenerateSerializer, Alias("fleetmfa.UserState")]
+public sealed class UserState
+{
+    [Id(0)] public bool Created { get; set; }
+    [Id(1)] public string Username { get; set; } = "";
+    [Id(2)] public string? Email { get; set; }
+    [Id(3)] public TotpStatus TotpStatus { get; set; }
+    [Id(4)] public byte[]? ProtectedSecret { get; set; }
+    [Id(5)] public int SecretVersion { get; set; }
+    [Id(6)] public DateTimeOffset? EnrollmentExpiresAt { get; set; }
+    [Id(7)] public DateTimeOffset? EnrolledAt { get; set; }
+    [Id(8)] public HashSet<string> Devices { get; set; } = [];
+    [Id(9)] public DateTimeOffset CreatedAt { get; set; }
+}
