@@ -1,0 +1,39 @@
+using FleetMfa.Grains;
+
+namespace FleetMfa.Silo.Api.Auth;
+
+/// <summary>
+/// Guards every <c>/api/orgs/{orgId}</c> route: the org id must be a slug (400), the caller must hold a key (401),
+/// and an operator key opens only its own org (403). <paramref name="adminOnly"/> routes take the admin key alone.
+/// </summary>
+public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, bool adminOnly) : IEndpointFilter
+{
+    public const string CallerItem = "fleetmfa.caller";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var http = context.HttpContext;
+        var orgId = http.Request.RouteValues["orgId"] as string;
+        if (!Slug.IsValid(orgId))
+        {
+            return Problems.For(ErrorCodes.Validation, "orgId must match [a-z0-9][a-z0-9._-]{0,62}.");
+        }
+
+        var caller = await authenticator.AuthenticateAsync(http);
+        if (caller is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Problems.For(ErrorCodes.Unauthorized, "A valid API key is required: Authorization: Bearer <key>.");
+        }
+
+        if (!caller.MayAccess(orgId) || (adminOnly && !caller.IsAdmin))
+        {
+            return Problems.For(ErrorCodes.Forbidden, adminOnly ? "This action needs the admin key." : "This key does not give access to this org.");
+        }
+
+        http.Items[CallerItem] = caller;
+        return await next(context);
+    }
+}

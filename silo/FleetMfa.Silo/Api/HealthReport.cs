@@ -1,0 +1,3 @@
+namespace FleetMfa.Silo.Api;
+
+public sealed record HealthReport(string Status, string Storage, int ActiveSilos);

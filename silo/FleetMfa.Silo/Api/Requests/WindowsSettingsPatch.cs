@@ -1,0 +1,3 @@
+namespace FleetMfa.Silo.Api.Requests;
+
+public sealed record WindowsSettingsPatch(bool? DisableAutomaticRestartSignOn = null, bool? SafeModeBlockNonAdmins = null);

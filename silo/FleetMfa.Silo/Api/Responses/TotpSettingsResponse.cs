@@ -1,0 +1,3 @@
+namespace FleetMfa.Silo.Api.Responses;
+
+public sealed record TotpSettingsResponse(bool Enabled, int Digits, int PeriodSeconds, string Algorithm, int DriftSteps);

@@ -1,0 +1,11 @@
+using FleetMfa.Grains.Security;
+
+namespace FleetMfa.Silo.Hosting;
+
+/// <summary>The admin bearer key, held only as its hash.</summary>
+public sealed class AdminKey(string key)
+{
+    private readonly byte[] _hash = ApiKeys.Hash(key);
+
+    public bool Matches(string candidate) => ApiKeys.HashesEqual(_hash, ApiKeys.Hash(candidate));
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration.Memory;
+
+namespace FleetMfa.Silo.Hosting;
+
+/// <summary>Maps the documented <c>FLEETMFA_*</c> variables onto configuration keys, so scripts and the silo agree.</summary>
+public static class EnvironmentVariables
+{
+    private static readonly (string Variable, string Key)[] Map =
+    [
+        ("FLEETMFA_DATA", "FleetMfa:DataDirectory"),
+        ("FLEETMFA_ADMIN_KEY", "FleetMfa:AdminKey"),
+        ("FLEETMFA_MASTER_KEY", "FleetMfa:SecretProtection:MasterKey"),
+        ("FLEETMFA_STORAGE", "FleetMfa:Storage:ConnectionString"),
+        ("FLEETMFA_CLUSTERING", "FleetMfa:Cluster:Mode"),
+        ("FLEETMFA_CLUSTER_ID", "FleetMfa:Cluster:ClusterId"),
+        ("FLEETMFA_SILO_PORT", "FleetMfa:Cluster:SiloPort"),
+        ("FLEETMFA_GATEWAY_PORT", "FleetMfa:Cluster:GatewayPort"),
+    ];
+
+    /// <summary>Adds the variables with the lowest precedence: appsettings, <c>ASPNETCORE_URLS</c> and the command line still win.</summary>
+    public static IConfigurationBuilder AddFleetEnvironmentVariables(this IConfigurationBuilder configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var values = new Dictionary<string, string?>();
+        foreach (var (variable, key) in Map)
+        {
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
+            {
+                values[key] = value;
+            }
+        }
+
+        if (Environment.GetEnvironmentVariable("FLEETMFA_HTTP_PORT") is { Length: > 0 } port)
+        {
+            values["urls"] = $"http://127.0.0.1:{port}";
+        }
+
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = values });
+        return configuration;
+    }
+}

@@ -1,0 +1,20 @@
+namespace FleetMfa.Silo.Hosting;
+
+/// <summary>Orleans clustering (section <c>FleetMfa:Cluster</c>).</summary>
+public sealed class FleetClusterOptions
+{
+    public const string SectionName = "FleetMfa:Cluster";
+
+    /// <summary>Stable across deployments: grain state and reminders are keyed by it.</summary>
+    public const string ServiceId = "fleetmfa";
+
+    public ClusteringMode Mode { get; set; } = ClusteringMode.Localhost;
+
+    public string ClusterId { get; set; } = "fleetmfa";
+
+    /// <summary>Silo-to-silo port (Orleans default 11111).</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port (Orleans default 30000).</summary>
+    public int GatewayPort { get; set; } = 30000;
+}

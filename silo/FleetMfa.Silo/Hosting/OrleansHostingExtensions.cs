@@ -1,0 +1,73 @@
+using System.Net;
+using Azure.Core;
+using Azure.Data.Tables;
+using FleetMfa.Grains;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+
+namespace FleetMfa.Silo.Hosting;
+
+public static class OrleansHostingExtensions
+{
+    /// <summary>Registers the shared <see cref="TableServiceClient"/> and the start-up/health probe. Fails fast without a connection string.</summary>
+    public static WebApplicationBuilder AddFleetStorage(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "No storage configured: set FLEETMFA_STORAGE (or FleetMfa:Storage:ConnectionString) to an Azure Storage / Azurite connection string.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => CreateTableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
+        builder.Services.AddSingleton<StorageProbe>();
+        builder.Services.AddFleetGrainServices();
+        return builder;
+    }
+
+    /// <summary>The Orleans silo: Azure Table grain state and reminders; localhost or Azure Table clustering.</summary>
+    public static WebApplicationBuilder AddFleetOrleans(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var cluster = builder.Configuration.GetSection(FleetClusterOptions.SectionName).Get<FleetClusterOptions>() ?? new FleetClusterOptions();
+        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+
+        builder.UseOrleans(silo =>
+        {
+            if (cluster.Mode == ClusteringMode.AzureTable)
+            {
+                silo.UseAzureStorageClustering(o => o.TableServiceClient = CreateTableServiceClient(storage.ConnectionString));
+                silo.ConfigureEndpoints(IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ServiceId = FleetClusterOptions.ServiceId;
+                    o.ClusterId = cluster.ClusterId;
+                });
+            }
+            else
+            {
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: FleetClusterOptions.ServiceId, clusterId: cluster.ClusterId);
+            }
+
+            silo.AddAzureTableGrainStorage(StorageNames.Fleet, optionsBuilder => optionsBuilder.Configure<IServiceProvider>((o, services) =>
+            {
+                o.TableServiceClient = services.GetRequiredService<TableServiceClient>();
+                o.TableName = storage.GrainStateTable;
+
+                // Orleans' binary format: compact rows for the index shards, version-tolerant through [Id] members.
+                o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(services);
+            }));
+            silo.UseAzureTableReminderService(o => o.Configure<IServiceProvider>((r, services) =>
+                r.TableServiceClient = services.GetRequiredService<TableServiceClient>()));
+        });
+        return builder;
+    }
+
+    private static TableServiceClient CreateTableServiceClient(string connectionString)
+    {
+        var options = new TableClientOptions();
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.MaxRetries = 3;
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+        return new TableServiceClient(connectionString, options);
+    }
+}

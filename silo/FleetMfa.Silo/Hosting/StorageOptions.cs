@@ -1,0 +1,16 @@
+namespace FleetMfa.Silo.Hosting;
+
+/// <summary>Azure Storage for grain state, reminders and (multi-silo) membership (section <c>FleetMfa:Storage</c>).</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "FleetMfa:Storage";
+
+    /// <summary>An Azure Storage connection string (Azurite locally). Required: there is no in-memory fallback.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Table that holds grain state.</summary>
+    public string GrainStateTable { get; set; } = "FleetMfaGrainState";
+
+    /// <summary>How long start-up waits for storage to answer before giving up with a clear error.</summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(20);
+}
