@@ -4,6 +4,7 @@ using FleetMfa.Silo.Hosting;
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddFleetEnvironmentVariables();
 
+builder.AddFleetClock();
 builder.AddFleetKeys();
 builder.AddFleetStorage();
 builder.AddFleetOrleans();

@@ -1,0 +1,29 @@
+namespace FleetMfa.Silo.Hosting;
+
+public static class ClockHostingExtensions
+{
+    public const string TestClockOffsetKey = "FleetMfa:Testing:ClockOffset";
+
+    /// <summary>
+    /// The clock grains use. In the Development environment only, <c>FleetMfa:Testing:ClockOffset</c> (a TimeSpan)
+    /// shifts it, so an end-to-end test can restart the silo "eight days later" without waiting; anywhere else the
+    /// setting is refused.
+    /// </summary>
+    public static WebApplicationBuilder AddFleetClock(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Configuration[TestClockOffsetKey] is not { Length: > 0 } offset)
+        {
+            builder.Services.AddSingleton(TimeProvider.System);
+            return builder;
+        }
+
+        if (!builder.Environment.IsDevelopment())
+        {
+            throw new InvalidOperationException($"{TestClockOffsetKey} is a test setting and is honoured only in the Development environment.");
+        }
+
+        builder.Services.AddSingleton<TimeProvider>(new OffsetTimeProvider(TimeSpan.Parse(offset, System.Globalization.CultureInfo.InvariantCulture)));
+        return builder;
+    }
+}
