@@ -1,17 +1,19 @@
 namespace FleetMfa.Protocol.Documents;
 
 /// <summary>
-/// What the agent reports (on <c>…/reported</c>) after applying — or failing to apply — a desired state, and on
-/// every (re)connect. <see cref="AppliedVersion"/> is the version the device enforces now.
+/// What the agent reports (on <c>…/reported</c>) after each desired state it receives and on every (re)connect.
+/// <see cref="AppliedVersion"/> is the version the device enforces now; when a newer version could not be applied,
+/// <see cref="FailedVersion"/> and <see cref="Reason"/> say which and why (the device keeps enforcing the old one).
 /// </summary>
 public sealed record ReportedState(
     int Schema,
     long AppliedVersion,
-    ApplyOutcome Outcome,
+    long? FailedVersion,
     string? Reason,
     DeviceReport Device,
     IReadOnlyList<ReportedUser> Users,
     DateTimeOffset At)
 {
     public const int CurrentSchema = 1;
+    public const int MaxReasonLength = 500;
 }

@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using FleetMfa.Agent.Daemon;
+using FleetMfa.Agent.Enrollment;
+using FleetMfa.Agent.Platform;
+using FleetMfa.Agent.Store;
+using FleetMfa.Agent.Verification;
+
+namespace FleetMfa.Agent.Cli;
+
+/// <summary>The four commands of DESIGN §5 and their exit codes.</summary>
+public static class AgentCli
+{
+    public const string Usage = """
+        usage: fleetmfa-agent enroll --server URL --connect-key KEY [--data-dir DIR]
+               fleetmfa-agent run [--data-dir DIR]
+               fleetmfa-agent verify --user NAME [--data-dir DIR]     (reads the code from stdin)
+               fleetmfa-agent status [--data-dir DIR]
+        exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out
+        """;
+
+    private static readonly HashSet<string> Options = ["data-dir", "server", "connect-key", "user"];
+
+    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stdin);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        try
+        {
+            var line = CommandLine.Parse(args, Options);
+            var store = new AgentStore(line.Optional("data-dir") ?? Environment.GetEnvironmentVariable("FLEETMFA_AGENT_DATA") ?? AgentStore.DefaultDataDirectory);
+            return line.Command switch
+            {
+                "enroll" => await EnrollAsync(line, store, stdout, cancellationToken),
+                "run" => await RunDaemonAsync(store, stdout, time, cancellationToken),
+                "verify" => Verify(line, store, stdin, time),
+                "status" => Status(store, stdout),
+                _ => throw new UsageException($"unknown command '{line.Command}'"),
+            };
+        }
+        catch (UsageException ex)
+        {
+            await stderr.WriteLineAsync($"fleetmfa-agent: {ex.Message}\n{Usage}");
+            return ExitCodes.UsageOrStoreError;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or JsonException or InvalidOperationException or EnrollmentException or HttpRequestException)
+        {
+            await stderr.WriteLineAsync($"fleetmfa-agent: {ex.Message}");
+            return ExitCodes.UsageOrStoreError;
+        }
+    }
+
+    private static async Task<int> EnrollAsync(CommandLine line, AgentStore store, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(line.Required("server"), UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
+        {
+            throw new UsageException("--server must be an http(s) URL");
+        }
+
+        var connectKey = line.Optional("connect-key") ?? Environment.GetEnvironmentVariable("FLEETMFA_CONNECT_KEY")
+            ?? throw new UsageException("--connect-key (or FLEETMFA_CONNECT_KEY) is required");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var config = await new Enroller(store, new LinuxPlatform(), http).EnrollAsync(server, connectKey, cancellationToken);
+        await stdout.WriteLineAsync($"enrolled as {config.OrgId}/{config.DeviceId}; start the daemon with: fleetmfa-agent run --data-dir {store.DataDirectory}");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> RunDaemonAsync(AgentStore store, TextWriter stdout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var config = store.LoadConfig() ?? throw new InvalidOperationException($"not enrolled: run 'fleetmfa-agent enroll' first (data dir {store.DataDirectory})");
+        await using var daemon = new AgentDaemon(store, config, new LinuxPlatform(), time, stdout);
+        await daemon.RunAsync(cancellationToken);
+        return ExitCodes.Ok;
+    }
+
+    private static int Verify(CommandLine line, AgentStore store, TextReader stdin, TimeProvider time)
+    {
+        var user = line.Required("user");
+        if (user.Length is 0 or > 64)
+        {
+            throw new UsageException("--user must be 1–64 characters");
+        }
+
+        if (!store.IsEnrolled)
+        {
+            throw new InvalidOperationException($"no agent store at {store.DataDirectory}");
+        }
+
+        var code = ReadCode(stdin);
+        var config = store.LoadConfig()!;
+        var outcome = new CodeVerifier(store, store, config.Verification, time).Verify(user, code);
+        return outcome switch
+        {
+            VerifyOutcome.Accepted or VerifyOutcome.NotRequired => ExitCodes.Ok,
+            VerifyOutcome.LockedOut => ExitCodes.LockedOut,
+            _ => ExitCodes.Rejected,
+        };
+    }
+
+    /// <summary>One line, at most a few characters: anything longer is not a code and is not read further.</summary>
+    private static string ReadCode(TextReader stdin)
+    {
+        var buffer = new char[16];
+        var length = 0;
+        int c;
+        while ((c = stdin.Read()) is not (-1 or '\n'))
+        {
+            if (length == buffer.Length)
+            {
+                return "";
+            }
+
+            buffer[length++] = (char)c;
+        }
+
+        return new string(buffer, 0, length).Trim();
+    }
+
+    private static int Status(AgentStore store, TextWriter stdout)
+    {
+        var config = store.LoadConfig();
+        var state = config is null ? null : store.Load();
+        var report = new StatusReport(
+            config is not null,
+            config?.OrgId,
+            config?.DeviceId,
+            state?.Version ?? 0,
+            state?.Mfa ?? false,
+            state?.Users.Select(u => new StatusUser(u.UserId, u.LocalUsername, u.SecretVersion)).ToList() ?? []);
+        stdout.WriteLine(JsonSerializer.Serialize(report, AgentJsonContext.Default.StatusReport));
+        return ExitCodes.Ok;
+    }
+}

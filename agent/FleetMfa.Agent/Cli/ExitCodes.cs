@@ -1,0 +1,10 @@
+namespace FleetMfa.Agent.Cli;
+
+/// <summary>Exit codes of DESIGN §5; PAM and the credential provider depend on them.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Rejected = 1;
+    public const int UsageOrStoreError = 2;
+    public const int LockedOut = 3;
+}

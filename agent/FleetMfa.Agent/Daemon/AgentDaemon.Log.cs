@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Agent.Daemon;
+
+public sealed partial class AgentDaemon
+{
+    [LoggerMessage(1, LogLevel.Information, "connected to {Host}:{Port} as {OrgId}/{DeviceId}")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string orgId, string deviceId);
+
+    [LoggerMessage(2, LogLevel.Warning, "broker {Host}:{Port} not reachable, retrying in {Seconds:F1} s: {Reason}")]
+    private static partial void LogConnectionFailed(ILogger logger, string host, int port, double seconds, string reason);
+
+    [LoggerMessage(3, LogLevel.Information, "applied desired state version {Version} (mfa {Mfa}, {Users} users)")]
+    private static partial void LogApplied(ILogger logger, long version, bool mfa, int users);
+
+    [LoggerMessage(4, LogLevel.Warning, "desired state version {Version} not applied: {Reason}")]
+    private static partial void LogApplyFailed(ILogger logger, long version, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "ignored a message on {Topic} ({Bytes} bytes)")]
+    private static partial void LogIgnoredMessage(ILogger logger, string topic, long bytes);
+
+    [LoggerMessage(6, LogLevel.Warning, "ignored a malformed desired state: {Reason}")]
+    private static partial void LogMalformedDesired(ILogger logger, string reason);
+
+    [LoggerMessage(7, LogLevel.Information, "uploaded {Count} audit events")]
+    private static partial void LogAuditUploaded(ILogger logger, int count);
+
+    [LoggerMessage(8, LogLevel.Warning, "could not say goodbye to the broker: {Reason}")]
+    private static partial void LogStopFailed(ILogger logger, string reason);
+}

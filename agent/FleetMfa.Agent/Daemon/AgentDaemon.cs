@@ -1,0 +1,269 @@
+using System.Buffers;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FleetMfa.Agent.Enrollment;
+using FleetMfa.Agent.Platform;
+using FleetMfa.Agent.Store;
+using FleetMfa.Protocol;
+using FleetMfa.Protocol.Documents;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using MQTTnet.Protocol;
+
+namespace FleetMfa.Agent.Daemon;
+
+/// <summary>
+/// The agent daemon: one persistent MQTT 5 session to the device's broker, the retained desired state applied as
+/// it arrives, a report after every apply and on every (re)connect, the audit queue uploaded while connected, and
+/// reconnects with capped exponential back-off (with jitter) forever.
+/// </summary>
+public sealed partial class AgentDaemon : IAsyncDisposable
+{
+    public const int MaxDesiredPayloadBytes = 256 * 1024;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(5);
+    private static readonly string AgentVersion =
+        typeof(AgentDaemon).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private readonly AgentStore _store;
+    private readonly AgentConfig _config;
+    private readonly IPlatform _platform;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Topics _topics;
+    private readonly ECDiffieHellman _identity;
+    private readonly DesiredStateApplier _applier;
+    private readonly IMqttClient _client;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output)
+    {
+        _store = store;
+        _config = config;
+        _platform = platform;
+        _time = time;
+        _logger = new ConsoleLogger(output, time);
+        _topics = new Topics(config.Mqtt.TopicPrefix);
+        _identity = store.LoadOrCreateIdentity();
+        _applier = new DesiredStateApplier(store, config, _identity, time);
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+    }
+
+    /// <summary>Set once the first subscription to the desired topic is acknowledged (for start-up measurements).</summary>
+    public TaskCompletionSource Subscribed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_client.IsConnected)
+                {
+                    await ConnectAsync(cancellationToken);
+                    backoff = TimeSpan.FromSeconds(1);
+                }
+
+                await UploadAuditAsync(cancellationToken);
+                await Task.Delay(AuditInterval, _time, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is MqttCommunicationException or BrokerRefusedException or IOException or InvalidOperationException or OperationCanceledException)
+            {
+                var wait = backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)(backoff.TotalMilliseconds / 2)));
+                LogConnectionFailed(_logger, _config.Mqtt.Host, _config.Mqtt.Port, wait.TotalSeconds, ex.Message);
+                try
+                {
+                    await Task.Delay(wait, _time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+
+        await StopAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        _identity.Dispose();
+        _gate.Dispose();
+        await Task.CompletedTask;
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var password = _store.Unprotect(_config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose);
+        var presence = _topics.For(_config.OrgId, _config.DeviceId, Topics.Presence);
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(_config.Mqtt.Host, _config.Mqtt.Port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithClientId(_config.Mqtt.Username)
+            .WithCredentials(_config.Mqtt.Username, password)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithWillTopic(presence)
+            .WithWillPayload("offline"u8.ToArray())
+            .WithWillRetain()
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (_config.Mqtt.UseTls)
+        {
+            builder = builder.WithTlsOptions(o => o.UseTls());
+        }
+
+        CryptographicOperations.ZeroMemory(password);
+        var result = await _client.ConnectAsync(builder.Build(), cancellationToken);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            // MQTTnet 5 reports a refused connect as a result code, not an exception.
+            throw new BrokerRefusedException($"the broker refused the connection: {result.ResultCode}");
+        }
+
+        LogConnected(_logger, _config.Mqtt.Host, _config.Mqtt.Port, _config.OrgId, _config.DeviceId);
+        await PublishAsync(presence, "online"u8.ToArray(), retain: true, cancellationToken);
+        var subscribe = await _client.SubscribeAsync(
+            new MqttClientSubscribeOptionsBuilder().WithTopicFilter(_topics.DesiredFor(_config.OrgId, _config.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+            cancellationToken);
+        if (subscribe.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
+        {
+            throw new BrokerRefusedException($"the broker refused the subscription: {subscribe.Items.First().ResultCode}");
+        }
+
+        Subscribed.TrySetResult();
+
+        // Tell the control plane where we stand, so it can re-publish if the broker lost the retained state.
+        await ReportAsync(new ApplyResult(_store.Load(), null, null), cancellationToken);
+    }
+
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        var message = e.ApplicationMessage;
+        if (message.Topic != _topics.DesiredFor(_config.OrgId, _config.DeviceId) || message.Payload.Length is 0 or > MaxDesiredPayloadBytes)
+        {
+            LogIgnoredMessage(_logger, message.Topic, message.Payload.Length);
+            return;
+        }
+
+        DesiredState? desired;
+        try
+        {
+            desired = JsonSerializer.Deserialize(message.Payload.ToArray(), ProtocolJsonContext.Default.DesiredState);
+        }
+        catch (JsonException ex)
+        {
+            LogMalformedDesired(_logger, ex.Message);
+            return;
+        }
+
+        if (desired is null)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync();
+        try
+        {
+            var result = _applier.Apply(desired);
+            if (result.FailedVersion is { } failed)
+            {
+                LogApplyFailed(_logger, failed, result.Reason ?? "");
+            }
+            else
+            {
+                LogApplied(_logger, result.State?.Version ?? 0, result.State?.Mfa ?? false, result.State?.Users.Count ?? 0);
+            }
+
+            await ReportAsync(result, CancellationToken.None);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private Task ReportAsync(ApplyResult result, CancellationToken cancellationToken)
+    {
+        var state = result.State;
+        var report = new ReportedState(
+            ReportedState.CurrentSchema,
+            state?.Version ?? 0,
+            result.FailedVersion,
+            result.Reason is { Length: > ReportedState.MaxReasonLength } r ? r[..ReportedState.MaxReasonLength] : result.Reason,
+            new DeviceReport(
+                _platform.Hostname(),
+                _platform.Os,
+                _platform.OsVersion(),
+                _platform.SshServerInstalled(),
+                _platform.AuthPlugins(),
+                null,
+                AgentVersion,
+                null),
+            state?.Users.Select(u => new ReportedUser(u.UserId, u.SecretVersion)).ToList() ?? [],
+            _time.GetUtcNow());
+        var payload = JsonSerializer.SerializeToUtf8Bytes(report, ProtocolJsonContext.Default.ReportedState);
+        return PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Reported), payload, retain: false, cancellationToken);
+    }
+
+    private async Task UploadAuditAsync(CancellationToken cancellationToken)
+    {
+        var events = _store.PeekAudit(AuditEventBatch.MaxEvents);
+        if (events.Count == 0 || !_client.IsConnected)
+        {
+            return;
+        }
+
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new AuditEventBatch(AuditEventBatch.CurrentSchema, events), ProtocolJsonContext.Default.AuditEventBatch);
+        await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Events), payload, retain: false, cancellationToken);
+        _store.RemoveAudit(events.Select(e => e.Id).ToHashSet(StringComparer.Ordinal));
+        LogAuditUploaded(_logger, events.Count);
+    }
+
+    private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(retain)
+            .Build();
+        var result = await _client.PublishAsync(message, cancellationToken);
+        if (!result.IsSuccess)
+        {
+            throw new BrokerRefusedException($"the broker refused a publish to {topic}: {result.ReasonCode}");
+        }
+    }
+
+    private async Task StopAsync()
+    {
+        if (!_client.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Presence), "offline"u8.ToArray(), retain: true, timeout.Token);
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token);
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or BrokerRefusedException)
+        {
+            LogStopFailed(_logger, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using FleetMfa.Agent.Store;
+using FleetMfa.Protocol;
+using FleetMfa.Protocol.Documents;
+using FleetMfa.Protocol.Sealing;
+
+namespace FleetMfa.Agent.Daemon;
+
+/// <summary>
+/// Turns a desired-state document into the applied state: only a newer version, only one addressed to this device,
+/// only when every sealed secret opens and the parameters are sane — otherwise nothing changes and the reason is
+/// reported. The store write is atomic.
+/// </summary>
+public sealed class DesiredStateApplier(ISecretStore store, AgentConfig config, ECDiffieHellman identity, TimeProvider time)
+{
+    public ApplyResult Apply(DesiredState desired)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var current = store.Load();
+        var currentVersion = current?.Version ?? 0;
+        if (desired.Version <= currentVersion)
+        {
+            return new ApplyResult(current, null, null);
+        }
+
+        if (Problem(desired) is { } problem)
+        {
+            return new ApplyResult(current, desired.Version, problem);
+        }
+
+        var users = new List<LocalUser>(desired.Users.Count);
+        foreach (var user in desired.Users)
+        {
+            try
+            {
+                var aad = SecretSealer.AssociatedData(config.OrgId, config.DeviceId, user.UserId, user.SecretVersion);
+                users.Add(new LocalUser(user.UserId, user.LocalUsername, user.SecretVersion, SecretSealer.Unseal(identity, user.Secret, aad)));
+            }
+            catch (CryptographicException)
+            {
+                return new ApplyResult(current, desired.Version, $"the sealed secret of user '{user.UserId}' does not open with this device's key");
+            }
+        }
+
+        var applied = new AppliedState(desired.Version, desired.Mfa, desired.Totp, desired.Policy, users, time.GetUtcNow());
+        store.Save(applied);
+        return new ApplyResult(applied, null, null);
+    }
+
+    private string? Problem(DesiredState desired)
+    {
+        if (desired.Schema != DesiredState.CurrentSchema)
+        {
+            return $"unsupported desired-state schema {desired.Schema}";
+        }
+
+        if (desired.OrgId != config.OrgId || desired.DeviceId != config.DeviceId)
+        {
+            return "the desired state is addressed to another device";
+        }
+
+        var totp = desired.Totp;
+        if (totp.Digits is < 6 or > 8 || totp.PeriodSeconds is < 10 or > 300 || totp.DriftSteps is < 0 or > 10 ||
+            totp.Algorithm is not ("SHA1" or "SHA256" or "SHA512"))
+        {
+            return "unsupported TOTP parameters";
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var user in desired.Users)
+        {
+            if (!Ids.IsValid(user.UserId) || user.LocalUsername is not { Length: > 0 and <= 64 } || !names.Add(user.LocalUsername))
+            {
+                return "the user list is not valid";
+            }
+        }
+
+        return null;
+    }
+}

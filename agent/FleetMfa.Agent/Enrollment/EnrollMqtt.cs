@@ -1,0 +1,4 @@
+namespace FleetMfa.Agent.Enrollment;
+
+/// <summary>The device's own broker credentials, issued once at enrollment.</summary>
+public sealed record EnrollMqtt(string Host, int Port, bool UseTls, string Username, string Password, string TopicPrefix);

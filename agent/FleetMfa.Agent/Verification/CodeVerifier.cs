@@ -1,0 +1,76 @@
+using FleetMfa.Agent.Store;
+using FleetMfa.Protocol.Documents;
+
+namespace FleetMfa.Agent.Verification;
+
+/// <summary>
+/// Decides a login offline from the local store: RFC 6238 with the desired parameters and drift window, each time
+/// step accepted once per user (replay), and lockout after too many failures in a window. The ledger update happens
+/// under the store lock, so concurrent verifications neither reuse a step nor lose a failure. Every decision is
+/// queued as an audit event.
+/// </summary>
+public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time)
+{
+    public VerifyOutcome Verify(string localUsername, string code)
+    {
+        ArgumentNullException.ThrowIfNull(localUsername);
+        ArgumentNullException.ThrowIfNull(code);
+        var now = time.GetUtcNow();
+        var state = secrets.Load();
+        var user = state is { Mfa: true } ? state.FindByLocalUsername(localUsername) : null;
+        if (state is null || user is null)
+        {
+            Audit(now, VerifyOutcome.NotRequired, localUsername, null);
+            return VerifyOutcome.NotRequired;
+        }
+
+        var outcome = store.UpdateLedger(ledger => Decide(ledger.For(localUsername), user, state.Totp, code, now));
+        Audit(now, outcome, localUsername, user.UserId);
+        return outcome;
+    }
+
+    private VerifyOutcome Decide(UserLedger ledger, LocalUser user, TotpSettings totp, string code, DateTimeOffset now)
+    {
+        if (ledger.SecretVersion != user.SecretVersion)
+        {
+            // A new secret: its steps have never been used, but recent failures still count.
+            ledger.SecretVersion = user.SecretVersion;
+            ledger.LastAcceptedStep = long.MinValue;
+        }
+
+        var windowStart = now.AddSeconds(-settings.WindowSeconds);
+        ledger.Failures.RemoveAll(f => f <= windowStart);
+        if (ledger.Failures.Count >= settings.MaxFailures)
+        {
+            return VerifyOutcome.LockedOut;
+        }
+
+        if (Rfc6238.TryMatch(user.Secret, code.Trim(), totp, now, out var step))
+        {
+            if (step > ledger.LastAcceptedStep)
+            {
+                ledger.LastAcceptedStep = step;
+                ledger.Failures.Clear();
+                return VerifyOutcome.Accepted;
+            }
+
+            ledger.Failures.Add(now);
+            return VerifyOutcome.Replayed;
+        }
+
+        ledger.Failures.Add(now);
+        return VerifyOutcome.Rejected;
+    }
+
+    private void Audit(DateTimeOffset now, VerifyOutcome outcome, string localUsername, string? userId)
+    {
+        var auditOutcome = outcome switch
+        {
+            VerifyOutcome.Accepted => AuditOutcome.Accepted,
+            VerifyOutcome.NotRequired => AuditOutcome.NotRequired,
+            VerifyOutcome.LockedOut => AuditOutcome.LockedOut,
+            _ => AuditOutcome.Rejected,
+        };
+        store.AppendAudit(new AuditEvent(Guid.NewGuid().ToString("N"), now, auditOutcome, localUsername, userId));
+    }
+}
