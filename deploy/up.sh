@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Brings FleetMfa up in the foreground: Azurite (unless FLEETMFA_STORAGE is set) and the
+# silo (admin API, dashboard, embedded MQTT broker). Ctrl-C or SIGTERM stops everything it
+# started, by PID. Settings: DESIGN.md "Running it" (FLEETMFA_* variables).
+#
+#   deploy/up.sh [--demo N]
+set -euo pipefail
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+FM_START_MS=$(fm_now_ms)
+
+usage() {
+    cat <<'EOF'
+usage: deploy/up.sh [--demo N]
+
+Starts Azurite (unless FLEETMFA_STORAGE is set) and the FleetMfa silo in the foreground.
+Ctrl-C stops everything it started.
+
+  --demo N   also start N demo agents
+
+Environment (defaults): FLEETMFA_DATA (deploy/.data), FLEETMFA_HTTP_PORT (5080),
+FLEETMFA_MQTT_PORT (1883), FLEETMFA_AZURITE_PORT (10000; queue +1, table +2),
+FLEETMFA_STORAGE (unset: start Azurite), FLEETMFA_BROKER (embedded | mqtt://host:port),
+FLEETMFA_ADMIN_KEY (unset: generated once into $FLEETMFA_DATA/admin.key),
+FLEETMFA_SILO_PORT (11111) and FLEETMFA_GATEWAY_PORT (30000): Orleans' own ports.
+EOF
+}
+
+DEMO_AGENTS=0
+while (($#)); do
+    case "$1" in
+    --demo)
+        [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || fm_die "--demo needs a number of agents (e.g. --demo 5)"
+        DEMO_AGENTS=$((10#$2))
+        shift 2
+        ;;
+    --demo=*)
+        DEMO_AGENTS=${1#--demo=}
+        [[ "$DEMO_AGENTS" =~ ^[0-9]+$ ]] || fm_die "--demo needs a number of agents (e.g. --demo 5)"
+        DEMO_AGENTS=$((10#$DEMO_AGENTS))
+        shift
+        ;;
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    *)
+        usage >&2
+        fm_die "unknown argument: $1"
+        ;;
+    esac
+done
+
+fm_defaults
+
+case "$FLEETMFA_BROKER" in
+embedded | mqtt://?*) ;;
+*) fm_die "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port (got '$FLEETMFA_BROKER')" ;;
+esac
+
+# --- servers a killed earlier run left behind (their PID files live in the data dir) ---
+fm_check_leftover "$FLEETMFA_DATA/silo.pid" FleetMfa.Silo.dll "the silo"
+fm_check_leftover "$FLEETMFA_DATA/azurite.pid" azurite "Azurite"
+
+# --- ports (a clear one-line error naming the variable, DESIGN "Running it") ---
+fm_port_free "$FLEETMFA_HTTP_PORT" FLEETMFA_HTTP_PORT
+fm_port_free "$FLEETMFA_SILO_PORT" FLEETMFA_SILO_PORT
+fm_port_free "$FLEETMFA_GATEWAY_PORT" FLEETMFA_GATEWAY_PORT
+if [[ "$FLEETMFA_BROKER" == embedded ]]; then
+    fm_port_free "$FLEETMFA_MQTT_PORT" FLEETMFA_MQTT_PORT
+fi
+START_AZURITE=""
+if [[ -z "${FLEETMFA_STORAGE:-}" ]]; then
+    START_AZURITE=1
+    for p in "$FLEETMFA_AZURITE_PORT" "$((FLEETMFA_AZURITE_PORT + 1))" "$((FLEETMFA_AZURITE_PORT + 2))"; do
+        fm_port_free "$p" FLEETMFA_AZURITE_PORT
+    done
+fi
+
+# --- data directory (keys live here: owner only) ---
+mkdir -p "$FLEETMFA_DATA"
+FLEETMFA_DATA="$(cd "$FLEETMFA_DATA" && pwd)"
+chmod 700 "$FLEETMFA_DATA"
+mkdir -p "$FLEETMFA_DATA/logs"
+export FLEETMFA_DATA
+SILO_LOG="$FLEETMFA_DATA/logs/silo.log"
+AZURITE_LOG="$FLEETMFA_DATA/logs/azurite.log"
+
+# --- tools ---
+fm_require_cmd dotnet "install the .NET 10 SDK (https://dot.net)"
+fm_ensure_apt curl ca-certificates
+if [[ -n "$START_AZURITE" ]]; then
+    fm_ensure_azurite
+fi
+
+# --- stop what we started, by PID: silo first, then Azurite ---
+SILO_PID=""
+STOPPING=""
+# shellcheck disable=SC2317  # invoked from traps
+cleanup() {
+    [[ -n "$STOPPING" ]] && return 0
+    STOPPING=1
+    fm_stop_pid "$FM_FG_PID" 5
+    if [[ -n "$SILO_PID" ]] && fm_pid_alive "$SILO_PID"; then
+        fm_log "stopping silo (pid $SILO_PID)..."
+    fi
+    fm_stop_pid "$SILO_PID" 20
+    if [[ -n "$SILO_PID" ]]; then
+        rm -f "$FLEETMFA_DATA/silo.pid"
+    fi
+    if [[ -n "$FM_AZURITE_PID" ]] && fm_pid_alive "$FM_AZURITE_PID"; then
+        fm_log "stopping Azurite (pid $FM_AZURITE_PID)..."
+    fi
+    fm_stop_pid "$FM_AZURITE_PID" 10
+    if [[ -n "$FM_AZURITE_PID" ]]; then
+        rm -f "$FLEETMFA_DATA/azurite.pid"
+    fi
+    return 0
+}
+# shellcheck disable=SC2317  # invoked from traps
+on_signal() {
+    trap - INT TERM HUP
+    printf '\n'
+    cleanup
+    fm_log "stopped."
+    exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
+trap cleanup EXIT
+
+# --- Azurite (started first; it warms up while the silo builds) ---
+if [[ -n "$START_AZURITE" ]]; then
+    fm_log "starting Azurite on 127.0.0.1:$FLEETMFA_AZURITE_PORT-$((FLEETMFA_AZURITE_PORT + 2)) (log: $AZURITE_LOG)"
+    fm_spawn_azurite "$FLEETMFA_DATA" "$FLEETMFA_AZURITE_PORT" "$AZURITE_LOG"
+    FLEETMFA_STORAGE="$(fm_azurite_connection_string "$FLEETMFA_AZURITE_PORT")"
+fi
+export FLEETMFA_STORAGE FLEETMFA_MQTT_PORT FLEETMFA_BROKER
+if [[ -n "${FLEETMFA_ADMIN_KEY:-}" ]]; then
+    export FLEETMFA_ADMIN_KEY
+fi
+
+# --- build the silo ---
+SILO_PROJECT="$FM_REPO/silo/FleetMfa.Silo"
+SILO_DLL="$SILO_PROJECT/bin/Release/net10.0/FleetMfa.Silo.dll"
+BUILD_LOG="$FLEETMFA_DATA/logs/build.log"
+fm_log "building the silo (dotnet build -c Release; log: $BUILD_LOG)..."
+# In its own process group, so that a signal is handled at once, not after the build.
+build_rc=0
+fm_run_group dotnet build "$SILO_PROJECT" -c Release -v q /nologo >"$BUILD_LOG" 2>&1 || build_rc=$?
+if ((build_rc != 0)); then
+    cat "$BUILD_LOG" >&2
+    fm_die "dotnet build silo/FleetMfa.Silo failed (log: $BUILD_LOG)"
+fi
+[[ -f "$SILO_DLL" ]] || fm_die "build produced no $SILO_DLL"
+
+if [[ -n "$START_AZURITE" ]]; then
+    fm_wait_azurite "$FLEETMFA_AZURITE_PORT" "$AZURITE_LOG"
+fi
+
+# --- run the silo ---
+BASE_URL="http://127.0.0.1:$FLEETMFA_HTTP_PORT"
+fm_log "starting the silo on $BASE_URL (log: $SILO_LOG)"
+# Content root = the project directory (where wwwroot and appsettings.json live).
+cd "$SILO_PROJECT"
+fm_spawn "$SILO_LOG" "$FLEETMFA_DATA/silo.pid" dotnet "$SILO_DLL" --urls "$BASE_URL"
+SILO_PID=$FM_LAST_PID
+cd "$FM_REPO"
+
+if ! fm_wait_http "$BASE_URL/healthz" 120 "$SILO_PID"; then
+    if fm_pid_alive "$SILO_PID"; then
+        printf 'error: the silo did not become healthy at %s/healthz within 120s; last lines of %s:\n' "$BASE_URL" "$SILO_LOG" >&2
+    else
+        printf 'error: the silo exited during startup; last lines of %s:\n' "$SILO_LOG" >&2
+    fi
+    tail -n 30 "$SILO_LOG" >&2 || true
+    exit 1
+fi
+HEALTHY_AFTER=$(fm_elapsed "$FM_START_MS")
+
+# --- the admin key: given, or generated by the silo on first start ---
+if [[ -n "${FLEETMFA_ADMIN_KEY:-}" ]]; then
+    ADMIN_KEY=$FLEETMFA_ADMIN_KEY
+    ADMIN_KEY_SOURCE="from FLEETMFA_ADMIN_KEY"
+else
+    KEY_FILE="$FLEETMFA_DATA/admin.key"
+    deadline=$(($(fm_now_ms) + 30000))
+    until [[ -s "$KEY_FILE" ]]; do
+        fm_pid_alive "$SILO_PID" || fm_die "the silo exited before writing $KEY_FILE (log: $SILO_LOG)"
+        (($(fm_now_ms) < deadline)) || fm_die "the silo did not write $KEY_FILE within 30s (log: $SILO_LOG)"
+        sleep 0.2
+    done
+    ADMIN_KEY=$(<"$KEY_FILE")
+    ADMIN_KEY_SOURCE="from $KEY_FILE"
+fi
+
+if ((DEMO_AGENTS > 0)); then
+    fm_log "--demo $DEMO_AGENTS: demo agents arrive with the agent issue; starting without them"
+fi
+
+cat <<EOF
+
+FleetMfa is up (healthy after ${HEALTHY_AFTER}s)
+  API        $BASE_URL  (routes under /api)
+  Dashboard  $BASE_URL/
+  OpenAPI    $BASE_URL/openapi/v1.json
+  Admin key  $ADMIN_KEY  ($ADMIN_KEY_SOURCE)
+  Logs       $SILO_LOG
+EOF
+if [[ -n "$START_AZURITE" ]]; then
+    fm_log "  Azurite    127.0.0.1:$FLEETMFA_AZURITE_PORT (blob), +1 (queue), +2 (table); log $AZURITE_LOG"
+fi
+if [[ "$FLEETMFA_BROKER" == embedded ]]; then
+    fm_log "  MQTT       127.0.0.1:$FLEETMFA_MQTT_PORT (embedded broker)"
+else
+    fm_log "  MQTT       $FLEETMFA_BROKER"
+fi
+fm_log ""
+fm_log "Press Ctrl-C to stop"
+
+# --- foreground until a signal, or until a server exits on its own ---
+watch=("$SILO_PID")
+if [[ -n "$FM_AZURITE_PID" ]]; then
+    watch+=("$FM_AZURITE_PID")
+fi
+rc=0
+wait -n "${watch[@]}" || rc=$?
+if ! fm_pid_alive "$SILO_PID"; then
+    printf 'error: the silo exited (status %s); last lines of %s:\n' "$rc" "$SILO_LOG" >&2
+    tail -n 30 "$SILO_LOG" >&2 || true
+else
+    printf 'error: Azurite exited (status %s); see %s\n' "$rc" "$AZURITE_LOG" >&2
+fi
+exit 1
