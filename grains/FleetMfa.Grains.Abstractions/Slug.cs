@@ -18,6 +18,6 @@ public static partial class Slug
     public static string Require(string? value, string what) =>
         IsValid(value) ? value : throw FleetMfaException.Validation($"{what} must match [a-z0-9][a-z0-9._-]{{0,62}}.");
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }
