@@ -144,8 +144,9 @@ public sealed partial class DeviceGrain(
         }
 
         var totp = await GrainFactory.GetUser(_orgId, userId).AddDeviceAsync(_deviceId);
-        var bound = new BoundUser { LocalUsername = localUsername };
-        var changed = !State.Users.TryGetValue(userId, out var existing) || existing.LocalUsername != localUsername;
+        var changed = !State.Users.TryGetValue(userId, out var bound) || bound.LocalUsername != localUsername;
+        bound ??= new BoundUser();
+        bound.LocalUsername = localUsername;
         State.Users[userId] = bound;
         changed |= Remember(bound, totp);
         if (changed)

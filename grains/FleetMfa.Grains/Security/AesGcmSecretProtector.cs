@@ -35,7 +35,13 @@ public sealed class AesGcmSecretProtector : ISecretProtector, IDisposable
         output[0] = FormatV1;
         var nonce = output.AsSpan(1, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        _aes.Encrypt(nonce, plaintext, output.AsSpan(HeaderSize), output.AsSpan(1 + NonceSize, TagSize), associatedData);
+
+        // One AesGcm (one OpenSSL context) serves the whole silo and is not thread-safe.
+        lock (_aes)
+        {
+            _aes.Encrypt(nonce, plaintext, output.AsSpan(HeaderSize), output.AsSpan(1 + NonceSize, TagSize), associatedData);
+        }
+
         return output;
     }
 
@@ -47,12 +53,16 @@ public sealed class AesGcmSecretProtector : ISecretProtector, IDisposable
         }
 
         var plaintext = new byte[protectedData.Length - HeaderSize];
-        _aes.Decrypt(
-            protectedData.Slice(1, NonceSize),
-            protectedData[HeaderSize..],
-            protectedData.Slice(1 + NonceSize, TagSize),
-            plaintext,
-            associatedData);
+        lock (_aes)
+        {
+            _aes.Decrypt(
+                protectedData.Slice(1, NonceSize),
+                protectedData[HeaderSize..],
+                protectedData.Slice(1 + NonceSize, TagSize),
+                plaintext,
+                associatedData);
+        }
+
         return plaintext;
     }
 

@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using Azure.Data.Tables;
+using FleetMfa.Grains.Security;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace FleetMfa.Tests.Infrastructure;
+
+/// <summary>
+/// A silo on Azure Table storage. The connection string comes from <c>FLEETMFA_TEST_STORAGE</c> (deploy/test.sh starts
+/// Azurite and sets it); without it the fixture starts an Azurite of its own. Grain state goes to a table of this
+/// fixture's own, so that runs sharing one Azurite never see each other's rows.
+/// </summary>
+public sealed class AzuriteClusterFixture : IAsyncLifetime
+{
+    public const string StorageVariable = "FLEETMFA_TEST_STORAGE";
+
+    /// <summary>Fixed, so that a rebuilt cluster reads the state the previous one wrote.</summary>
+    public const string ServiceId = "fleetmfa-azurite-tests";
+
+    private readonly string _clockId;
+    private readonly string _masterKey = AesGcmSecretProtector.NewKey();
+    private AzuriteServer? _azurite;
+
+    public AzuriteClusterFixture()
+    {
+        (_clockId, Time) = TestClocks.Create();
+        var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        GrainStateTable = $"fleetmfastate{suffix}";
+        ReminderTable = $"fleetmfareminders{suffix}";
+    }
+
+    /// <summary>This fixture's own clock: the in-memory collection runs in parallel and advances its clock.</summary>
+    public FakeTimeProvider Time { get; }
+
+    public string ConnectionString { get; private set; } = "";
+
+    public string GrainStateTable { get; }
+
+    public string ReminderTable { get; }
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable(StorageVariable);
+        if (string.IsNullOrWhiteSpace(external))
+        {
+            _azurite = await AzuriteServer.StartAsync();
+            ConnectionString = _azurite.ConnectionString;
+        }
+        else
+        {
+            ConnectionString = external;
+        }
+
+        Cluster = await StartClusterAsync();
+    }
+
+    /// <summary>Stops the whole cluster and builds a new one on the same tables, service id and master key.</summary>
+    public async Task RestartClusterAsync()
+    {
+        var old = Cluster;
+        Cluster = null!;
+        await FleetTestCluster.StopAsync(old);
+        Cluster = await StartClusterAsync();
+    }
+
+    public TableClient GrainStateTableClient() => new TableServiceClient(ConnectionString).GetTableClient(GrainStateTable);
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            await FleetTestCluster.StopAsync(Cluster);
+            if (_azurite is null && ConnectionString.Length > 0)
+            {
+                // A shared Azurite keeps no tables of ours.
+                var service = new TableServiceClient(ConnectionString);
+                await service.DeleteTableAsync(GrainStateTable);
+                await service.DeleteTableAsync(ReminderTable);
+            }
+        }
+        finally
+        {
+            TestClocks.Remove(_clockId);
+            if (_azurite is not null)
+            {
+                await _azurite.DisposeAsync();
+            }
+        }
+    }
+
+    private Task<TestCluster> StartClusterAsync() =>
+        FleetTestCluster.StartAsync(new FleetSiloSettings(_clockId, _masterKey, ConnectionString, GrainStateTable, ReminderTable), ServiceId);
+}

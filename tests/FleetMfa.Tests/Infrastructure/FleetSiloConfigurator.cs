@@ -1,0 +1,82 @@
+using Azure.Data.Tables;
+using FleetMfa.Grains;
+using FleetMfa.Grains.Security;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Reminders;
+using Orleans.Reminders.AzureStorage;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace FleetMfa.Tests.Infrastructure;
+
+/// <summary>
+/// Configures a test silo like the real host: grain storage under <see cref="StorageNames.Fleet"/>, reminders, the
+/// grain services with a random master key, and the fixture's fake clock as the grains' <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class FleetSiloConfigurator : ISiloConfigurator
+{
+    /// <summary>
+    /// Orleans resolves every area's clock from the default <see cref="TimeProvider"/> unless the area has its own.
+    /// These stay on real time, so that advancing the fake clock by a week moves grain time only and never fires
+    /// membership, messaging or activation-collection timers.
+    /// </summary>
+    private static readonly string[] _realTimeAreas =
+    [
+        TimeProviderNames.Messaging,
+        TimeProviderNames.SystemTimers,
+        TimeProviderNames.Membership,
+        TimeProviderNames.ActivationManagement,
+        TimeProviderNames.GrainDirectory,
+        ReminderTimeProviderNames.Reminders,
+    ];
+
+    public void Configure(ISiloBuilder siloBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(siloBuilder);
+        var configuration = siloBuilder.Configuration;
+        var clock = TestClocks.Get(Required(configuration, FleetSiloSettings.ClockIdKey));
+        var masterKey = Required(configuration, FleetSiloSettings.MasterKeyKey);
+        var connectionString = configuration[FleetSiloSettings.StorageConnectionStringKey];
+
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            siloBuilder.AddMemoryGrainStorage(StorageNames.Fleet);
+            siloBuilder.UseInMemoryReminderService();
+        }
+        else
+        {
+            var grainStateTable = Required(configuration, FleetSiloSettings.GrainStateTableKey);
+            var reminderTable = Required(configuration, FleetSiloSettings.ReminderTableKey);
+
+            // As silo/FleetMfa.Silo/Hosting/OrleansHostingExtensions.cs: Orleans' binary format for grain state.
+            siloBuilder.AddAzureTableGrainStorage(StorageNames.Fleet, (OptionsBuilder<AzureTableStorageOptions> optionsBuilder) =>
+                optionsBuilder.Configure<IServiceProvider>((o, services) =>
+                {
+                    o.TableServiceClient = new TableServiceClient(connectionString);
+                    o.TableName = grainStateTable;
+                    o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(services);
+                }));
+            siloBuilder.UseAzureTableReminderService((AzureTableReminderStorageOptions o) =>
+            {
+                o.TableServiceClient = new TableServiceClient(connectionString);
+                o.TableName = reminderTable;
+            });
+        }
+
+        var services = siloBuilder.Services;
+        services.AddSingleton<TimeProvider>(clock);
+        foreach (var area in _realTimeAreas)
+        {
+            services.AddKeyedSingleton(area, TimeProvider.System);
+        }
+
+        services.Configure<SecretProtectionOptions>(o => o.MasterKey = masterKey);
+        services.AddFleetGrainServices();
+    }
+
+    private static string Required(IConfiguration configuration, string key) =>
+        configuration[key] is { Length: > 0 } value ? value : throw new InvalidOperationException($"The test cluster was built without '{key}'.");
+}
