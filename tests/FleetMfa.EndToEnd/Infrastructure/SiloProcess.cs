@@ -1,0 +1,146 @@
+using System.Net;
+
+namespace FleetMfa.EndToEnd.Infrastructure;
+
+/// <summary>
+/// The real silo (<c>dotnet FleetMfa.Silo.dll</c>) on free loopback ports, its output captured for assertions, ready once
+/// <c>GET /healthz</c> answers 200. Stopped with SIGTERM (a graceful Orleans shutdown), killed after a grace period.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    public static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(20);
+
+    private readonly ChildProcess _process;
+    private readonly HttpClient _http;
+    private readonly SiloSettings _settings;
+    private string? _adminKey;
+
+    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress)
+    {
+        _settings = settings;
+        _process = process;
+        BaseAddress = baseAddress;
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri BaseAddress { get; }
+
+    public ChildProcess Process => _process;
+
+    /// <summary>All output so far; after <see cref="StopAsync"/>, all of it.</summary>
+    public string Output => _process.Output;
+
+    /// <summary>The admin bearer key: the one passed in, or the one the silo generated into its data dir.</summary>
+    public string AdminKey => _adminKey ??= _settings.AdminKey
+        ?? File.ReadAllText(Path.Combine(_settings.DataDirectory, "admin.key")).Trim();
+
+    public ApiClient Admin => new(_http, AdminKey);
+
+    public ApiClient Anonymous => new(_http, key: null);
+
+    public ApiClient WithKey(string key) => new(_http, key);
+
+    /// <summary>Starts the silo and waits until it is healthy; fails with its log tail if it exits or stays unhealthy.</summary>
+    public static async Task<SiloProcess> StartAsync(SiloSettings settings)
+    {
+        var silo = Launch(settings);
+        try
+        {
+            await silo.WaitUntilHealthyAsync();
+            return silo;
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the silo without waiting for it (for start-up failure tests).</summary>
+    public static SiloProcess Launch(SiloSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!File.Exists(TestPaths.SiloAssembly))
+        {
+            throw new InvalidOperationException($"{TestPaths.SiloAssembly} is missing: build the solution ({TestPaths.Configuration}) first.");
+        }
+
+        var httpPort = settings.HttpPort ?? FreePorts.Next();
+        var environment = new Dictionary<string, string>
+        {
+            ["FLEETMFA_STORAGE"] = settings.Storage,
+            ["FLEETMFA_DATA"] = settings.DataDirectory,
+            ["FLEETMFA_HTTP_PORT"] = $"{httpPort}",
+            ["FLEETMFA_SILO_PORT"] = $"{FreePorts.Next()}",
+            ["FLEETMFA_GATEWAY_PORT"] = $"{FreePorts.Next()}",
+            ["FLEETMFA_CLUSTER_ID"] = $"e2e-{settings.Name}-{Guid.NewGuid().ToString("N")[..8]}",
+        };
+        if (settings.AdminKey is not null)
+        {
+            environment["FLEETMFA_ADMIN_KEY"] = settings.AdminKey;
+        }
+
+        foreach (var (key, value) in settings.Environment)
+        {
+            environment[key] = value;
+        }
+
+        var logPath = Path.Combine(settings.LogDirectory, $"silo-{settings.Name}-{DateTime.UtcNow:HHmmssfff}.log");
+        var process = ChildProcess.Start("dotnet", [TestPaths.SiloAssembly], TestPaths.SiloDirectory, environment, logPath);
+        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"));
+    }
+
+    /// <summary>Polls <c>/healthz</c> until 200, the process exits, or <see cref="StartupDeadline"/> passes.</summary>
+    public async Task WaitUntilHealthyAsync()
+    {
+        var deadline = DateTimeOffset.UtcNow + StartupDeadline;
+        var last = "no answer";
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+                throw new InvalidOperationException($"Silo '{_settings.Name}' exited with code {_process.ExitCode} before it was healthy (log {_process.LogPath}):\n{_process.Tail()}");
+            }
+
+            last = await ProbeHealthAsync() is { } status ? $"HTTP {(int)status}" : "no answer";
+            if (last == "HTTP 200")
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+
+        throw new TimeoutException($"Silo '{_settings.Name}' was not healthy within {StartupDeadline.TotalSeconds} s (last: {last}; log {_process.LogPath}):\n{_process.Tail()}");
+    }
+
+    /// <summary>The status of one <c>GET /healthz</c>, or null when nothing answers.</summary>
+    public async Task<HttpStatusCode?> ProbeHealthAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var response = await _http.GetAsync(new Uri("/healthz", UriKind.Relative), timeout.Token);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Graceful stop (SIGTERM), SIGKILL after <see cref="StopGrace"/>. Returns the exit code; the output is complete afterwards.</summary>
+    public Task<int> StopAsync() => _process.StopAsync(StopGrace);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        _http.Dispose();
+    }
+}

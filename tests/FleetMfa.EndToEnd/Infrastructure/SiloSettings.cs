@@ -1,0 +1,24 @@
+namespace FleetMfa.EndToEnd.Infrastructure;
+
+/// <summary>How to start one silo process. Two silos given the same <see cref="DataDirectory"/> share the admin and master keys.</summary>
+public sealed record SiloSettings(string Name, string Storage, string DataDirectory, string LogDirectory)
+{
+    /// <summary>Passed as <c>FLEETMFA_ADMIN_KEY</c>; when null the silo generates <c>admin.key</c> in the data dir.</summary>
+    public string? AdminKey { get; init; }
+
+    /// <summary>A fixed <c>FLEETMFA_HTTP_PORT</c> (e.g. one the test holds open); a free port when null.</summary>
+    public int? HttpPort { get; init; }
+
+    /// <summary>Extra variables, e.g. <c>ASPNETCORE_ENVIRONMENT</c> and <c>FleetMfa__Testing__ClockOffset</c>.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The same silo started "eight days later": Development environment with a shifted grain clock.</summary>
+    public SiloSettings WithClockOffset(TimeSpan offset) => this with
+    {
+        Environment = new Dictionary<string, string>(Environment)
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["FleetMfa__Testing__ClockOffset"] = offset.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        },
+    };
+}
