@@ -17,7 +17,7 @@ public static class AgentApi
         app.MapPost("/api/agent/enroll", EnrollAsync).WithName("EnrollAgent").WithTags("Agents");
 
     private static async Task<Results<Ok<AgentEnrollResponse>, ProblemHttpResult>> EnrollAsync(
-        AgentEnrollRequest body, IGrainFactory grains, IOptions<MqttOptions> mqtt, HttpContext http)
+        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, HttpContext http)
     {
         if (!ApiKeys.TryParseOrgKey(body.ConnectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret) ||
             !await grains.GetOrg(orgId).IsConnectKeyValidAsync(keyId, ApiKeys.Hash(secret)))
@@ -35,16 +35,16 @@ public static class AgentApi
             throw FleetMfaException.Validation("publicKey must be base64.");
         }
 
-        var deviceId = NewDeviceId(body.Hostname);
+        var device = new DeviceIdentity(orgId, NewDeviceId(body.Hostname));
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        await grains.GetDevice(orgId, deviceId).EnrollAgentAsync(
+        await grains.GetDevice(orgId, device.DeviceId).EnrollAgentAsync(
             new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, ApiKeys.Hash(password)));
+        await accounts.CreateDeviceAccountAsync(device, password, http.RequestAborted);
 
         // The MQTT password is in this response only.
         http.Response.Headers.CacheControl = "no-store";
         var (host, port) = mqtt.Value.AgentEndpoint();
-        var username = new DeviceIdentity(orgId, deviceId).Username;
-        return TypedResults.Ok(new AgentEnrollResponse(orgId, deviceId, new AgentMqttResponse(host, port, mqtt.Value.AdvertisedUseTls, username, password, mqtt.Value.TopicPrefix)));
+        return TypedResults.Ok(new AgentEnrollResponse(orgId, device.DeviceId, new AgentMqttResponse(host, port, mqtt.Value.AdvertisedUseTls, device.Username, password, mqtt.Value.TopicPrefix)));
     }
 
     /// <summary>A readable, unique id: the hostname reduced to slug characters, plus 8 random hex digits.</summary>

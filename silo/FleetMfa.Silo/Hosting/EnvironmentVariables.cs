@@ -20,6 +20,8 @@ public static class EnvironmentVariables
         ("FLEETMFA_MQTT_ADVERTISED_HOST", "FleetMfa:Mqtt:AdvertisedHost"),
         ("FLEETMFA_BROKER_USERNAME", "FleetMfa:Mqtt:BridgeUsername"),
         ("FLEETMFA_BROKER_PASSWORD", "FleetMfa:Mqtt:BridgePassword"),
+        ("FLEETMFA_MOSQUITTO_PASSWORD_FILE", "FleetMfa:Mosquitto:PasswordFile"),
+        ("FLEETMFA_MOSQUITTO_PID_FILE", "FleetMfa:Mosquitto:PidFile"),
     ];
 
     /// <summary>Adds the variables with the lowest precedence: appsettings, <c>ASPNETCORE_URLS</c> and the command line still win.</summary>

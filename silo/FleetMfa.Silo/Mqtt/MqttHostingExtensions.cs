@@ -20,6 +20,15 @@ public static class MqttHostingExtensions
         {
             builder.Services.AddSingleton<EmbeddedBroker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+            builder.Services.AddSingleton<IBrokerAccounts, EmbeddedBrokerAccounts>();
+        }
+        else
+        {
+            builder.Services.AddOptions<MosquittoOptions>()
+                .BindConfiguration(MosquittoOptions.SectionName)
+                .Validate(o => !string.IsNullOrEmpty(o.PasswordFile) && !string.IsNullOrEmpty(o.PidFile), "An external Mosquitto needs FLEETMFA_MOSQUITTO_PASSWORD_FILE and FLEETMFA_MOSQUITTO_PID_FILE (the broker's password_file and pid_file).")
+                .ValidateOnStart();
+            builder.Services.AddSingleton<IBrokerAccounts, MosquittoPasswordFile>();
         }
 
         builder.Services.AddSingleton<MqttBridge>();
