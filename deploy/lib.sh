@@ -361,3 +361,43 @@ fm_wait_http() {
         sleep 0.25
     done
 }
+
+# fm_start_mosquitto DIR PORT LOG_FILE: start Debian's Mosquitto on 127.0.0.1:PORT as the
+# external broker, configured from deploy/mosquitto/ (password file + pattern ACL, files
+# under DIR), with a bridge account whose password is generated into DIR/bridge.password.
+# Sets FM_MOSQUITTO_PID and exports the FLEETMFA_BROKER* / FLEETMFA_MOSQUITTO_* variables
+# the silo reads.
+FM_MOSQUITTO_PID=""
+fm_start_mosquitto() {
+    local dir=$1 port=$2 log=$3 password
+    fm_ensure_apt mosquitto
+    mkdir -p "$dir" "$(dirname "$log")"
+    sed "s|@PORT@|$port|; s|@DIR@|$dir|g" "$FM_DEPLOY/mosquitto/fleetmfa.conf.template" >"$dir/mosquitto.conf"
+    cp "$FM_DEPLOY/mosquitto/acl" "$dir/acl"
+    if [[ ! -s "$dir/bridge.password" ]]; then
+        (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/bridge.password")
+    fi
+    password=$(<"$dir/bridge.password")
+    if [[ ! -s "$dir/passwd" ]]; then
+        (umask 077 && : >"$dir/passwd")
+        mosquitto_passwd -b "$dir/passwd" fleetmfa-bridge "$password" >/dev/null
+    fi
+    chmod 600 "$dir/passwd"
+    # Run as whoever runs this script: its files live in the owner-only data directory, which
+    # Mosquitto's own user (it drops to it when started as root) could not enter.
+    printf 'user %s\n' "$(id -un)" >>"$dir/mosquitto.conf"
+    rm -f "$dir/mosquitto.pid"
+    fm_spawn "$log" "$dir/run.pid" mosquitto -c "$dir/mosquitto.conf"
+    FM_MOSQUITTO_PID=$FM_LAST_PID
+    local deadline=$(($(fm_now_ms) + 15000))
+    until fm_tcp_open "$port" && [[ -s "$dir/mosquitto.pid" ]]; do
+        fm_pid_alive "$FM_MOSQUITTO_PID" || { tail -n 20 "$log" >&2; fm_die "Mosquitto exited during startup (log: $log)"; }
+        (($(fm_now_ms) < deadline)) || fm_die "Mosquitto did not listen on 127.0.0.1:$port within 15s (log: $log)"
+        sleep 0.1
+    done
+    export FLEETMFA_BROKER="mqtt://127.0.0.1:$port"
+    export FLEETMFA_BROKER_USERNAME=fleetmfa-bridge
+    export FLEETMFA_BROKER_PASSWORD="$password"
+    export FLEETMFA_MOSQUITTO_PASSWORD_FILE="$dir/passwd"
+    export FLEETMFA_MOSQUITTO_PID_FILE="$dir/mosquitto.pid"
+}

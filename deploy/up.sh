@@ -18,11 +18,12 @@ usage: deploy/up.sh [--demo N]
 Starts Azurite (unless FLEETMFA_STORAGE is set) and the FleetMfa silo in the foreground.
 Ctrl-C stops everything it started.
 
-  --demo N   also start N demo agents
+  --demo N   also enroll and run N local agents in an org "demo" (TOTP on)
 
 Environment (defaults): FLEETMFA_DATA (deploy/.data), FLEETMFA_HTTP_PORT (5080),
 FLEETMFA_MQTT_PORT (1883), FLEETMFA_AZURITE_PORT (10000; queue +1, table +2),
-FLEETMFA_STORAGE (unset: start Azurite), FLEETMFA_BROKER (embedded | mqtt://host:port),
+FLEETMFA_STORAGE (unset: start Azurite), FLEETMFA_BROKER (embedded | mosquitto: start a
+local Mosquitto on FLEETMFA_MQTT_PORT | mqtt://host:port of a broker you run),
 FLEETMFA_ADMIN_KEY (unset: generated once into $FLEETMFA_DATA/admin.key),
 FLEETMFA_SILO_PORT (11111) and FLEETMFA_GATEWAY_PORT (30000): Orleans' own ports.
 EOF
@@ -56,19 +57,22 @@ done
 fm_defaults
 
 case "$FLEETMFA_BROKER" in
-embedded | mqtt://?*) ;;
-*) fm_die "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port (got '$FLEETMFA_BROKER')" ;;
+embedded | mosquitto | mqtt://?*) ;;
+*) fm_die "FLEETMFA_BROKER must be 'embedded', 'mosquitto' (start a local Mosquitto) or mqtt://host:port (got '$FLEETMFA_BROKER')" ;;
 esac
+START_MOSQUITTO=""
+[[ "$FLEETMFA_BROKER" == mosquitto ]] && START_MOSQUITTO=1
 
 # --- servers a killed earlier run left behind (their PID files live in the data dir) ---
 fm_check_leftover "$FLEETMFA_DATA/silo.pid" FleetMfa.Silo.dll "the silo"
 fm_check_leftover "$FLEETMFA_DATA/azurite.pid" azurite "Azurite"
+fm_check_leftover "$FLEETMFA_DATA/mosquitto/run.pid" mosquitto "Mosquitto"
 
 # --- ports (a clear one-line error naming the variable, DESIGN "Running it") ---
 fm_port_free "$FLEETMFA_HTTP_PORT" FLEETMFA_HTTP_PORT
 fm_port_free "$FLEETMFA_SILO_PORT" FLEETMFA_SILO_PORT
 fm_port_free "$FLEETMFA_GATEWAY_PORT" FLEETMFA_GATEWAY_PORT
-if [[ "$FLEETMFA_BROKER" == embedded ]]; then
+if [[ "$FLEETMFA_BROKER" == embedded || -n "$START_MOSQUITTO" ]]; then
     fm_port_free "$FLEETMFA_MQTT_PORT" FLEETMFA_MQTT_PORT
 fi
 START_AZURITE=""
@@ -95,20 +99,30 @@ if [[ -n "$START_AZURITE" ]]; then
     fm_ensure_azurite
 fi
 
-# --- stop what we started, by PID: silo first, then Azurite ---
+# --- stop what we started, by PID: demo agents, the silo, then Mosquitto and Azurite ---
 SILO_PID=""
 STOPPING=""
+DEMO_PIDS=()
 # shellcheck disable=SC2317  # invoked from traps
 cleanup() {
     [[ -n "$STOPPING" ]] && return 0
     STOPPING=1
     fm_stop_pid "$FM_FG_PID" 5
+    local pid
+    for pid in "${DEMO_PIDS[@]}"; do
+        fm_stop_pid "$pid" 5
+    done
     if [[ -n "$SILO_PID" ]] && fm_pid_alive "$SILO_PID"; then
         fm_log "stopping silo (pid $SILO_PID)..."
     fi
     fm_stop_pid "$SILO_PID" 20
     if [[ -n "$SILO_PID" ]]; then
         rm -f "$FLEETMFA_DATA/silo.pid"
+    fi
+    if [[ -n "$FM_MOSQUITTO_PID" ]]; then
+        fm_log "stopping Mosquitto (pid $FM_MOSQUITTO_PID)..."
+        fm_stop_pid "$FM_MOSQUITTO_PID" 10
+        rm -f "$FLEETMFA_DATA/mosquitto/run.pid"
     fi
     if [[ -n "$FM_AZURITE_PID" ]] && fm_pid_alive "$FM_AZURITE_PID"; then
         fm_log "stopping Azurite (pid $FM_AZURITE_PID)..."
@@ -137,6 +151,10 @@ if [[ -n "$START_AZURITE" ]]; then
     fm_log "starting Azurite on 127.0.0.1:$FLEETMFA_AZURITE_PORT-$((FLEETMFA_AZURITE_PORT + 2)) (log: $AZURITE_LOG)"
     fm_spawn_azurite "$FLEETMFA_DATA" "$FLEETMFA_AZURITE_PORT" "$AZURITE_LOG"
     FLEETMFA_STORAGE="$(fm_azurite_connection_string "$FLEETMFA_AZURITE_PORT")"
+fi
+if [[ -n "$START_MOSQUITTO" ]]; then
+    fm_log "starting Mosquitto on 127.0.0.1:$FLEETMFA_MQTT_PORT (log: $FLEETMFA_DATA/logs/mosquitto.log)"
+    fm_start_mosquitto "$FLEETMFA_DATA/mosquitto" "$FLEETMFA_MQTT_PORT" "$FLEETMFA_DATA/logs/mosquitto.log"
 fi
 export FLEETMFA_STORAGE FLEETMFA_MQTT_PORT FLEETMFA_BROKER
 if [[ -n "${FLEETMFA_ADMIN_KEY:-}" ]]; then
@@ -197,8 +215,30 @@ else
     ADMIN_KEY_SOURCE="from $KEY_FILE"
 fi
 
+# --- demo fleet: an org "demo" with TOTP on and N real agents, each with its own data dir ---
 if ((DEMO_AGENTS > 0)); then
-    fm_log "--demo $DEMO_AGENTS: demo agents arrive with the agent issue; starting without them"
+    DEMO_DIR="$FLEETMFA_DATA/demo"
+    AGENT_PROJECT="$FM_REPO/agent/FleetMfa.Agent"
+    AGENT_DLL="$AGENT_PROJECT/bin/Release/net10.0/fleetmfa-agent.dll"
+    fm_log "building the agent for $DEMO_AGENTS demo devices..."
+    fm_run_group dotnet build "$AGENT_PROJECT" -c Release -v q /nologo >>"$BUILD_LOG" 2>&1 ||
+        fm_die "dotnet build agent/FleetMfa.Agent failed (log: $BUILD_LOG)"
+    api() { curl -sf -X "$1" "$BASE_URL$2" -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+    api PUT /api/orgs/demo '{"name":"Demo fleet"}' >/dev/null || fm_die "could not create the demo org"
+    api PUT /api/orgs/demo/mfa/totp '{"enabled":true}' >/dev/null || fm_die "could not switch TOTP on for the demo org"
+    mkdir -p "$DEMO_DIR"
+    for ((i = 1; i <= DEMO_AGENTS; i++)); do
+        dir="$DEMO_DIR/agent-$i"
+        if [[ ! -f "$dir/config.json" ]]; then
+            key=$(api POST /api/orgs/demo/connect-keys '{"name":"demo"}' | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+            [[ -n "$key" ]] || fm_die "could not create a connect key for the demo org"
+            FLEETMFA_AGENT_HOSTNAME="demo-$i" FLEETMFA_CONNECT_KEY="$key" \
+                dotnet "$AGENT_DLL" enroll --server "$BASE_URL" --data-dir "$dir" >>"$FLEETMFA_DATA/logs/demo-agents.log" 2>&1 ||
+                fm_die "demo agent $i could not enroll (log: $FLEETMFA_DATA/logs/demo-agents.log)"
+        fi
+        fm_spawn "$FLEETMFA_DATA/logs/demo-agent-$i.log" "$dir.pid" env FLEETMFA_AGENT_HOSTNAME="demo-$i" dotnet "$AGENT_DLL" run --data-dir "$dir"
+        DEMO_PIDS+=("$FM_LAST_PID")
+    done
 fi
 
 cat <<EOF
@@ -218,6 +258,9 @@ if [[ "$FLEETMFA_BROKER" == embedded ]]; then
 else
     fm_log "  MQTT       $FLEETMFA_BROKER"
 fi
+if ((DEMO_AGENTS > 0)); then
+    fm_log "  Demo       org 'demo', $DEMO_AGENTS agents (data: $DEMO_DIR, logs: $FLEETMFA_DATA/logs/demo-agent-*.log)"
+fi
 fm_log ""
 fm_log "Press Ctrl-C to stop"
 
@@ -226,11 +269,16 @@ watch=("$SILO_PID")
 if [[ -n "$FM_AZURITE_PID" ]]; then
     watch+=("$FM_AZURITE_PID")
 fi
+if [[ -n "$FM_MOSQUITTO_PID" ]]; then
+    watch+=("$FM_MOSQUITTO_PID")
+fi
 rc=0
 wait -n "${watch[@]}" || rc=$?
 if ! fm_pid_alive "$SILO_PID"; then
     printf 'error: the silo exited (status %s); last lines of %s:\n' "$rc" "$SILO_LOG" >&2
     tail -n 30 "$SILO_LOG" >&2 || true
+elif [[ -n "$FM_MOSQUITTO_PID" ]] && ! fm_pid_alive "$FM_MOSQUITTO_PID"; then
+    printf 'error: Mosquitto exited (status %s); see %s\n' "$rc" "$FLEETMFA_DATA/logs/mosquitto.log" >&2
 else
     printf 'error: Azurite exited (status %s); see %s\n' "$rc" "$AZURITE_LOG" >&2
 fi

@@ -5,7 +5,7 @@ public static class Ids
 {
     public const int MaxLength = 63;
 
-    public static bool IsValid(string? value)
+    public static bool IsValid([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? value)
     {
         if (value is not { Length: > 0 and <= MaxLength } || !IsLowerAlnum(value[0]))
         {

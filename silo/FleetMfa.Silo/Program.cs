@@ -1,5 +1,6 @@
 using FleetMfa.Silo.Api;
 using FleetMfa.Silo.Hosting;
+using FleetMfa.Silo.Mqtt;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddFleetEnvironmentVariables();
@@ -8,6 +9,7 @@ builder.AddFleetClock();
 builder.AddFleetKeys();
 builder.AddFleetStorage();
 builder.AddFleetOrleans();
+builder.AddFleetMqtt();
 builder.AddFleetAdminApi();
 
 var app = builder.Build();

@@ -25,6 +25,9 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     public const int MaxDesiredPayloadBytes = 256 * 1024;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>A report this often even when nothing changed, so a control plane that lost a publish catches up.</summary>
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMinutes(5);
     private static readonly string AgentVersion =
         typeof(AgentDaemon).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
@@ -38,6 +41,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly DesiredStateApplier _applier;
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
 
     public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output)
     {
@@ -70,6 +74,11 @@ public sealed partial class AgentDaemon : IAsyncDisposable
                 }
 
                 await UploadAuditAsync(cancellationToken);
+                if (_time.GetUtcNow() - _lastReport >= HeartbeatInterval)
+                {
+                    await ReportCurrentAsync(cancellationToken);
+                }
+
                 await Task.Delay(AuditInterval, _time, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -126,8 +135,17 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             builder = builder.WithTlsOptions(o => o.UseTls());
         }
 
-        CryptographicOperations.ZeroMemory(password);
-        var result = await _client.ConnectAsync(builder.Build(), cancellationToken);
+        MqttClientConnectResult result;
+        try
+        {
+            result = await _client.ConnectAsync(builder.Build(), cancellationToken);
+        }
+        finally
+        {
+            // The options hold the array itself: wipe it only once the connect is done with it.
+            CryptographicOperations.ZeroMemory(password);
+        }
+
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
             // MQTTnet 5 reports a refused connect as a result code, not an exception.
@@ -147,7 +165,20 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         Subscribed.TrySetResult();
 
         // Tell the control plane where we stand, so it can re-publish if the broker lost the retained state.
-        await ReportAsync(new ApplyResult(_store.Load(), null, null), cancellationToken);
+        await ReportCurrentAsync(cancellationToken);
+    }
+
+    private async Task ReportCurrentAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await ReportAsync(new ApplyResult(_store.Load(), false, null, null), cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
@@ -183,7 +214,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             {
                 LogApplyFailed(_logger, failed, result.Reason ?? "");
             }
-            else
+            else if (result.Changed)
             {
                 LogApplied(_logger, result.State?.Version ?? 0, result.State?.Mfa ?? false, result.State?.Users.Count ?? 0);
             }
@@ -216,6 +247,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             state?.Users.Select(u => new ReportedUser(u.UserId, u.SecretVersion)).ToList() ?? [],
             _time.GetUtcNow());
         var payload = JsonSerializer.SerializeToUtf8Bytes(report, ProtocolJsonContext.Default.ReportedState);
+        _lastReport = _time.GetUtcNow();
         return PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Reported), payload, retain: false, cancellationToken);
     }
 

@@ -20,12 +20,12 @@ public sealed class DesiredStateApplier(ISecretStore store, AgentConfig config, 
         var currentVersion = current?.Version ?? 0;
         if (desired.Version <= currentVersion)
         {
-            return new ApplyResult(current, null, null);
+            return new ApplyResult(current, false, null, null);
         }
 
         if (Problem(desired) is { } problem)
         {
-            return new ApplyResult(current, desired.Version, problem);
+            return new ApplyResult(current, false, desired.Version, problem);
         }
 
         var users = new List<LocalUser>(desired.Users.Count);
@@ -38,13 +38,13 @@ public sealed class DesiredStateApplier(ISecretStore store, AgentConfig config, 
             }
             catch (CryptographicException)
             {
-                return new ApplyResult(current, desired.Version, $"the sealed secret of user '{user.UserId}' does not open with this device's key");
+                return new ApplyResult(current, false, desired.Version, $"the sealed secret of user '{user.UserId}' does not open with this device's key");
             }
         }
 
         var applied = new AppliedState(desired.Version, desired.Mfa, desired.Totp, desired.Policy, users, time.GetUtcNow());
         store.Save(applied);
-        return new ApplyResult(applied, null, null);
+        return new ApplyResult(applied, true, null, null);
     }
 
     private string? Problem(DesiredState desired)

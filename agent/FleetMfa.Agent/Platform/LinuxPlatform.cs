@@ -32,7 +32,8 @@ public sealed class LinuxPlatform(string osReleasePath = "/etc/os-release", stri
         };
     }
 
-    public string Hostname() => Environment.MachineName;
+    /// <summary>The machine name, or <c>FLEETMFA_AGENT_HOSTNAME</c> (several agents on one machine: demos, load tests).</summary>
+    public string Hostname() => Environment.GetEnvironmentVariable("FLEETMFA_AGENT_HOSTNAME") is { Length: > 0 } name ? name : Environment.MachineName;
 
     public bool? SshServerInstalled() => File.Exists(sshdPath);
 

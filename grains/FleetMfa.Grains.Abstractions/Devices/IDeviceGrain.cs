@@ -3,6 +3,22 @@ namespace FleetMfa.Grains;
 /// <summary>A device and its MFA twin. Key: <c>{orgId}/{deviceId}</c>.</summary>
 public interface IDeviceGrain : IGrainWithStringKey
 {
+    /// <summary>Registers the device with its agent's public key and MQTT credential; from now on it has a desired state on the broker.</summary>
+    Task<DeviceDetail> EnrollAgentAsync(AgentEnrollment enrollment);
+
+    /// <summary>Whether <paramref name="passwordHash"/> (SHA-256) is this device's MQTT password (broker authentication).</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash);
+
+    /// <summary>A <c>ReportedState</c> document from the device's <c>reported</c> topic; garbage is logged and dropped.</summary>
+    Task ReportAsync(byte[] payload);
+
+    /// <summary>The device's presence (its <c>presence</c> topic, or its last will).</summary>
+    Task SetPresenceAsync(bool online);
+
+    /// <summary>An <c>AuditEventBatch</c> from the device's <c>events</c> topic.</summary>
+    Task UploadAuditAsync(byte[] payload);
+
     Task<DeviceDetail> RegisterAsync(DeviceRegistration registration);
 
     /// <summary>The device, or <c>null</c> when it was never registered.</summary>

@@ -27,4 +27,12 @@ public interface IOrgGrain : IGrainWithStringKey
     /// <summary>Whether <paramref name="secretHash"/> (SHA-256 of the key's secret part) belongs to a live key of this org.</summary>
     [AlwaysInterleave]
     Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash);
+
+    /// <summary>A new key with which agents enroll devices into this org; shown once.</summary>
+    Task<ApiKeyCreated> CreateConnectKeyAsync(string name);
+
+    Task RevokeConnectKeyAsync(string keyId);
+
+    [AlwaysInterleave]
+    Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash);
 }

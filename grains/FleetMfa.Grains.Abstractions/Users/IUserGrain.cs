@@ -28,4 +28,11 @@ public interface IUserGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<UserTotpState?> GetTotpStateAsync();
+
+    /// <summary>
+    /// The user's current secret sealed to <paramref name="devicePublicKey"/>, bound to this org, device, user and
+    /// secret version; <c>null</c> unless setup is complete. The plaintext never leaves this grain.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<SealedUserSecret?> SealSecretForAsync(string deviceId, byte[] devicePublicKey);
 }

@@ -9,4 +9,25 @@ public sealed partial class DeviceGrain
 
     [LoggerMessage(1101, LogLevel.Information, "Device {OrgId}/{DeviceId} MFA switched {Enabled} (desired version {DesiredVersion})")]
     private static partial void LogMfaSwitched(ILogger logger, string orgId, string deviceId, bool enabled, long desiredVersion);
+
+    [LoggerMessage(1102, LogLevel.Information, "Device {OrgId}/{DeviceId} enrolled its agent")]
+    private static partial void LogAgentEnrolled(ILogger logger, string orgId, string deviceId);
+
+    [LoggerMessage(1103, LogLevel.Debug, "Device {OrgId}/{DeviceId} desired state {Version} published (mfa {Mfa}, {Users} users)")]
+    private static partial void LogDesiredPublished(ILogger logger, string orgId, string deviceId, long version, bool mfa, int users);
+
+    [LoggerMessage(1104, LogLevel.Warning, "Device {OrgId}/{DeviceId} desired state {Version} could not be published; retrying")]
+    private static partial void LogPublishFailed(ILogger logger, string orgId, string deviceId, long version, Exception exception);
+
+    [LoggerMessage(1105, LogLevel.Warning, "Device {OrgId}/{DeviceId} report dropped: {Problem}")]
+    private static partial void LogReportDropped(ILogger logger, string orgId, string deviceId, string problem);
+
+    [LoggerMessage(1106, LogLevel.Information, "Device {OrgId}/{DeviceId} MFA status {Status} (applied version {AppliedVersion})")]
+    private static partial void LogStatusChanged(ILogger logger, string orgId, string deviceId, MfaStatus status, long appliedVersion);
+
+    [LoggerMessage(1107, LogLevel.Warning, "Device {OrgId}/{DeviceId} audit batch dropped ({Bytes} bytes)")]
+    private static partial void LogAuditDropped(ILogger logger, string orgId, string deviceId, int bytes);
+
+    [LoggerMessage(1108, LogLevel.Information, "Device {OrgId}/{DeviceId} uploaded {Events} audit events ({Late} late)")]
+    private static partial void LogAuditReceived(ILogger logger, string orgId, string deviceId, int events, int late);
 }

@@ -1,4 +1,5 @@
 using FleetMfa.Grains.Rules;
+using FleetMfa.Grains.Twin;
 using Microsoft.Extensions.Logging;
 
 namespace FleetMfa.Grains.Devices;
@@ -10,12 +11,14 @@ namespace FleetMfa.Grains.Devices;
 /// </summary>
 public sealed partial class DeviceGrain(
     [PersistentState("device", StorageNames.Fleet)] IPersistentState<DeviceState> state,
+    IDesiredStatePublisher publisher,
     ILogger<DeviceGrain> logger,
     TimeProvider time) : Grain, IDeviceGrain
 {
     private string _orgId = "";
     private string _deviceId = "";
     private DeviceRow? _indexedRow;
+    private bool _desiredChanged;
 
     private DeviceState State => state.State;
 
@@ -28,6 +31,13 @@ public sealed partial class DeviceGrain(
     public async Task<DeviceDetail> RegisterAsync(DeviceRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(registration);
+        await ApplyRegistrationAsync(registration);
+        await SaveAsync();
+        return Detail();
+    }
+
+    private async Task ApplyRegistrationAsync(DeviceRegistration registration)
+    {
         var hostname = InputRules.RequireHostname(registration.Hostname);
         var osVersion = InputRules.RequireText(registration.OsVersion, "osVersion", 64);
         var facts = registration.Facts is null ? null : ValidateFacts(registration.Facts);
@@ -49,8 +59,6 @@ public sealed partial class DeviceGrain(
         State.Hostname = hostname;
         State.OsVersion = osVersion;
         State.Facts = facts ?? State.Facts;
-        await SaveAsync();
-        return Detail();
     }
 
     public Task<DeviceDetail?> GetAsync() => Task.FromResult(State.Registered ? Detail() : null);
@@ -235,18 +243,32 @@ public sealed partial class DeviceGrain(
 
     private void BumpDesired(bool requiredBefore)
     {
+        _desiredChanged = true;
         State.DesiredVersion++;
+        State.FailureReason = null;
         if (State.Required != requiredBefore)
         {
             State.MfaChangeVersion = State.DesiredVersion;
-            State.FailureReason = null;
         }
     }
 
-    /// <summary>Persists, then brings the org index in line; a newer org policy that raced us is applied on the way.</summary>
+    /// <summary>
+    /// Persists, brings the org index in line (a newer org policy that raced us is applied on the way), then
+    /// publishes the desired state if it moved on.
+    /// </summary>
     private async Task SaveAsync()
     {
         await state.WriteStateAsync();
+        await SyncIndexAsync();
+        if (_desiredChanged)
+        {
+            _desiredChanged = false;
+            await PublishDesiredAsync();
+        }
+    }
+
+    private async Task SyncIndexAsync()
+    {
         var shard = GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId);
         while (Row() is var row && row != _indexedRow)
         {
@@ -284,14 +306,14 @@ public sealed partial class DeviceGrain(
 
     private DeviceUserStatus UserStatus(string userId, BoundUser bound)
     {
-        var onDevice = !State.Required || bound.TotpStatus != TotpStatus.Enrolled
-            ? OnDeviceStatus.NotRequired
+        var onDevice = !State.Required || bound.TotpStatus != TotpStatus.Enrolled ? OnDeviceStatus.NotRequired
+            : _reportedUsers.TryGetValue(userId, out var held) && held == bound.SecretVersion ? OnDeviceStatus.Active
             : OnDeviceStatus.Pending;
         return new DeviceUserStatus(userId, bound.Username, bound.LocalUsername, bound.TotpStatus, onDevice);
     }
 
     private DeviceRow Row() =>
-        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, Online: false, State.LastSeen);
+        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, State.LastSeen);
 
     private DeviceDetail Detail() => new(
         _orgId,
@@ -309,7 +331,7 @@ public sealed partial class DeviceGrain(
             State.AppliedVersion,
             State.FailureReason,
             MfaRules.Warnings(State.Os, State.OsVersion, State.Facts)),
-        Online: false,
+        _online,
         State.LastSeen,
         State.CreatedAt);
 }

@@ -24,6 +24,14 @@ public sealed class DeviceState
     [Id(13)] public DateTimeOffset CreatedAt { get; set; }
     [Id(14)] public DateTimeOffset? LastSeen { get; set; }
 
+    /// <summary>The agent's P-256 public key (SubjectPublicKeyInfo); <c>null</c> for a device pre-registered without an agent.</summary>
+    [Id(15)] public byte[]? PublicKey { get; set; }
+
+    /// <summary>SHA-256 of the device's MQTT password.</summary>
+    [Id(16)] public byte[]? MqttPasswordHash { get; set; }
+
+    public bool HasAgent => PublicKey is not null;
+
     public bool Required => MfaDesired && Policy is { TotpEnabled: true };
 
     public MfaStatus Status =>

@@ -12,4 +12,10 @@ public sealed partial class OrgGrain
 
     [LoggerMessage(1002, LogLevel.Information, "Org {OrgId} operator key {KeyId} created")]
     private static partial void LogApiKeyCreated(ILogger logger, string orgId, string keyId);
+
+    [LoggerMessage(1003, LogLevel.Information, "Org {OrgId} connect key {KeyId} created")]
+    private static partial void LogConnectKeyCreated(ILogger logger, string orgId, string keyId);
+
+    [LoggerMessage(1004, LogLevel.Information, "Org {OrgId} connect key {KeyId} revoked")]
+    private static partial void LogConnectKeyRevoked(ILogger logger, string orgId, string keyId);
 }

@@ -90,18 +90,53 @@ public sealed partial class OrgGrain(
             throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} operator keys.");
         }
 
-        var (keyId, secret, key) = ApiKeys.NewOperatorKey(OrgId);
-        var record = new ApiKeyRecord { KeyId = keyId, Name = name, SecretHash = ApiKeys.Hash(secret), CreatedAt = time.GetUtcNow() };
-        State.ApiKeys.Add(record);
-        await state.WriteStateAsync();
-        LogApiKeyCreated(logger, OrgId, keyId);
-        return new ApiKeyCreated(keyId, name, key, record.CreatedAt);
+        var created = await AddKeyAsync(State.ApiKeys, ApiKeys.OperatorPrefix, name);
+        LogApiKeyCreated(logger, OrgId, created.KeyId);
+        return created;
     }
 
-    public Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash)
+    public Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash) =>
+        Task.FromResult(State.Created && Matches(State.ApiKeys, keyId, secretHash));
+
+    public async Task<ApiKeyCreated> CreateConnectKeyAsync(string name)
     {
-        var valid = State.Created && State.ApiKeys.Exists(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash));
-        return Task.FromResult(valid);
+        EnsureCreated();
+        name = InputRules.RequireText(name, "name", 100);
+        if (State.ConnectKeys.Count >= MaxApiKeys)
+        {
+            throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} connect keys; revoke one first.");
+        }
+
+        var created = await AddKeyAsync(State.ConnectKeys, ApiKeys.ConnectPrefix, name);
+        LogConnectKeyCreated(logger, OrgId, created.KeyId);
+        return created;
+    }
+
+    public async Task RevokeConnectKeyAsync(string keyId)
+    {
+        EnsureCreated();
+        if (State.ConnectKeys.RemoveAll(k => k.KeyId == keyId) == 0)
+        {
+            throw FleetMfaException.NotFound($"Connect key '{keyId}' does not exist in org '{OrgId}'.");
+        }
+
+        await state.WriteStateAsync();
+        LogConnectKeyRevoked(logger, OrgId, keyId);
+    }
+
+    public Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash) =>
+        Task.FromResult(State.Created && Matches(State.ConnectKeys, keyId, secretHash));
+
+    private static bool Matches(List<ApiKeyRecord> keys, string keyId, byte[] secretHash) =>
+        keys.Exists(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash));
+
+    private async Task<ApiKeyCreated> AddKeyAsync(List<ApiKeyRecord> keys, string prefix, string name)
+    {
+        var (keyId, secret, key) = ApiKeys.NewOrgKey(prefix, OrgId);
+        var record = new ApiKeyRecord { KeyId = keyId, Name = name, SecretHash = ApiKeys.Hash(secret), CreatedAt = time.GetUtcNow() };
+        keys.Add(record);
+        await state.WriteStateAsync();
+        return new ApiKeyCreated(keyId, name, key, record.CreatedAt);
     }
 
     private void EnsureCreated()

@@ -11,4 +11,5 @@ public sealed class OrgState
     [Id(5)] public long PolicyVersion { get; set; }
     [Id(6)] public List<ApiKeyRecord> ApiKeys { get; set; } = [];
     [Id(7)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(8)] public List<ApiKeyRecord> ConnectKeys { get; set; } = [];
 }

@@ -4,6 +4,7 @@ using FleetMfa.Grains.Internal;
 using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Security;
 using FleetMfa.Grains.Totp;
+using FleetMfa.Protocol.Sealing;
 using Microsoft.Extensions.Logging;
 
 namespace FleetMfa.Grains.Users;
@@ -177,6 +178,26 @@ public sealed partial class UserGrain : Grain, IUserGrain
     }
 
     public Task<UserTotpState?> GetTotpStateAsync() => Task.FromResult(State.Created ? TotpState() : null);
+
+    public Task<SealedUserSecret?> SealSecretForAsync(string deviceId, byte[] devicePublicKey)
+    {
+        if (State.TotpStatus != TotpStatus.Enrolled || State.ProtectedSecret is null)
+        {
+            return Task.FromResult<SealedUserSecret?>(null);
+        }
+
+        var secret = _protector.Unprotect(State.ProtectedSecret, AssociatedData(State.SecretVersion));
+        try
+        {
+            var aad = SecretSealer.AssociatedData(_orgId, deviceId, _userId, State.SecretVersion);
+            var sealedSecret = SecretSealer.Seal(devicePublicKey, secret, aad);
+            return Task.FromResult<SealedUserSecret?>(new SealedUserSecret(State.SecretVersion, sealedSecret.EphemeralKey, sealedSecret.Nonce, sealedSecret.Ciphertext));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
 
     private Task NotifyDevicesAsync()
     {

@@ -48,6 +48,7 @@ public static class AdminApiExtensions
         app.MapOrgsApi();
         app.MapDevicesApi();
         app.MapUsersApi();
+        app.MapAgentApi();
         return app;
     }
 }

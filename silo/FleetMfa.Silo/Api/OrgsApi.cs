@@ -3,6 +3,8 @@ using FleetMfa.Silo.Api.Auth;
 using FleetMfa.Silo.Api.Requests;
 using FleetMfa.Silo.Api.Responses;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 
 namespace FleetMfa.Silo.Api;
 
@@ -17,6 +19,8 @@ public static class OrgsApi
         group.MapPatch("", PatchOrgAsync).WithName("PatchOrg").RequireOrgAccess();
         group.MapPut("/mfa/totp", SetTotpAsync).WithName("SetOrgTotp").RequireOrgAccess();
         group.MapPost("/api-keys", CreateApiKeyAsync).WithName("CreateApiKey").RequireAdmin();
+        group.MapPost("/connect-keys", CreateConnectKeyAsync).WithName("CreateConnectKey").RequireOrgAccess();
+        group.MapDelete("/connect-keys/{keyId}", RevokeConnectKeyAsync).WithName("RevokeConnectKey").RequireOrgAccess();
         return group;
     }
 
@@ -42,5 +46,23 @@ public static class OrgsApi
     {
         var key = await grains.GetOrg(orgId).CreateApiKeyAsync(body.Name);
         return TypedResults.Created((string?)null, key);
+    }
+
+    private static async Task<Created<ApiKeyCreated>> CreateConnectKeyAsync(
+        string orgId, IGrainFactory grains, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] CreateConnectKeyRequest? body)
+    {
+        var key = await grains.GetOrg(orgId).CreateConnectKeyAsync(body?.Name ?? new CreateConnectKeyRequest().Name);
+        return TypedResults.Created((string?)null, key);
+    }
+
+    private static async Task<NoContent> RevokeConnectKeyAsync(string orgId, string keyId, IGrainFactory grains)
+    {
+        if (keyId.Length != 16 || !keyId.All(char.IsAsciiHexDigitLower))
+        {
+            throw FleetMfaException.Validation("keyId must be 16 lowercase hex digits.");
+        }
+
+        await grains.GetOrg(orgId).RevokeConnectKeyAsync(keyId);
+        return TypedResults.NoContent();
     }
 }

@@ -15,6 +15,13 @@ public static class EnvironmentVariables
         ("FLEETMFA_CLUSTER_ID", "FleetMfa:Cluster:ClusterId"),
         ("FLEETMFA_SILO_PORT", "FleetMfa:Cluster:SiloPort"),
         ("FLEETMFA_GATEWAY_PORT", "FleetMfa:Cluster:GatewayPort"),
+        ("FLEETMFA_BROKER", "FleetMfa:Mqtt:Broker"),
+        ("FLEETMFA_MQTT_PORT", "FleetMfa:Mqtt:Port"),
+        ("FLEETMFA_MQTT_ADVERTISED_HOST", "FleetMfa:Mqtt:AdvertisedHost"),
+        ("FLEETMFA_BROKER_USERNAME", "FleetMfa:Mqtt:BridgeUsername"),
+        ("FLEETMFA_BROKER_PASSWORD", "FleetMfa:Mqtt:BridgePassword"),
+        ("FLEETMFA_MOSQUITTO_PASSWORD_FILE", "FleetMfa:Mosquitto:PasswordFile"),
+        ("FLEETMFA_MOSQUITTO_PID_FILE", "FleetMfa:Mosquitto:PidFile"),
     ];
 
     /// <summary>Adds the variables with the lowest precedence: appsettings, <c>ASPNETCORE_URLS</c> and the command line still win.</summary>

@@ -19,7 +19,7 @@ public class RestartTests(AzuriteClusterFixture fixture)
         var orgId = await Grains.NewOrgAsync(totpEnabled: true);
         await Grains.GetOrg(orgId).CreateOrUpdateAsync("Acme, before the restart");
         var key = await Grains.GetOrg(orgId).CreateApiKeyAsync("ops");
-        Assert.True(ApiKeys.TryParseOperatorKey(key.Key, out _, out var keyId, out var keySecret));
+        Assert.True(ApiKeys.TryParseOrgKey(key.Key, ApiKeys.OperatorPrefix, out _, out var keyId, out var keySecret));
 
         await Grains.RegisterLinuxAsync(orgId, "web-01");
         await Grains.GetDevice(orgId, "web-01").UpdateSettingsAsync(new DeviceSettingsPatch(false, true, null, null));

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Security;
+using FleetMfa.Grains.Twin;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -32,6 +33,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         TimeProviderNames.GrainDirectory,
         ReminderTimeProviderNames.Reminders,
     ];
+
+    /// <summary>What device grains publish, shared by every in-process test silo.</summary>
+    public static RecordingDesiredStatePublisher Publisher { get; } = new();
 
     public void Configure(ISiloBuilder siloBuilder)
     {
@@ -75,6 +79,7 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
 
         services.Configure<SecretProtectionOptions>(o => o.MasterKey = masterKey);
         services.AddFleetGrainServices();
+        services.AddSingleton<IDesiredStatePublisher>(Publisher);
     }
 
     private static string Required(IConfiguration configuration, string key) =>

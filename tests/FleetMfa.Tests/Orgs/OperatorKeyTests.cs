@@ -11,7 +11,7 @@ public class OperatorKeyTests(ClusterFixture fixture)
 
     private static (string KeyId, byte[] Hash) Parse(ApiKeyCreated created)
     {
-        Assert.True(ApiKeys.TryParseOperatorKey(created.Key, out _, out var keyId, out var secret));
+        Assert.True(ApiKeys.TryParseOrgKey(created.Key, ApiKeys.OperatorPrefix, out _, out var keyId, out var secret));
         return (keyId, ApiKeys.Hash(secret));
     }
 
@@ -25,7 +25,7 @@ public class OperatorKeyTests(ClusterFixture fixture)
 
         Assert.Equal("ci pipeline", created.Name);
         Assert.Equal(created.KeyId, keyId);
-        Assert.True(ApiKeys.TryParseOperatorKey(created.Key, out var keyOrg, out _, out _));
+        Assert.True(ApiKeys.TryParseOrgKey(created.Key, ApiKeys.OperatorPrefix, out var keyOrg, out _, out _));
         Assert.Equal(orgId, keyOrg);
         Assert.True(await _grains.GetOrg(orgId).IsApiKeyValidAsync(keyId, hash));
     }

@@ -15,10 +15,10 @@ public class ApiKeysTests
     [InlineData("0")]
     public void An_operator_key_parses_back_to_its_org_key_id_and_secret(string orgId)
     {
-        var (keyId, secret, key) = ApiKeys.NewOperatorKey(orgId);
+        var (keyId, secret, key) = ApiKeys.NewOrgKey(ApiKeys.OperatorPrefix, orgId);
 
         Assert.StartsWith("fmk_", key, StringComparison.Ordinal);
-        Assert.True(ApiKeys.TryParseOperatorKey(key, out var parsedOrg, out var parsedKeyId, out var parsedSecret));
+        Assert.True(ApiKeys.TryParseOrgKey(key, ApiKeys.OperatorPrefix, out var parsedOrg, out var parsedKeyId, out var parsedSecret));
         Assert.Equal(orgId, parsedOrg);
         Assert.Equal(keyId, parsedKeyId);
         Assert.Equal(secret, parsedSecret);
@@ -27,11 +27,11 @@ public class ApiKeysTests
     [Fact]
     public void Operator_keys_have_a_16_hex_id_and_a_256_bit_hex_secret()
     {
-        var (keyId, secret, _) = ApiKeys.NewOperatorKey("acme");
+        var (keyId, secret, _) = ApiKeys.NewOrgKey(ApiKeys.OperatorPrefix, "acme");
 
         Assert.Matches("^[0-9a-f]{16}$", keyId);
         Assert.Matches("^[0-9a-f]{64}$", secret);
-        Assert.NotEqual(secret, ApiKeys.NewOperatorKey("acme").Secret);
+        Assert.NotEqual(secret, ApiKeys.NewOrgKey(ApiKeys.OperatorPrefix, "acme").Secret);
     }
 
     public static TheoryData<string> MalformedKeys => new()
@@ -60,7 +60,7 @@ public class ApiKeysTests
     [MemberData(nameof(MalformedKeys))]
     public void Malformed_operator_keys_are_refused(string key)
     {
-        Assert.False(ApiKeys.TryParseOperatorKey(key, out var orgId, out var keyId, out var secret));
+        Assert.False(ApiKeys.TryParseOrgKey(key, ApiKeys.OperatorPrefix, out var orgId, out var keyId, out var secret));
         Assert.Null(orgId);
         Assert.Null(keyId);
         Assert.Null(secret);

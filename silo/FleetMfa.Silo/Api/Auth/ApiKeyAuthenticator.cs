@@ -24,7 +24,7 @@ public sealed class ApiKeyAuthenticator(AdminKey adminKey, IGrainFactory grains)
             return ApiCaller.Admin;
         }
 
-        if (ApiKeys.TryParseOperatorKey(key, out var orgId, out var keyId, out var secret) &&
+        if (ApiKeys.TryParseOrgKey(key, ApiKeys.OperatorPrefix, out var orgId, out var keyId, out var secret) &&
             await grains.GetOrg(orgId).IsApiKeyValidAsync(keyId, ApiKeys.Hash(secret)))
         {
             return new ApiCaller(false, orgId, keyId);

@@ -1,0 +1,275 @@
+using System.Text.Json;
+using FleetMfa.Grains.Security;
+using FleetMfa.Protocol;
+using FleetMfa.Protocol.Documents;
+using FleetMfa.Protocol.Sealing;
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Grains.Devices;
+
+/// <summary>
+/// The device twin: the desired state goes out (retained, QoS 1) after every change and again whenever the agent
+/// reports it is behind; reports move the applied version and the status on. Only what the agent cannot re-send is
+/// persisted — presence and the per-user secret versions it holds live in memory and come back with its next report.
+/// </summary>
+public sealed partial class DeviceGrain
+{
+    public const int MaxReportBytes = 64 * 1024;
+    public const int MaxAuditBytes = 256 * 1024;
+    private static readonly TimeSpan RepublishInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan PublishRetryPeriod = TimeSpan.FromSeconds(15);
+
+    private readonly Dictionary<string, int> _reportedUsers = new(StringComparer.Ordinal);
+    private bool _online;
+    private (long Version, DateTimeOffset At) _lastPublish = (-1, DateTimeOffset.MinValue);
+    private IGrainTimer? _publishRetry;
+
+    public async Task<DeviceDetail> EnrollAgentAsync(AgentEnrollment enrollment)
+    {
+        ArgumentNullException.ThrowIfNull(enrollment);
+        if (State.HasAgent)
+        {
+            throw new FleetMfaException(ErrorCodes.Conflict, $"Device '{_deviceId}' already has an agent.");
+        }
+
+        try
+        {
+            SecretSealer.ImportP256PublicKey(enrollment.PublicKey).Dispose();
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            throw FleetMfaException.Validation("publicKey must be a P-256 SubjectPublicKeyInfo, base64.");
+        }
+
+        if (enrollment.MqttPasswordHash is not { Length: 32 })
+        {
+            throw FleetMfaException.Validation("The MQTT password hash must be a SHA-256 digest.");
+        }
+
+        await ApplyRegistrationAsync(new DeviceRegistration(enrollment.Hostname, enrollment.Os, enrollment.OsVersion, null));
+        State.PublicKey = enrollment.PublicKey;
+        State.MqttPasswordHash = enrollment.MqttPasswordHash;
+        BumpDesired(State.Required);
+        await SaveAsync();
+        LogAgentEnrolled(logger, _orgId, _deviceId);
+        return Detail();
+    }
+
+    public Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash) =>
+        Task.FromResult(State.MqttPasswordHash is { } expected && passwordHash is not null && ApiKeys.HashesEqual(expected, passwordHash));
+
+    public async Task ReportAsync(byte[] payload)
+    {
+        if (!State.HasAgent)
+        {
+            LogReportDropped(logger, _orgId, _deviceId, "the device has no enrolled agent");
+            return;
+        }
+
+        if (ParseReport(payload) is not { } report)
+        {
+            return;
+        }
+
+        var statusBefore = State.Status;
+        var persist = false;
+        if (report.AppliedVersion != State.AppliedVersion)
+        {
+            State.AppliedVersion = report.AppliedVersion;
+            persist = true;
+        }
+
+        var reason = report.FailedVersion == State.DesiredVersion ? report.Reason ?? "the agent could not apply the desired state" : null;
+        if (reason != State.FailureReason)
+        {
+            State.FailureReason = reason;
+            persist = true;
+        }
+
+        var facts = new DeviceFacts(
+            report.Device.SshServerInstalled,
+            [.. report.Device.AuthPlugins],
+            report.Device.DisplayHeightPixels,
+            report.Device.AgentVersion);
+        if (!SameFacts(facts, State.Facts) || report.Device.OsVersion != State.OsVersion)
+        {
+            State.Facts = facts;
+            State.OsVersion = report.Device.OsVersion;
+            persist = true;
+        }
+
+        _reportedUsers.Clear();
+        foreach (var user in report.Users)
+        {
+            _reportedUsers[user.UserId] = user.SecretVersion;
+        }
+
+        _online = true;
+        State.LastSeen = time.GetUtcNow();
+        if (persist)
+        {
+            await state.WriteStateAsync();
+        }
+
+        await SyncIndexAsync();
+        if (State.Status != statusBefore)
+        {
+            LogStatusChanged(logger, _orgId, _deviceId, State.Status, State.AppliedVersion);
+        }
+
+        // Behind, and not because it refused this very version: the broker may have lost the retained message.
+        if (report.AppliedVersion < State.DesiredVersion && report.FailedVersion != State.DesiredVersion &&
+            time.GetUtcNow() - _lastPublish.At >= RepublishInterval)
+        {
+            await PublishDesiredAsync();
+        }
+    }
+
+    public async Task SetPresenceAsync(bool online)
+    {
+        if (!State.Registered || _online == online)
+        {
+            return;
+        }
+
+        _online = online;
+        if (online)
+        {
+            State.LastSeen = time.GetUtcNow();
+        }
+
+        await SyncIndexAsync();
+    }
+
+    public Task UploadAuditAsync(byte[] payload)
+    {
+        AuditEventBatch? batch = null;
+        try
+        {
+            batch = payload is { Length: > 0 and <= MaxAuditBytes }
+                ? JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.AuditEventBatch)
+                : null;
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (batch is null || batch.Schema != AuditEventBatch.CurrentSchema || batch.Events.Count > AuditEventBatch.MaxEvents)
+        {
+            LogAuditDropped(logger, _orgId, _deviceId, payload?.Length ?? 0);
+            return Task.CompletedTask;
+        }
+
+        // Durable storage of the audit trail comes with the operator milestone; until then, count them.
+        var now = time.GetUtcNow();
+        LogAuditReceived(logger, _orgId, _deviceId, batch.Events.Count, batch.Events.Count(e => now - e.At > TimeSpan.FromMinutes(1)));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Builds and publishes the current desired state; a failure is retried by a timer until it goes through.</summary>
+    private async Task PublishDesiredAsync()
+    {
+        if (!State.HasAgent)
+        {
+            return;
+        }
+
+        try
+        {
+            var desired = await BuildDesiredAsync();
+            var payload = JsonSerializer.SerializeToUtf8Bytes(desired, ProtocolJsonContext.Default.DesiredState);
+            await publisher.PublishDesiredAsync(_orgId, _deviceId, payload, CancellationToken.None);
+            _lastPublish = (desired.Version, time.GetUtcNow());
+            _publishRetry?.Dispose();
+            _publishRetry = null;
+            LogDesiredPublished(logger, _orgId, _deviceId, desired.Version, desired.Mfa, desired.Users.Count);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPublishFailed(logger, _orgId, _deviceId, State.DesiredVersion, ex);
+            _publishRetry ??= this.RegisterGrainTimer(_ => PublishDesiredAsync(), PublishRetryPeriod, PublishRetryPeriod);
+        }
+    }
+
+    private async Task<DesiredState> BuildDesiredAsync()
+    {
+        var publicKey = State.PublicKey!;
+        var candidates = State.Required
+            ? State.Users.Where(u => u.Value.TotpStatus == TotpStatus.Enrolled).ToArray()
+            : [];
+        var sealedSecrets = await Task.WhenAll(candidates.Select(u => GrainFactory.GetUser(_orgId, u.Key).SealSecretForAsync(_deviceId, publicKey)));
+        var users = new List<DesiredUser>(candidates.Length);
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            // null: the user reset since we last heard; that notification bumps the version again.
+            if (sealedSecrets[i] is { } s)
+            {
+                users.Add(new DesiredUser(candidates[i].Key, candidates[i].Value.LocalUsername, s.SecretVersion, new SealedSecret(s.EphemeralKey, s.Nonce, s.Ciphertext)));
+            }
+        }
+
+        var totp = (State.Policy ?? throw new InvalidOperationException("A registered device always has an org policy.")).Totp;
+        var settings = State.Settings;
+        return new DesiredState(
+            DesiredState.CurrentSchema,
+            _orgId,
+            _deviceId,
+            State.DesiredVersion,
+            State.Required,
+            new TotpSettings(totp.Digits, totp.PeriodSeconds, totp.Algorithm, totp.DriftSteps),
+            new OsPolicy(
+                new LinuxPolicy(settings.Linux.SshPasswordLogin, settings.Linux.SshPublicKeyAuth),
+                new WindowsPolicy(settings.Windows.DisableAutomaticRestartSignOn, settings.Windows.SafeModeBlockNonAdmins),
+                new MacPolicy(LoginWindowOnly: true)),
+            users,
+            time.GetUtcNow());
+    }
+
+    /// <summary>Parses and checks a report; anything malformed or impossible is logged and dropped.</summary>
+    private ReportedState? ParseReport(byte[] payload)
+    {
+        string? problem = null;
+        ReportedState? report = null;
+        try
+        {
+            report = payload is { Length: > 0 and <= MaxReportBytes }
+                ? JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.ReportedState)
+                : null;
+        }
+        catch (JsonException ex)
+        {
+            problem = $"malformed JSON at {ex.Path ?? "$"}";
+        }
+
+        problem ??= report switch
+        {
+            null => "empty or oversized payload",
+            { Schema: not ReportedState.CurrentSchema } => $"unsupported schema {report.Schema}",
+            { AppliedVersion: < 0 } => "negative applied version",
+            _ when report.AppliedVersion > State.DesiredVersion => $"applied version {report.AppliedVersion} was never issued",
+            { FailedVersion: { } f } when f <= report.AppliedVersion || f > State.DesiredVersion => "impossible failed version",
+            { Reason.Length: > ReportedState.MaxReasonLength } => "reason too long",
+            { Users.Count: > 10_000 } => "too many users",
+            _ when report.Users.Any(u => !Ids.IsValid(u.UserId) || u.SecretVersion < 0) => "invalid user entry",
+            _ when !IsSaneDeviceReport(report.Device) => "invalid device facts",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            LogReportDropped(logger, _orgId, _deviceId, problem);
+            return null;
+        }
+
+        return report;
+    }
+
+    private static bool IsSaneDeviceReport(DeviceReport device) =>
+        device.OsVersion is { Length: > 0 and <= 64 } && !device.OsVersion.Any(char.IsControl) &&
+        device.AgentVersion is { Length: > 0 and <= 64 } && !device.AgentVersion.Any(char.IsControl) &&
+        device.AuthPlugins.Count <= 32 && device.AuthPlugins.All(p => p is { Length: > 0 and <= 200 } && !p.Any(char.IsControl)) &&
+        device.DisplayHeightPixels is null or (>= 0 and <= 100_000);
+
+    private static bool SameFacts(DeviceFacts a, DeviceFacts b) =>
+        a.SshServerInstalled == b.SshServerInstalled && a.DisplayHeightPixels == b.DisplayHeightPixels &&
+        a.AgentVersion == b.AgentVersion && a.AuthPlugins.SequenceEqual(b.AuthPlugins, StringComparer.Ordinal);
+}

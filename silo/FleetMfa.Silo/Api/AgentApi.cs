@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text;
+using FleetMfa.Grains;
+using FleetMfa.Grains.Security;
+using FleetMfa.Silo.Api.Requests;
+using FleetMfa.Silo.Api.Responses;
+using FleetMfa.Silo.Mqtt;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace FleetMfa.Silo.Api;
+
+/// <summary><c>POST /api/agent/enroll</c>: a device joins its org with a connect key and gets its own MQTT credentials.</summary>
+public static class AgentApi
+{
+    public static IEndpointConventionBuilder MapAgentApi(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/agent/enroll", EnrollAsync).WithName("EnrollAgent").WithTags("Agents");
+
+    private static async Task<Results<Ok<AgentEnrollResponse>, ProblemHttpResult>> EnrollAsync(
+        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, HttpContext http)
+    {
+        if (!ApiKeys.TryParseOrgKey(body.ConnectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret) ||
+            !await grains.GetOrg(orgId).IsConnectKeyValidAsync(keyId, ApiKeys.Hash(secret)))
+        {
+            return Problems.For(ErrorCodes.Unauthorized, "The connect key is not valid (unknown, revoked or mistyped).");
+        }
+
+        byte[] publicKey;
+        try
+        {
+            publicKey = Convert.FromBase64String(body.PublicKey);
+        }
+        catch (FormatException)
+        {
+            throw FleetMfaException.Validation("publicKey must be base64.");
+        }
+
+        var device = new DeviceIdentity(orgId, NewDeviceId(body.Hostname));
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        await grains.GetDevice(orgId, device.DeviceId).EnrollAgentAsync(
+            new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, ApiKeys.Hash(password)));
+        await accounts.CreateDeviceAccountAsync(device, password, http.RequestAborted);
+
+        // The MQTT password is in this response only.
+        http.Response.Headers.CacheControl = "no-store";
+        var (host, port) = mqtt.Value.AgentEndpoint();
+        return TypedResults.Ok(new AgentEnrollResponse(orgId, device.DeviceId, new AgentMqttResponse(host, port, mqtt.Value.AdvertisedUseTls, device.Username, password, mqtt.Value.TopicPrefix)));
+    }
+
+    /// <summary>A readable, unique id: the hostname reduced to slug characters, plus 8 random hex digits.</summary>
+    internal static string NewDeviceId(string hostname)
+    {
+        var slug = new StringBuilder();
+        foreach (var c in (hostname ?? "").ToLowerInvariant())
+        {
+            if (slug.Length == 40)
+            {
+                break;
+            }
+
+            var keep = c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-';
+            slug.Append(keep ? c : '-');
+        }
+
+        var stem = slug.ToString().Trim('-', '.', '_');
+        var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        return stem.Length == 0 ? $"device-{suffix}" : $"{stem}-{suffix}";
+    }
+}

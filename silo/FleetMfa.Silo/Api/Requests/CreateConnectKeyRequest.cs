@@ -1,0 +1,3 @@
+namespace FleetMfa.Silo.Api.Requests;
+
+public sealed record CreateConnectKeyRequest(string Name = "agents");

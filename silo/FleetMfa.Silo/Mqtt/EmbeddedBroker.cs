@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Sockets;
+using FleetMfa.Grains;
+using FleetMfa.Grains.Security;
+using FleetMfa.Protocol;
+using Microsoft.Extensions.Options;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace FleetMfa.Silo.Mqtt;
+
+/// <summary>
+/// The broker inside the silo (the default, for small fleets). It enforces DESIGN §4's rules itself: a device logs
+/// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain), may subscribe only to its
+/// own <c>desired</c> topic and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>; the
+/// bridge client has the control-plane rights.
+/// </summary>
+public sealed partial class EmbeddedBroker(
+    IOptions<MqttOptions> options,
+    BridgeCredentials bridge,
+    IGrainFactory grains,
+    ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
+{
+    private const string IdentityItem = "fleetmfa.identity";
+    private readonly Topics _topics = new(options.Value.TopicPrefix);
+    private MqttServer? _server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
+            .WithDefaultEndpointPort(o.Port)
+            .WithPersistentSessions()
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        _server.InterceptingSubscriptionAsync += AuthorizeSubscriptionAsync;
+        _server.InterceptingPublishAsync += AuthorizePublishAsync;
+        try
+        {
+            await _server.StartAsync();
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new IOException($"MQTT port {o.Port} is already in use; set FLEETMFA_MQTT_PORT to a free port.", ex);
+        }
+
+        LogStarted(logger, o.BindAddress, o.Port);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _server?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
+    {
+        if (bridge.Matches(e.UserName, e.Password))
+        {
+            e.SessionItems[IdentityItem] = BridgeCredentials.EmbeddedUsername;
+            e.ReasonCode = MqttConnectReasonCode.Success;
+            return;
+        }
+
+        // A device's client id is its username, so one device cannot take over another's session.
+        if (!DeviceIdentity.TryParse(e.UserName, out var device) || e.ClientId != e.UserName || e.Password is not { Length: > 0 and <= 256 } password)
+        {
+            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            LogRefused(logger, e.ClientId);
+            return;
+        }
+
+        var valid = await grains.GetDevice(device.OrgId, device.DeviceId).IsMqttPasswordValidAsync(ApiKeys.Hash(password));
+        if (!valid)
+        {
+            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            LogRefused(logger, e.ClientId);
+            return;
+        }
+
+        e.SessionItems[IdentityItem] = device;
+        e.ReasonCode = MqttConnectReasonCode.Success;
+    }
+
+    private Task AuthorizeSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    {
+        var topic = e.TopicFilter.Topic;
+        var allowed = e.SessionItems[IdentityItem] switch
+        {
+            string => true,
+            DeviceIdentity device => topic == _topics.DesiredFor(device.OrgId, device.DeviceId),
+            _ => false,
+        };
+        if (!allowed)
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            LogDenied(logger, e.ClientId, "subscribe", topic);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task AuthorizePublishAsync(InterceptingPublishEventArgs e)
+    {
+        var topic = e.ApplicationMessage.Topic;
+        var allowed = e.SessionItems[IdentityItem] switch
+        {
+            string => true,
+            DeviceIdentity device => _topics.TryParse(topic, out var orgId, out var deviceId, out var kind) &&
+                orgId == device.OrgId && deviceId == device.DeviceId && kind is Topics.Reported or Topics.Events or Topics.Presence,
+            _ => false,
+        };
+        if (!allowed)
+        {
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            LogDenied(logger, e.ClientId, "publish", topic);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(300, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port}")]
+    private static partial void LogStarted(ILogger logger, string address, int port);
+
+    [LoggerMessage(301, LogLevel.Warning, "MQTT connection refused for client {ClientId}: bad credentials")]
+    private static partial void LogRefused(ILogger logger, string clientId);
+
+    [LoggerMessage(302, LogLevel.Warning, "MQTT {Action} to {Topic} denied for client {ClientId}")]
+    private static partial void LogDenied(ILogger logger, string clientId, string action, string topic);
+}

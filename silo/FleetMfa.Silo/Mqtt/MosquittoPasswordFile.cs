@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace FleetMfa.Silo.Mqtt;
+
+/// <summary>
+/// Device accounts in Mosquitto's password file. Chosen over the dynamic-security plug-in because it still holds at
+/// 10,000 devices and beyond: adding a device appends one line (dynamic security rewrites its whole JSON document
+/// per command), the ACL is three <c>pattern</c> lines for every device (dynamic security needs no per-device role
+/// either, but every change is a full save), and a burst of enrollments costs one reload. Entries use Mosquitto's own
+/// <c>$7$</c> format (PBKDF2-SHA512), so the file never holds a password.
+/// </summary>
+public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
+{
+    private const int SaltBytes = 12;
+    private const int HashBytes = 64;
+    private const int SIGHUP = 1;
+
+    private readonly MosquittoOptions _options;
+    private readonly ILogger<MosquittoPasswordFile> _logger;
+    private readonly SemaphoreSlim _appendGate = new(1, 1);
+    private readonly Lock _reloadLock = new();
+    private Task? _pendingReload;
+
+    public MosquittoPasswordFile(IOptions<MosquittoOptions> options, ILogger<MosquittoPasswordFile> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public async Task CreateDeviceAccountAsync(DeviceIdentity device, string password, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var line = $"{device.Username}:{HashEntry(password, _options.Iterations)}\n";
+        await _appendGate.WaitAsync(cancellationToken);
+        try
+        {
+            // Other silos on this machine append to the same file: an exclusive open serialises us with them.
+            await using var stream = await OpenExclusiveAsync(cancellationToken);
+            stream.Seek(0, SeekOrigin.End);
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _appendGate.Release();
+        }
+
+        await ScheduleReload();
+    }
+
+    public void Dispose() => _appendGate.Dispose();
+
+    /// <summary>A <c>password_file</c> entry in Mosquitto's <c>$7$</c> format: PBKDF2-HMAC-SHA512 over a 12-byte salt.</summary>
+    public static string HashEntry(string password, int iterations, byte[]? salt = null)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        salt ??= RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA512, HashBytes);
+        return $"$7${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
+    }
+
+    /// <summary>One SIGHUP for every burst of new accounts; the caller returns once the reload covering its line was sent.</summary>
+    private Task ScheduleReload()
+    {
+        lock (_reloadLock)
+        {
+            if (_pendingReload is { IsCompleted: false } pending)
+            {
+                return pending;
+            }
+
+            _pendingReload = ReloadAfterDelayAsync();
+            return _pendingReload;
+        }
+    }
+
+    private async Task ReloadAfterDelayAsync()
+    {
+        await Task.Delay(_options.ReloadDelay);
+        lock (_reloadLock)
+        {
+            _pendingReload = null;
+        }
+
+        var pidText = await File.ReadAllTextAsync(_options.PidFile!);
+        if (!int.TryParse(pidText.Trim(), out var pid) || pid <= 1)
+        {
+            throw new InvalidOperationException($"Mosquitto's pid file {_options.PidFile} does not hold a process id.");
+        }
+
+        if (Kill(pid, SIGHUP) != 0)
+        {
+            throw new InvalidOperationException($"Could not signal Mosquitto (pid {pid}) to reload its password file: errno {Marshal.GetLastPInvokeError()}.");
+        }
+
+        LogReloaded(_logger, pid);
+    }
+
+    private async Task<FileStream> OpenExclusiveAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(_options.PasswordFile!, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    [LoggerMessage(320, LogLevel.Debug, "Mosquitto (pid {Pid}) asked to reload its password file")]
+    private static partial void LogReloaded(ILogger logger, int pid);
+}

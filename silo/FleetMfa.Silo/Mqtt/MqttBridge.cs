@@ -1,0 +1,206 @@
+using System.Buffers;
+using System.Text;
+using System.Threading.Channels;
+using FleetMfa.Grains;
+using FleetMfa.Grains.Twin;
+using FleetMfa.Protocol;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using MQTTnet.Protocol;
+
+namespace FleetMfa.Silo.Mqtt;
+
+/// <summary>
+/// The control plane's MQTT client, the same against the embedded broker and an external one: it publishes desired
+/// states (retained, QoS 1) and ingests every device's <c>reported</c>, <c>events</c> and <c>presence</c> — through
+/// an MQTT 5 shared subscription on an external broker, so several silos share the load and each message is handled
+/// once. Incoming messages are size-checked and routed by topic to device grains by a bounded set of workers;
+/// garbage is logged and dropped and never stops the bridge.
+/// </summary>
+public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublisher
+{
+    private const int MaxPresenceBytes = 16;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly MqttOptions _options;
+    private readonly BridgeCredentials _credentials;
+    private readonly IGrainFactory _grains;
+    private readonly ILogger<MqttBridge> _logger;
+    private readonly TimeProvider _time;
+    private readonly Topics _topics;
+    private readonly IMqttClient _client;
+    private readonly Channel<MqttApplicationMessage> _inbox = Channel.CreateBounded<MqttApplicationMessage>(
+        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
+    private readonly TaskCompletionSource _connectedOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _credentials = credentials;
+        _grains = grains;
+        _logger = logger;
+        _time = time;
+        _topics = new Topics(_options.TopicPrefix);
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += e => _inbox.Writer.WriteAsync(e.ApplicationMessage).AsTask();
+    }
+
+    public bool IsConnected => _client.IsConnected;
+
+    public async Task PublishDesiredAsync(string orgId, string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(_topics.DesiredFor(orgId, deviceId))
+            .WithPayload(payload.ToArray())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag()
+            .Build();
+        var result = await _client.PublishAsync(message, cancellationToken);
+        if (!result.IsSuccess)
+        {
+            throw new InvalidOperationException($"The broker refused the desired state of {orgId}/{deviceId}: {result.ReasonCode}.");
+        }
+    }
+
+    /// <summary>Completes once the bridge has connected and subscribed for the first time.</summary>
+    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken) => _connectedOnce.Task.WaitAsync(cancellationToken);
+
+    public override void Dispose()
+    {
+        _client.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var workers = Enumerable.Range(0, _options.IngestConcurrency).Select(_ => IngestAsync(stoppingToken)).ToArray();
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_client.IsConnected)
+                {
+                    await ConnectAsync(stoppingToken);
+                    backoff = TimeSpan.FromMilliseconds(250);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is MqttCommunicationException or InvalidOperationException or OperationCanceledException)
+            {
+                LogConnectFailed(_logger, ex.Message, backoff.TotalSeconds);
+                await Task.Delay(backoff, _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+
+        _inbox.Writer.TryComplete();
+        await Task.WhenAll(workers);
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var (host, port) = _options.BrokerEndpoint();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer(host, port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithClientId($"fleetmfa-silo-{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}")
+            .WithCredentials(_credentials.Username, _credentials.Password)
+            .WithCleanStart()
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .Build();
+        var result = await _client.ConnectAsync(options, cancellationToken);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            // MQTTnet 5 reports a refused connect as a result code, not an exception.
+            throw new InvalidOperationException($"the broker at {host}:{port} refused the bridge: {result.ResultCode}");
+        }
+
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var kind in new[] { Topics.Reported, Topics.Events, Topics.Presence })
+        {
+            // Shared subscriptions let several silos split the reports; the embedded broker has one silo.
+            subscribe.WithTopicFilter(_options.IsEmbedded ? _topics.AllOf(kind) : _topics.SharedAllOf(kind), MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        var granted = await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
+        if (granted.Items.FirstOrDefault(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2) is { } refused)
+        {
+            throw new InvalidOperationException($"the broker refused the bridge's subscription to {refused.TopicFilter.Topic}: {refused.ResultCode}");
+        }
+
+        LogConnected(_logger, host, port);
+        _connectedOnce.TrySetResult();
+    }
+
+    private async Task IngestAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var message in _inbox.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            try
+            {
+                await RouteAsync(message);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested || ex is not OperationCanceledException)
+            {
+                LogRouteFailed(_logger, message.Topic, ex);
+            }
+        }
+    }
+
+    private Task RouteAsync(MqttApplicationMessage message)
+    {
+        if (!_topics.TryParse(message.Topic, out var orgId, out var deviceId, out var kind))
+        {
+            LogDropped(_logger, message.Topic, "not a device topic");
+            return Task.CompletedTask;
+        }
+
+        var device = _grains.GetDevice(orgId, deviceId);
+        var length = message.Payload.Length;
+        switch (kind)
+        {
+            case Topics.Reported when length <= Grains.Devices.DeviceGrain.MaxReportBytes:
+                return device.ReportAsync(message.Payload.ToArray());
+            case Topics.Events when length <= Grains.Devices.DeviceGrain.MaxAuditBytes:
+                return device.UploadAuditAsync(message.Payload.ToArray());
+            case Topics.Presence when length <= MaxPresenceBytes:
+                var text = Encoding.UTF8.GetString(message.Payload);
+                return text is "online" or "offline" ? device.SetPresenceAsync(text == "online") : Dropped(message.Topic, "unknown presence value");
+            case Topics.Desired:
+                return Task.CompletedTask;
+            default:
+                return Dropped(message.Topic, $"payload of {length} bytes is too large");
+        }
+    }
+
+    private Task Dropped(string topic, string reason)
+    {
+        LogDropped(_logger, topic, reason);
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(310, LogLevel.Information, "MQTT bridge connected to {Host}:{Port}")]
+    private static partial void LogConnected(ILogger logger, string host, int port);
+
+    [LoggerMessage(311, LogLevel.Warning, "MQTT bridge cannot connect ({Reason}); retrying in {Seconds:F1} s")]
+    private static partial void LogConnectFailed(ILogger logger, string reason, double seconds);
+
+    [LoggerMessage(312, LogLevel.Warning, "MQTT message on {Topic} dropped: {Reason}")]
+    private static partial void LogDropped(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(313, LogLevel.Error, "MQTT message on {Topic} could not be handled")]
+    private static partial void LogRouteFailed(ILogger logger, string topic, Exception exception);
+}

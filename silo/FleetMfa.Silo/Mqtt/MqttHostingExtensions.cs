@@ -1,0 +1,39 @@
+using FleetMfa.Grains.Twin;
+
+namespace FleetMfa.Silo.Mqtt;
+
+public static class MqttHostingExtensions
+{
+    /// <summary>The MQTT side: the embedded broker (unless an external one is configured) and the bridge that publishes desired states and ingests reports.</summary>
+    public static WebApplicationBuilder AddFleetMqtt(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<MqttOptions>()
+            .BindConfiguration(MqttOptions.SectionName)
+            .Validate(o => o.IsEmbedded || Uri.TryCreate(o.Broker, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt", "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port.")
+            .Validate(o => o.IsEmbedded || !string.IsNullOrEmpty(o.BridgeUsername), "An external broker needs the bridge's credentials: FLEETMFA_BROKER_USERNAME and FLEETMFA_BROKER_PASSWORD.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new BridgeCredentials(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MqttOptions>>().Value));
+
+        var embedded = builder.Configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>()?.IsEmbedded ?? true;
+        if (embedded)
+        {
+            builder.Services.AddSingleton<EmbeddedBroker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+            builder.Services.AddSingleton<IBrokerAccounts, EmbeddedBrokerAccounts>();
+        }
+        else
+        {
+            builder.Services.AddOptions<MosquittoOptions>()
+                .BindConfiguration(MosquittoOptions.SectionName)
+                .Validate(o => !string.IsNullOrEmpty(o.PasswordFile) && !string.IsNullOrEmpty(o.PidFile), "An external Mosquitto needs FLEETMFA_MOSQUITTO_PASSWORD_FILE and FLEETMFA_MOSQUITTO_PID_FILE (the broker's password_file and pid_file).")
+                .ValidateOnStart();
+            builder.Services.AddSingleton<IBrokerAccounts, MosquittoPasswordFile>();
+        }
+
+        builder.Services.AddSingleton<MqttBridge>();
+        builder.Services.AddSingleton<IDesiredStatePublisher>(sp => sp.GetRequiredService<MqttBridge>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
+        return builder;
+    }
+}

@@ -1,0 +1,61 @@
+using FleetMfa.Protocol;
+
+namespace FleetMfa.Silo.Mqtt;
+
+/// <summary>MQTT: the embedded broker or an external one, and what agents are told at enrollment (section <c>FleetMfa:Mqtt</c>).</summary>
+public sealed class MqttOptions
+{
+    public const string SectionName = "FleetMfa:Mqtt";
+    public const string Embedded = "embedded";
+
+    /// <summary><c>embedded</c> (an MQTTnet broker inside the silo), or <c>mqtt://host:port</c> of an external broker.</summary>
+    public string Broker { get; set; } = Embedded;
+
+    /// <summary>Port of the embedded broker, bound to <see cref="BindAddress"/>.</summary>
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Address the embedded broker listens on.</summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Host agents connect to; defaults to the embedded broker's address or the external broker's host.</summary>
+    public string? AdvertisedHost { get; set; }
+
+    /// <summary>Port agents connect to; defaults to the broker's port.</summary>
+    public int? AdvertisedPort { get; set; }
+
+    public bool AdvertisedUseTls { get; set; }
+
+    public string TopicPrefix { get; set; } = Topics.DefaultPrefix;
+
+    /// <summary>The bridge's own credentials on an external broker (it needs control-plane rights there).</summary>
+    public string? BridgeUsername { get; set; }
+
+    public string? BridgePassword { get; set; }
+
+    /// <summary>How many reports the bridge hands to grains at once.</summary>
+    public int IngestConcurrency { get; set; } = 32;
+
+    public bool IsEmbedded => string.Equals(Broker, Embedded, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The broker the bridge connects to.</summary>
+    public (string Host, int Port) BrokerEndpoint()
+    {
+        if (IsEmbedded)
+        {
+            return (BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : BindAddress, Port);
+        }
+
+        if (!Uri.TryCreate(Broker, UriKind.Absolute, out var uri) || uri.Scheme != "mqtt" || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new InvalidOperationException($"FLEETMFA_BROKER must be 'embedded' or mqtt://host:port, not '{Broker}'.");
+        }
+
+        return (uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 1883 : uri.Port);
+    }
+
+    public (string Host, int Port) AgentEndpoint()
+    {
+        var (host, port) = BrokerEndpoint();
+        return (AdvertisedHost ?? host, AdvertisedPort ?? port);
+    }
+}
