@@ -213,9 +213,14 @@ public sealed partial class DeviceGrain(
         }
     }
 
+    /// <summary>
+    /// Takes a user's latest enrollment; returns whether it changes what the device must enforce — only an enrolled
+    /// user is prompted, with one secret version, so a setup merely started or a rename is no desired-state change.
+    /// </summary>
     private static bool Remember(BoundUser bound, UserTotpState totp)
     {
-        var changed = bound.TotpStatus != totp.Status || bound.SecretVersion != totp.SecretVersion || bound.Username != totp.Username;
+        static int? Prompted(TotpStatus status, int secretVersion) => status == TotpStatus.Enrolled ? secretVersion : null;
+        var changed = Prompted(bound.TotpStatus, bound.SecretVersion) != Prompted(totp.Status, totp.SecretVersion);
         bound.Username = totp.Username;
         bound.TotpStatus = totp.Status;
         bound.SecretVersion = totp.SecretVersion;

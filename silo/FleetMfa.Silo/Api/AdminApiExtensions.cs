@@ -20,7 +20,7 @@ public static class AdminApiExtensions
         });
         builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = AddCodeToBareStatus);
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
         builder.Services.AddOpenApi();
@@ -39,10 +39,49 @@ public static class AdminApiExtensions
         options.MaxDepth = 16;
     }
 
+    /// <summary>
+    /// Gives a <c>code</c> to the problem bodies ASP.NET Core writes for bare status codes. DESIGN §8 makes malformed
+    /// requests — including an oversized body (413) or one that is not JSON (415) — 400 <c>validation</c> problems.
+    /// </summary>
+    private static void AddCodeToBareStatus(ProblemDetailsContext context)
+    {
+        if (context.ProblemDetails.Extensions.ContainsKey("code"))
+        {
+            return;
+        }
+
+        var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+        var code = status switch
+        {
+            StatusCodes.Status401Unauthorized => Grains.ErrorCodes.Unauthorized,
+            StatusCodes.Status403Forbidden => Grains.ErrorCodes.Forbidden,
+            StatusCodes.Status404NotFound => Grains.ErrorCodes.NotFound,
+            >= 400 and < 500 => Grains.ErrorCodes.Validation,
+            _ => Grains.ErrorCodes.Internal,
+        };
+        if (status is StatusCodes.Status413PayloadTooLarge or StatusCodes.Status415UnsupportedMediaType or StatusCodes.Status405MethodNotAllowed)
+        {
+            context.ProblemDetails.Detail = status switch
+            {
+                StatusCodes.Status413PayloadTooLarge => $"The request body is larger than {MaxRequestBodyBytes} bytes.",
+                StatusCodes.Status415UnsupportedMediaType => "The request body must be JSON (Content-Type: application/json).",
+                _ => "This route does not take that method.",
+            };
+            context.ProblemDetails.Status = StatusCodes.Status400BadRequest;
+            context.ProblemDetails.Title = "The request is not valid.";
+            context.HttpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+
+        context.ProblemDetails.Extensions["code"] = code;
+    }
+
     public static WebApplication MapAdminApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
+
+        // Errors raised below the endpoints (oversized or non-JSON bodies, unknown routes) get a problem body with a code too.
+        app.UseStatusCodePages();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthApi();
         app.MapOrgsApi();

@@ -2,6 +2,16 @@ namespace FleetMfa.Silo.Hosting;
 
 public static class ClockHostingExtensions
 {
+    private static readonly string[] OrleansClockAreas =
+    [
+        Orleans.Runtime.TimeProviderNames.Messaging,
+        Orleans.Runtime.TimeProviderNames.SystemTimers,
+        Orleans.Runtime.TimeProviderNames.Membership,
+        Orleans.Runtime.TimeProviderNames.ActivationManagement,
+        Orleans.Runtime.TimeProviderNames.GrainDirectory,
+        Orleans.Reminders.ReminderTimeProviderNames.Reminders,
+    ];
+
     public const string TestClockOffsetKey = "FleetMfa:Testing:ClockOffset";
 
     /// <summary>
@@ -24,6 +34,14 @@ public static class ClockHostingExtensions
         }
 
         builder.Services.AddSingleton<TimeProvider>(new OffsetTimeProvider(TimeSpan.Parse(offset, System.Globalization.CultureInfo.InvariantCulture)));
+
+        // Orleans takes every area's clock from the default TimeProvider unless the area has its own: keep its
+        // membership, messaging and timers on real time, or the silo would judge itself dead eight days ago.
+        foreach (var area in OrleansClockAreas)
+        {
+            builder.Services.AddKeyedSingleton(area, TimeProvider.System);
+        }
+
         return builder;
     }
 }

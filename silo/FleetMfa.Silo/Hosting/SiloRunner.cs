@@ -17,6 +17,12 @@ public static partial class SiloRunner
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FleetMfa.Silo");
         try
         {
+            if (PortPreflight.FindBusyPort(app.Configuration) is var (port, variable))
+            {
+                LogPortInUse(logger, $"port {port}", variable);
+                return ExitPortInUse;
+            }
+
             if (!await app.Services.GetRequiredService<StorageProbe>().WaitUntilReachableAsync(app.Lifetime.ApplicationStopping))
             {
                 return ExitStorageUnreachable;

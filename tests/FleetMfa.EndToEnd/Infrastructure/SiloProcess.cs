@@ -74,6 +74,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["FLEETMFA_HTTP_PORT"] = $"{httpPort}",
             ["FLEETMFA_SILO_PORT"] = $"{FreePorts.Next()}",
             ["FLEETMFA_GATEWAY_PORT"] = $"{FreePorts.Next()}",
+            ["FLEETMFA_MQTT_PORT"] = $"{settings.MqttPort ?? FreePorts.Next()}",
             ["FLEETMFA_CLUSTER_ID"] = $"e2e-{settings.Name}-{Guid.NewGuid().ToString("N")[..8]}",
         };
         if (settings.AdminKey is not null)
