@@ -16,9 +16,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FM_START_MS=$(fm_now_ms)
 
 # Test projects, run in this order.
-TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.EndToEnd)
+TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.Agent.Tests tests/FleetMfa.EndToEnd)
 # Debian packages the tests need (oathtool: the independent TOTP reference, DESIGN §9).
-TEST_APT_PACKAGES=(oathtool curl ca-certificates)
+TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -95,7 +95,9 @@ trap 'exit 129' HUP
 # The tests get their settings from FLEETMFA_TEST_*; what a developer exported for
 # deploy/up.sh must not leak into the silos the tests start.
 unset FLEETMFA_DATA FLEETMFA_STORAGE FLEETMFA_ADMIN_KEY FLEETMFA_MASTER_KEY FLEETMFA_BROKER \
-    FLEETMFA_HTTP_PORT FLEETMFA_MQTT_PORT FLEETMFA_AZURITE_PORT FLEETMFA_SILO_PORT FLEETMFA_GATEWAY_PORT
+    FLEETMFA_HTTP_PORT FLEETMFA_MQTT_PORT FLEETMFA_AZURITE_PORT FLEETMFA_SILO_PORT FLEETMFA_GATEWAY_PORT \
+    FLEETMFA_BROKER_USERNAME FLEETMFA_BROKER_PASSWORD FLEETMFA_MOSQUITTO_PASSWORD_FILE FLEETMFA_MOSQUITTO_PID_FILE \
+    FLEETMFA_CLUSTERING FLEETMFA_CLUSTER_ID FLEETMFA_MQTT_ADVERTISED_HOST FLEETMFA_AGENT_HOSTNAME FLEETMFA_CONNECT_KEY
 
 # --- tools ---
 fm_require_cmd dotnet "install the .NET 10 SDK (https://dot.net)"
@@ -133,6 +135,11 @@ fm_log "building FleetMfa.sln (Release)..."
 if ! fm_run_group dotnet build FleetMfa.sln -c Release -nologo; then
     PROBLEMS+=("dotnet build FleetMfa.sln failed")
     exit 1
+fi
+
+# The device agent must publish as NativeAOT with no trimming/AOT warning (DESIGN §5).
+if ! fm_run_group bash "$FM_DEPLOY/build-agent.sh" "$TEST_DATA/agent-aot"; then
+    PROBLEMS+=("deploy/build-agent.sh (NativeAOT agent) failed")
 fi
 
 for project in "${TEST_PROJECTS[@]}"; do
