@@ -27,4 +27,7 @@ public sealed partial class AgentDaemon
 
     [LoggerMessage(8, LogLevel.Warning, "could not say goodbye to the broker: {Reason}")]
     private static partial void LogStopFailed(ILogger logger, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "subscribed to the desired state of {OrgId}/{DeviceId}")]
+    private static partial void LogSubscribed(ILogger logger, string orgId, string deviceId);
 }

@@ -163,6 +163,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         }
 
         Subscribed.TrySetResult();
+        LogSubscribed(_logger, _config.OrgId, _config.DeviceId);
 
         // Tell the control plane where we stand, so it can re-publish if the broker lost the retained state.
         await ReportCurrentAsync(cancellationToken);

@@ -176,7 +176,20 @@ public sealed class AgentStore : ISecretStore
     {
         var line = JsonSerializer.SerializeToUtf8Bytes(auditEvent, AgentJsonContext.Default.AuditEvent);
         using var _ = StoreLock.Acquire(LockPath, LockTimeout);
-        using var stream = new FileStream(AuditPath, AtomicFile.CreateOptions(FileMode.Append));
+        var options = AtomicFile.CreateOptions(FileMode.OpenOrCreate);
+        options.Access = FileAccess.ReadWrite;
+        using var stream = new FileStream(AuditPath, options);
+        if (stream.Length > 0)
+        {
+            // A crash mid-append leaves a line without its newline: end it, or this event would be glued onto it and lost.
+            stream.Seek(-1, SeekOrigin.End);
+            if (stream.ReadByte() != '\n')
+            {
+                stream.WriteByte((byte)'\n');
+            }
+        }
+
+        stream.Seek(0, SeekOrigin.End);
         stream.Write(line);
         stream.WriteByte((byte)'\n');
         stream.Flush(flushToDisk: true);

@@ -207,11 +207,19 @@ public class ProtocolJsonTests
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(json.ToJsonString(), ProtocolJsonContext.Default.DesiredState));
     }
 
-    [Fact]
-    public void A_wrong_type_is_rejected() =>
-        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(
-            JsonSerializer.Serialize(Desired(), ProtocolJsonContext.Default.DesiredState).Replace("\"version\":42", "\"version\":\"42\"", StringComparison.Ordinal),
-            ProtocolJsonContext.Default.DesiredState));
+    [Theory]
+    [InlineData("mfa", "\"yes\"")]
+    [InlineData("version", "true")]
+    [InlineData("version", "4.5")]
+    [InlineData("users", "{}")]
+    [InlineData("totp", "[]")]
+    public void A_member_of_the_wrong_type_is_rejected(string member, string value)
+    {
+        var json = JsonNode.Parse(JsonSerializer.Serialize(Desired(), ProtocolJsonContext.Default.DesiredState))!;
+        json[member] = JsonNode.Parse(value);
+
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(json.ToJsonString(), ProtocolJsonContext.Default.DesiredState));
+    }
 
     private static JsonNode? Navigate(JsonNode root, string path)
     {

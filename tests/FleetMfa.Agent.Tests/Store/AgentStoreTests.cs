@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 using FleetMfa.Agent.Enrollment;
@@ -7,6 +8,8 @@ using FleetMfa.Protocol.Documents;
 
 namespace FleetMfa.Agent.Tests.Store;
 
+/// <summary>The data directory of DESIGN §5: owner-only, encrypted at rest, atomic, and locked around the ledger and audit queue.</summary>
+[UnsupportedOSPlatform("windows")]
 public sealed class AgentStoreTests : IDisposable
 {
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -264,15 +267,21 @@ public sealed class AgentStoreTests : IDisposable
     }
 
     [Fact]
-    public void Concurrent_ledger_updates_in_one_process_lose_nothing()
+    public void A_ledger_update_runs_under_the_store_lock_and_releases_it()
     {
-        Parallel.For(0, 40, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => Store.UpdateLedger(ledger =>
-        {
-            ledger.For("alice.l").Failures.Add(_at.AddSeconds(i));
-            return 0;
-        }));
+        var lockPath = _store.PathOf("store.lock");
 
-        Assert.Equal(40, _store.Ledger("alice.l").Failures.Count);
+        Store.UpdateLedger(ledger => Assert.Throws<IOException>(() => StoreLock.Acquire(lockPath, TimeSpan.Zero)));
+
+        using var released = StoreLock.Acquire(lockPath, TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void The_store_lock_gives_up_with_an_io_error_while_another_holder_keeps_it()
+    {
+        using var held = StoreLock.Acquire(_store.PathOf("store.lock"), TimeSpan.Zero);
+
+        Assert.Throws<IOException>(() => StoreLock.Acquire(_store.PathOf("store.lock"), TimeSpan.FromMilliseconds(50)));
     }
 
     public void Dispose() => _store.Dispose();

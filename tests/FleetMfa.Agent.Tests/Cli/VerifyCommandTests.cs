@@ -1,0 +1,140 @@
+using FleetMfa.Agent.Cli;
+using FleetMfa.Agent.Store;
+using FleetMfa.Agent.Tests.Infrastructure;
+using FleetMfa.Protocol.Documents;
+
+namespace FleetMfa.Agent.Tests.Cli;
+
+/// <summary><c>fleetmfa-agent verify</c> as a process, on the real clock, as PAM calls it (DESIGN §5 exit codes).</summary>
+public sealed class VerifyCommandTests : IDisposable
+{
+    private static readonly byte[] _secret = TestTotp.Secret("cli alice");
+
+    private readonly TestStore _store = new();
+
+    public VerifyCommandTests()
+    {
+        _store.Enroll();
+        _store.SaveState(3, true, new LocalUser("alice", "alice", 1, _secret));
+    }
+
+    private Task<AgentResult> VerifyAsync(string user, string stdin) =>
+        AgentProcess.RunAsync(stdin, "verify", "--user", user, "--data-dir", _store.DataDirectory);
+
+    private static string CurrentCode() => TestTotp.CodeAt(_secret, DateTimeOffset.UtcNow);
+
+    private static string WrongCode() => TestTotp.WrongCodeAt(_secret, DateTimeOffset.UtcNow);
+
+    [Fact]
+    public async Task A_valid_code_exits_0()
+    {
+        var result = await VerifyAsync("alice", CurrentCode() + "\n");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Equal(AuditOutcome.Accepted, Assert.Single(_store.Store.PeekAudit(10)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_code_without_a_newline_is_read() =>
+        Assert.Equal(ExitCodes.Ok, (await VerifyAsync("alice", CurrentCode())).ExitCode);
+
+    [Fact]
+    public async Task A_code_ended_by_crlf_is_read() =>
+        Assert.Equal(ExitCodes.Ok, (await VerifyAsync("alice", CurrentCode() + "\r\n")).ExitCode);
+
+    [Fact]
+    public async Task A_wrong_code_exits_1()
+    {
+        var result = await VerifyAsync("alice", WrongCode() + "\n");
+
+        Assert.True(result.ExitCode == ExitCodes.Rejected, result.ToString());
+        Assert.Single(_store.Ledger("alice").Failures);
+    }
+
+    [Fact]
+    public async Task Replayed_code_exits_1()
+    {
+        var code = CurrentCode();
+        Assert.Equal(ExitCodes.Ok, (await VerifyAsync("alice", code + "\n")).ExitCode);
+
+        Assert.Equal(ExitCodes.Rejected, (await VerifyAsync("alice", code + "\n")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Empty_input_exits_1()
+    {
+        Assert.Equal(ExitCodes.Rejected, (await VerifyAsync("alice", "")).ExitCode);
+        Assert.Equal(ExitCodes.Rejected, (await VerifyAsync("alice", "\n")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Five_wrong_codes_lock_out_with_exit_3()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            var wrong = await VerifyAsync("alice", WrongCode() + "\n");
+            Assert.True(wrong.ExitCode == ExitCodes.Rejected, $"attempt {i + 1}: {wrong}");
+        }
+
+        var result = await VerifyAsync("alice", CurrentCode() + "\n");
+
+        Assert.True(result.ExitCode == ExitCodes.LockedOut, result.ToString());
+    }
+
+    [Fact]
+    public async Task A_user_the_device_does_not_prompt_exits_0()
+    {
+        var result = await VerifyAsync("root", "\n");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+    }
+
+    [Fact]
+    public async Task With_mfa_off_any_input_exits_0()
+    {
+        _store.SaveState(4, false, new LocalUser("alice", "alice", 1, _secret));
+
+        Assert.Equal(ExitCodes.Ok, (await VerifyAsync("alice", "nope\n")).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_long_line_on_stdin_is_rejected_not_a_crash()
+    {
+        var result = await VerifyAsync("alice", new string('7', 1000) + "\n");
+
+        Assert.True(result.ExitCode == ExitCodes.Rejected, result.ToString());
+        Assert.DoesNotContain("Unhandled", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_valid_code_followed_by_junk_on_the_same_line_is_rejected()
+    {
+        var result = await VerifyAsync("alice", CurrentCode() + new string(' ', 20) + "x\n");
+
+        Assert.Equal(ExitCodes.Rejected, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_corrupted_state_file_exits_2_never_0()
+    {
+        var path = _store.PathOf("state.bin");
+        var bytes = File.ReadAllBytes(path);
+        bytes[^1] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+
+        var result = await VerifyAsync("alice", CurrentCode() + "\n");
+
+        Assert.True(result.ExitCode == ExitCodes.UsageOrStoreError, result.ToString());
+    }
+
+    [Fact]
+    public async Task Verify_honours_the_configured_lockout_threshold()
+    {
+        _store.Enroll(new VerificationSettings(MaxFailures: 1, WindowSeconds: 300));
+        Assert.Equal(ExitCodes.Rejected, (await VerifyAsync("alice", WrongCode() + "\n")).ExitCode);
+
+        Assert.Equal(ExitCodes.LockedOut, (await VerifyAsync("alice", CurrentCode() + "\n")).ExitCode);
+    }
+
+    public void Dispose() => _store.Dispose();
+}
