@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Measures the NativeAOT device agent against a real silo (Azurite + embedded broker, started
+# here on non-default ports and stopped by PID): binary size, start-to-subscribed time, idle
+# RSS, and `verify` latency (p50/p99 over N runs of the full decision path: decrypt the store,
+# compute the TOTP window, update the ledger under the store lock, append the audit event).
+# The last line is `key=value ...`.
+#
+#   deploy/bench-agent.sh [RUNS=200]
+set -euo pipefail
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RUNS=${1:-200}
+[[ "$RUNS" =~ ^[0-9]+$ ]] && ((RUNS > 0)) || fm_die "RUNS must be a positive number"
+WORK=$(mktemp -d -t fleetmfa-bench-agent.XXXXXX)
+chmod 700 "$WORK"
+BASE=${FLEETMFA_BENCH_PORT_BASE:-41000}
+HTTP=$((BASE + 80)) MQTT=$((BASE + 83)) AZ=$BASE SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
+for p in "$HTTP" "$MQTT" "$AZ" "$((AZ + 1))" "$((AZ + 2))" "$SILO_PORT" "$GATEWAY"; do
+    fm_port_free "$p" FLEETMFA_BENCH_PORT_BASE
+done
+
+SILO_PID="" AGENT_PID=""
+# shellcheck disable=SC2317  # invoked from traps
+cleanup() {
+    fm_stop_pid "$AGENT_PID" 5
+    fm_stop_pid "$SILO_PID" 20
+    fm_stop_pid "$FM_AZURITE_PID" 10
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fm_ensure_apt oathtool curl
+bash "$FM_DEPLOY/build-agent.sh" "$WORK/bin" >/dev/null
+AGENT="$WORK/bin/fleetmfa-agent"
+fm_run_group dotnet build "$FM_REPO/silo/FleetMfa.Silo" -c Release -v q /nologo >"$WORK/build.log" 2>&1 || {
+    cat "$WORK/build.log" >&2
+    fm_die "silo build failed"
+}
+
+fm_start_azurite "$WORK" "$AZ" "$WORK/azurite.log"
+cd "$FM_REPO/silo/FleetMfa.Silo"
+FLEETMFA_DATA="$WORK/silo" FLEETMFA_STORAGE="$(fm_azurite_connection_string "$AZ")" FLEETMFA_HTTP_PORT=$HTTP \
+    FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY FLEETMFA_BROKER=embedded \
+    fm_spawn "$WORK/silo.log" "$WORK/silo.pid" dotnet bin/Release/net10.0/FleetMfa.Silo.dll
+SILO_PID=$FM_LAST_PID
+cd "$FM_REPO"
+API="http://127.0.0.1:$HTTP"
+fm_wait_http "$API/healthz" 120 "$SILO_PID" || { tail -n 30 "$WORK/silo.log" >&2; fm_die "the silo did not become healthy"; }
+KEY=$(<"$WORK/silo/admin.key")
+api() { curl -sf -X "$1" "$API$2" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+
+api PUT /api/orgs/bench '{"name":"Agent benchmark"}' >/dev/null
+api PUT /api/orgs/bench/mfa/totp '{"enabled":true}' >/dev/null
+CONNECT_KEY=$(api POST /api/orgs/bench/connect-keys | json_field key)
+"$AGENT" enroll --server "$API" --connect-key "$CONNECT_KEY" --data-dir "$WORK/agent" >/dev/null
+DEVICE=$(json_field deviceId <"$WORK/agent/config.json")
+
+# start-to-subscribed: from just before exec to the daemon's own "subscribed" log line
+start_ns=$(date +%s%N)
+fm_spawn "$WORK/agent.log" "$WORK/agent.pid" "$AGENT" run --data-dir "$WORK/agent"
+AGENT_PID=$FM_LAST_PID
+deadline=$(($(fm_now_ms) + 30000))
+until grep -q "subscribed to the desired state" "$WORK/agent.log"; do
+    (($(fm_now_ms) < deadline)) || fm_die "the agent did not subscribe within 30s (log: $WORK/agent.log)"
+    sleep 0.05
+done
+subscribed_at=$(grep -m1 "subscribed to the desired state" "$WORK/agent.log" | cut -d' ' -f1)
+subscribed_ns=$(date -d "$subscribed_at" +%s%N)
+start_ms=$(awk -v a="$start_ns" -v b="$subscribed_ns" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+
+# MFA on, a user enrolled and bound: the agent applies a state with one sealed secret
+api POST "/api/orgs/bench/devices/$DEVICE/mfa/enable" >/dev/null
+api PUT /api/orgs/bench/users/alice '{"username":"alice"}' >/dev/null
+SECRET=$(api POST /api/orgs/bench/users/alice/totp/enroll | json_field secret)
+api PUT "/api/orgs/bench/devices/$DEVICE/users/alice" '{"localUsername":"alice"}' >/dev/null
+api POST /api/orgs/bench/users/alice/totp/confirm "{\"code\":\"$(oathtool --totp -b "$SECRET")\"}" >/dev/null
+deadline=$(($(fm_now_ms) + 30000))
+until "$AGENT" status --data-dir "$WORK/agent" | grep -q '"userId":"alice"'; do
+    (($(fm_now_ms) < deadline)) || fm_die "the agent did not receive the user within 30s"
+    sleep 0.1
+done
+
+# idle RSS: the daemon, connected, holding one user, nothing happening
+sleep 3
+rss_kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$AGENT_PID/status")
+size_kib=$(($(stat -c %s "$AGENT") / 1024))
+
+# verify latency: a wrong code takes the longest path; lift the lockout so every run does the full work
+sed -i 's/"maxFailures":[0-9]*/"maxFailures":1000000/' "$WORK/agent/config.json"
+: >"$WORK/verify.ms"
+for ((i = 0; i < RUNS; i++)); do
+    t0=$(date +%s%N)
+    echo 000000 | "$AGENT" verify --user alice --data-dir "$WORK/agent" || true
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000)) >>"$WORK/verify.ms"
+done
+read -r p50 p99 < <(sort -n "$WORK/verify.ms" | awk '{ v[NR] = $1 } END { i50 = int(NR * 0.50 + 0.5); i99 = int(NR * 0.99 + 0.5); if (i99 > NR) i99 = NR; printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }')
+accepted=$(oathtool --totp -b "$SECRET" | "$AGENT" verify --user alice --data-dir "$WORK/agent" && echo yes || echo no)
+
+printf 'agent binary %s KiB; start-to-subscribed %s ms; idle RSS %s KiB; verify p50 %s ms, p99 %s ms over %s runs; a valid oathtool code accepted: %s\n' \
+    "$size_kib" "$start_ms" "$rss_kib" "$p50" "$p99" "$RUNS" "$accepted"
+printf 'agent_binary_kib=%s start_to_subscribed_ms=%s idle_rss_kib=%s verify_p50_ms=%s verify_p99_ms=%s verify_runs=%s\n' \
+    "$size_kib" "$start_ms" "$rss_kib" "$p50" "$p99" "$RUNS"
