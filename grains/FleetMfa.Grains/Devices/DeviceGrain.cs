@@ -20,6 +20,9 @@ public sealed partial class DeviceGrain(
     private DeviceRow? _indexedRow;
     private bool _desiredChanged;
 
+    /// <summary>How stale the index's "last seen" of a device may get.</summary>
+    internal static readonly TimeSpan LastSeenGranularity = TimeSpan.FromMinutes(10);
+
     private DeviceState State => state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -275,7 +278,7 @@ public sealed partial class DeviceGrain(
     private async Task SyncIndexAsync()
     {
         var shard = GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId);
-        while (Row() is var row && row != _indexedRow)
+        while (Row() is var row && NeedsIndexing(row, _indexedRow))
         {
             var newer = await shard.UpsertAsync(row, State.Policy?.Version ?? 0);
             _indexedRow = row;
@@ -285,6 +288,20 @@ public sealed partial class DeviceGrain(
             }
         }
     }
+
+    /// <summary>
+    /// Whether the index must hear of this row. "Last seen" alone moves with every report; it is refreshed at most
+    /// every <see cref="LastSeenGranularity"/> so that heartbeats cost no index write.
+    /// </summary>
+    private static bool NeedsIndexing(DeviceRow row, DeviceRow? indexed) =>
+        indexed is null ||
+        row with { LastSeen = indexed.LastSeen } != indexed ||
+        (row.LastSeen, indexed.LastSeen) switch
+        {
+            (null, null) => false,
+            ({ } now, { } then) => now - then >= LastSeenGranularity,
+            _ => true,
+        };
 
     private void EnsureRegistered()
     {
