@@ -3,11 +3,15 @@ using FleetMfa.EndToEnd.Infrastructure;
 namespace FleetMfa.EndToEnd;
 
 /// <summary>
-/// One Azurite and one shared silo for the whole collection. Tests that need their own silo (restart, clock, start-up
-/// failures) start it with <see cref="NewSiloSettings"/> against the same storage.
+/// One Azurite and one shared silo (with its embedded broker) for the whole collection, plus a shared silo on a
+/// Mosquitto of its own, started when a test first asks for it. Tests that need their own silo (restart, clock,
+/// start-up failures, stopping the control plane) start it with <see cref="NewSiloSettings"/> against the same storage.
 /// </summary>
 public sealed class EndToEndFixture : IAsyncLifetime
 {
+    private readonly Lock _gate = new();
+    private Task<ControlPlane>? _mosquitto;
+
     public TestWorkspace Workspace { get; private set; } = null!;
 
     public AzuriteInstance Storage { get; private set; } = null!;
@@ -26,8 +30,27 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public SiloSettings NewSiloSettings(string name) =>
         new(name, Storage.ConnectionString, Workspace.NewDirectory($"data-{name}"), Workspace.Root);
 
+    /// <summary>The shared control plane on <paramref name="kind"/>; owned by the fixture (tests must not stop it).</summary>
+    public Task<ControlPlane> SharedControlPlaneAsync(BrokerKind kind)
+    {
+        if (kind == BrokerKind.Embedded)
+        {
+            return Task.FromResult(new ControlPlane(Silo, mosquitto: null));
+        }
+
+        lock (_gate)
+        {
+            return _mosquitto ??= ControlPlane.StartAsync(BrokerKind.Mosquitto, NewSiloSettings("shared-mosquitto"), Workspace);
+        }
+    }
+
     public async Task DisposeAsync()
     {
+        if (_mosquitto is { IsCompletedSuccessfully: true })
+        {
+            await (await _mosquitto).DisposeAsync();
+        }
+
         if (Silo is not null)
         {
             await Silo.DisposeAsync();

@@ -288,11 +288,20 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             return;
         }
 
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Presence), "offline"u8.ToArray(), retain: true, timeout.Token);
-            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token);
+            // After any apply in flight has reported, so "offline" is the last word.
+            await _gate.WaitAsync(timeout.Token);
+            try
+            {
+                await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Presence), "offline"u8.ToArray(), retain: true, timeout.Token);
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token);
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
         catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or BrokerRefusedException)
         {

@@ -16,7 +16,8 @@ public sealed partial class DeviceGrain
 {
     public const int MaxReportBytes = 64 * 1024;
     public const int MaxAuditBytes = 256 * 1024;
-    private static readonly TimeSpan RepublishInterval = TimeSpan.FromSeconds(10);
+    /// <summary>A report that is behind right after a publish is usually the agent's connect report racing the retained message.</summary>
+    private static readonly TimeSpan RepublishInterval = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan PublishRetryPeriod = TimeSpan.FromSeconds(15);
 
     private readonly Dictionary<string, int> _reportedUsers = new(StringComparer.Ordinal);
@@ -104,7 +105,7 @@ public sealed partial class DeviceGrain
             _reportedUsers[user.UserId] = user.SecretVersion;
         }
 
-        _online = true;
+        // Presence (and the broker's last will) alone decides "online": a late report must not revive a device that left.
         State.LastSeen = time.GetUtcNow();
         if (persist)
         {

@@ -16,13 +16,17 @@ public sealed class AzuriteInstance : IAsyncDisposable
 
     private readonly ChildProcess? _process;
 
-    private AzuriteInstance(string connectionString, ChildProcess? process)
+    private AzuriteInstance(string connectionString, ChildProcess? process, string? dataDirectory)
     {
         ConnectionString = connectionString;
         _process = process;
+        DataDirectory = dataDirectory;
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>Azurite's <c>--location</c> (every file it persists); null for storage provided from outside.</summary>
+    public string? DataDirectory { get; }
 
     public static string ConnectionStringFor(int blobPort) =>
         $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={AccountKey};" +
@@ -30,12 +34,16 @@ public sealed class AzuriteInstance : IAsyncDisposable
         $"QueueEndpoint=http://127.0.0.1:{blobPort + 1}/{Account};" +
         $"TableEndpoint=http://127.0.0.1:{blobPort + 2}/{Account};";
 
-    public static async Task<AzuriteInstance> StartAsync(TestWorkspace workspace)
+    /// <summary>
+    /// Storage for the tests: <c>FLEETMFA_TEST_STORAGE</c> when set, else a new Azurite. <paramref name="dedicated"/>
+    /// always starts a new Azurite (a test that inspects its files needs to know where they are).
+    /// </summary>
+    public static async Task<AzuriteInstance> StartAsync(TestWorkspace workspace, bool dedicated = false)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        if (Environment.GetEnvironmentVariable("FLEETMFA_TEST_STORAGE") is { Length: > 0 } external)
+        if (!dedicated && Environment.GetEnvironmentVariable("FLEETMFA_TEST_STORAGE") is { Length: > 0 } external)
         {
-            return new AzuriteInstance(external, process: null);
+            return new AzuriteInstance(external, process: null, dataDirectory: null);
         }
 
         var azurite = await EnsureInstalledAsync(workspace);
@@ -49,7 +57,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
             "--queueHost", "127.0.0.1", "--queuePort", $"{port + 1}",
             "--tableHost", "127.0.0.1", "--tablePort", $"{port + 2}",
         ];
-        var process = ChildProcess.Start(azurite, arguments, location, new Dictionary<string, string>(), Path.Combine(workspace.Root, "azurite.log"));
+        var process = ChildProcess.Start(azurite, arguments, location, new Dictionary<string, string>(), Path.Combine(workspace.Root, $"{Path.GetFileName(location)}.log"));
         try
         {
             await WaitForPortAsync(process, port + 2);
@@ -62,7 +70,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
             throw;
         }
 
-        return new AzuriteInstance(ConnectionStringFor(port), process);
+        return new AzuriteInstance(ConnectionStringFor(port), process, location);
     }
 
     public async ValueTask DisposeAsync()

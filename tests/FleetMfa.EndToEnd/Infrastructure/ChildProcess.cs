@@ -46,14 +46,16 @@ public sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="fileName"/>. Inherited FleetMfa/ASP.NET Core settings are removed from the environment so
-    /// that only <paramref name="environment"/> configures the child.
+    /// that only <paramref name="environment"/> configures the child. <paramref name="standardInput"/>, when given, is
+    /// written to its stdin, which is then closed (a null stdin is inherited, as before).
     /// </summary>
     public static ChildProcess Start(
         string fileName,
         IEnumerable<string> arguments,
         string workingDirectory,
         IReadOnlyDictionary<string, string> environment,
-        string logPath)
+        string logPath,
+        string? standardInput = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(environment);
@@ -63,7 +65,7 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = false,
+            RedirectStandardInput = standardInput is not null,
         };
         foreach (var argument in arguments)
         {
@@ -99,6 +101,19 @@ public sealed class ChildProcess : IAsyncDisposable
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (standardInput is not null)
+        {
+            try
+            {
+                process.StandardInput.Write(standardInput);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The child stopped reading (e.g. it read the one line it wanted) and exited: a closed pipe is expected.
+            }
+        }
+
         return child;
     }
 
@@ -139,6 +154,17 @@ public sealed class ChildProcess : IAsyncDisposable
             {
                 _process.Kill(entireProcessTree: true);
             }
+        }
+
+        return await WaitForExitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>SIGKILL to the whole tree, as a crash or a power cut would end it; returns the exit code.</summary>
+    public async Task<int> KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
         }
 
         return await WaitForExitAsync(TimeSpan.FromSeconds(30));

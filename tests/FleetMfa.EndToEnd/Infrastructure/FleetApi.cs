@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 
 namespace FleetMfa.EndToEnd.Infrastructure;
@@ -75,5 +76,82 @@ public static class FleetApi
         ArgumentNullException.ThrowIfNull(api);
         var created = (await api.PostAsync($"/api/orgs/{orgId}/api-keys", new { name })).Ok(HttpStatusCode.Created);
         return (string)created["key"]!;
+    }
+
+    /// <summary>A new agent connect key of the org (shown once): its id (for revocation) and the key itself.</summary>
+    public static async Task<(string KeyId, string Key)> CreateConnectKeyAsync(this ApiClient api, string orgId)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var created = (await api.PostAsync($"/api/orgs/{orgId}/connect-keys")).Ok(HttpStatusCode.Created);
+        return ((string)created["keyId"]!, (string)created["key"]!);
+    }
+
+    /// <summary>A user who completed TOTP setup with an oathtool code; returns the base32 secret.</summary>
+    public static async Task<string> CreateEnrolledUserAsync(this ApiClient api, string orgId, string userId)
+    {
+        await api.CreateUserAsync(orgId, userId);
+        var secret = await api.StartEnrollmentAsync(orgId, userId);
+        await api.ConfirmNowAsync(orgId, userId, secret);
+        return secret;
+    }
+
+    public static async Task<JsonNode> BindAsync(this ApiClient api, string orgId, string deviceId, string userId, string localUsername)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        return (await api.PutAsync($"/api/orgs/{orgId}/devices/{deviceId}/users/{userId}", new { localUsername })).Ok();
+    }
+
+    public static async Task<JsonNode> GetDeviceAsync(this ApiClient api, string orgId, string deviceId)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        return (await api.GetAsync($"/api/orgs/{orgId}/devices/{deviceId}")).Ok();
+    }
+
+    /// <summary>The device's row in <c>GET /api/orgs/{org}/devices</c>, or null when it is not listed.</summary>
+    public static async Task<JsonNode?> GetDeviceRowAsync(this ApiClient api, string orgId, string deviceId)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var page = (await api.GetAsync($"/api/orgs/{orgId}/devices?limit=500")).Ok();
+        return page["items"]!.AsArray().FirstOrDefault(d => (string?)d!["deviceId"] == deviceId);
+    }
+
+    /// <summary>Polls the device detail until the agent has applied what it must enforce: <c>mfa.status</c> is <paramref name="status"/> and <c>appliedVersion == desiredVersion</c>.</summary>
+    public static Task<JsonNode> WaitForMfaStatusAsync(this ApiClient api, string orgId, string deviceId, string status = "enabled") =>
+        Eventually.HoldsAsync(
+            () => api.GetDeviceAsync(orgId, deviceId),
+            d => (string?)d["mfa"]!["status"] == status && (long)d["mfa"]!["appliedVersion"]! == (long)d["mfa"]!["desiredVersion"]!,
+            $"device {orgId}/{deviceId} MFA {status} with appliedVersion == desiredVersion");
+
+    /// <summary>Polls <c>GET devices/{d}/users</c> until <paramref name="userId"/> is <paramref name="onDevice"/> there.</summary>
+    public static Task<JsonArray> WaitForOnDeviceAsync(this ApiClient api, string orgId, string deviceId, string userId, string onDevice = "active") =>
+        Eventually.HoldsAsync(
+            () => api.GetDeviceUsersAsync(orgId, deviceId),
+            users => users.Any(u => (string?)u!["userId"] == userId && (string?)u["onDevice"] == onDevice),
+            $"user {userId} {onDevice} on device {orgId}/{deviceId}");
+
+    /// <summary>
+    /// Enrolls a device the way the agent does (<c>POST /api/agent/enroll</c>, no bearer key) with a fresh P-256 key,
+    /// and returns the raw response.
+    /// </summary>
+    public static Task<ApiResponse> EnrollAgentAsync(this ApiClient anonymous, string connectKey, string hostname)
+    {
+        ArgumentNullException.ThrowIfNull(anonymous);
+        string publicKey;
+        using (var key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256))
+        {
+            publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
+        }
+
+        return anonymous.PostAsync("/api/agent/enroll", new { connectKey, hostname, os = "linux", osVersion = "debian 12", publicKey });
+    }
+
+    /// <summary><see cref="EnrollAgentAsync"/>, asserted to succeed; the device's identity and broker credentials.</summary>
+    public static async Task<EnrolledDevice> EnrollDeviceAsync(this ApiClient anonymous, string connectKey, string hostname)
+    {
+        var enrolled = (await anonymous.EnrollAgentAsync(connectKey, hostname)).Ok();
+        var mqtt = enrolled["mqtt"]!;
+        Assert.Equal("127.0.0.1", (string?)mqtt["host"]);
+        Assert.Equal("fleetmfa/v1", (string?)mqtt["topicPrefix"]);
+        return new EnrolledDevice((string)enrolled["orgId"]!, (string)enrolled["deviceId"]!, (string)mqtt["username"]!, (string)mqtt["password"]!, (int)mqtt["port"]!);
     }
 }

@@ -41,6 +41,17 @@ public static class Oathtool
         return output;
     }
 
+    /// <summary>
+    /// A 6-digit code that is not the code of any time step within two of now, so no drift window accepts it (a fixed
+    /// "000000" would be right once in a million steps).
+    /// </summary>
+    public static string WrongTotp(string base32Secret)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var valid = Enumerable.Range(-2, 5).Select(step => Totp(base32Secret, now.AddSeconds(30 * step))).ToHashSet(StringComparer.Ordinal);
+        return Enumerable.Range(0, 10).Select(n => $"{n * 111_111:D6}").First(code => !valid.Contains(code));
+    }
+
     private static string Find()
     {
         var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);

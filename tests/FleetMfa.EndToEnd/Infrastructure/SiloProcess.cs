@@ -16,15 +16,19 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly SiloSettings _settings;
     private string? _adminKey;
 
-    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress)
+    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, int mqttPort)
     {
         _settings = settings;
         _process = process;
         BaseAddress = baseAddress;
+        MqttPort = mqttPort;
         _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The embedded broker's port (<c>FLEETMFA_MQTT_PORT</c>); unused when the silo runs against an external broker.</summary>
+    public int MqttPort { get; }
 
     public ChildProcess Process => _process;
 
@@ -67,6 +71,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         var httpPort = settings.HttpPort ?? FreePorts.Next();
+        var mqttPort = settings.MqttPort ?? FreePorts.Next();
         var environment = new Dictionary<string, string>
         {
             ["FLEETMFA_STORAGE"] = settings.Storage,
@@ -74,7 +79,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["FLEETMFA_HTTP_PORT"] = $"{httpPort}",
             ["FLEETMFA_SILO_PORT"] = $"{FreePorts.Next()}",
             ["FLEETMFA_GATEWAY_PORT"] = $"{FreePorts.Next()}",
-            ["FLEETMFA_MQTT_PORT"] = $"{settings.MqttPort ?? FreePorts.Next()}",
+            ["FLEETMFA_MQTT_PORT"] = $"{mqttPort}",
             ["FLEETMFA_CLUSTER_ID"] = $"e2e-{settings.Name}-{Guid.NewGuid().ToString("N")[..8]}",
         };
         if (settings.AdminKey is not null)
@@ -89,7 +94,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
         var logPath = Path.Combine(settings.LogDirectory, $"silo-{settings.Name}-{DateTime.UtcNow:HHmmssfff}.log");
         var process = ChildProcess.Start("dotnet", [TestPaths.SiloAssembly], TestPaths.SiloDirectory, environment, logPath);
-        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"));
+        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), mqttPort);
     }
 
     /// <summary>Polls <c>/healthz</c> until 200, the process exits, or <see cref="StartupDeadline"/> passes.</summary>

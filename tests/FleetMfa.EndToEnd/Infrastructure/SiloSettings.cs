@@ -15,6 +15,19 @@ public sealed record SiloSettings(string Name, string Storage, string DataDirect
     /// <summary>Extra variables, e.g. <c>ASPNETCORE_ENVIRONMENT</c> and <c>FleetMfa__Testing__ClockOffset</c>.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The same silo against <paramref name="broker"/> instead of its embedded broker, configured as deploy/lib.sh does.</summary>
+    public SiloSettings WithMosquitto(MosquittoBroker broker)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        var environment = new Dictionary<string, string>(Environment);
+        foreach (var (key, value) in broker.SiloEnvironment)
+        {
+            environment[key] = value;
+        }
+
+        return this with { Environment = environment };
+    }
+
     /// <summary>The same silo started "eight days later": Development environment with a shifted grain clock.</summary>
     public SiloSettings WithClockOffset(TimeSpan offset) => this with
     {

@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace FleetMfa.EndToEnd.Infrastructure;
 
-/// <summary>Where the repository and the silo build live, seen from the test assembly.</summary>
+/// <summary>Where the repository and the silo and agent builds live, seen from the test assembly.</summary>
 public static class TestPaths
 {
     /// <summary>The folder holding <c>FleetMfa.sln</c>.</summary>
@@ -15,6 +15,11 @@ public static class TestPaths
     public static string SiloDirectory => Path.Combine(RepoRoot, "silo", "FleetMfa.Silo", "bin", Configuration, "net10.0");
 
     public static string SiloAssembly => Path.Combine(SiloDirectory, "FleetMfa.Silo.dll");
+
+    /// <summary>The agent's output folder (same configuration); started as <c>dotnet fleetmfa-agent.dll</c>.</summary>
+    public static string AgentDirectory => Path.Combine(RepoRoot, "agent", "FleetMfa.Agent", "bin", Configuration, "net10.0");
+
+    public static string AgentAssembly => Path.Combine(AgentDirectory, "fleetmfa-agent.dll");
 
     private static string FindRepoRoot()
     {

@@ -1,0 +1,54 @@
+namespace FleetMfa.EndToEnd.Infrastructure;
+
+/// <summary>A silo and the broker its agents talk to: its embedded one, or a Mosquitto of its own.</summary>
+public sealed class ControlPlane : IAsyncDisposable
+{
+    public ControlPlane(SiloProcess silo, MosquittoBroker? mosquitto)
+    {
+        Silo = silo;
+        Mosquitto = mosquitto;
+    }
+
+    public SiloProcess Silo { get; }
+
+    /// <summary>The external broker, or null when the silo's embedded broker serves the agents.</summary>
+    public MosquittoBroker? Mosquitto { get; }
+
+    public BrokerKind Kind => Mosquitto is null ? BrokerKind.Embedded : BrokerKind.Mosquitto;
+
+    /// <summary>Where agents (and test clients) reach the broker on 127.0.0.1.</summary>
+    public int MqttPort => Mosquitto?.Port ?? Silo.MqttPort;
+
+    public ApiClient Admin => Silo.Admin;
+
+    /// <summary>Starts a silo with <paramref name="settings"/> and, for <see cref="BrokerKind.Mosquitto"/>, a Mosquitto of its own first.</summary>
+    public static async Task<ControlPlane> StartAsync(BrokerKind kind, SiloSettings settings, TestWorkspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (kind == BrokerKind.Embedded)
+        {
+            return new ControlPlane(await SiloProcess.StartAsync(settings), mosquitto: null);
+        }
+
+        var mosquitto = await MosquittoBroker.StartAsync(workspace, settings.Name);
+        try
+        {
+            return new ControlPlane(await SiloProcess.StartAsync(settings.WithMosquitto(mosquitto)), mosquitto);
+        }
+        catch
+        {
+            await mosquitto.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The silo first (its bridge says goodbye to the broker), then the broker.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Silo.DisposeAsync();
+        if (Mosquitto is not null)
+        {
+            await Mosquitto.DisposeAsync();
+        }
+    }
+}
