@@ -57,9 +57,6 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
     }
 
-    /// <summary>Set once the first subscription to the desired topic is acknowledged (for start-up measurements).</summary>
-    public TaskCompletionSource Subscribed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromSeconds(1);
@@ -162,7 +159,6 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             throw new BrokerRefusedException($"the broker refused the subscription: {subscribe.Items.First().ResultCode}");
         }
 
-        Subscribed.TrySetResult();
         LogSubscribed(_logger, _config.OrgId, _config.DeviceId);
 
         // Tell the control plane where we stand, so it can re-publish if the broker lost the retained state.

@@ -32,7 +32,6 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
     private readonly IMqttClient _client;
     private readonly Channel<MqttApplicationMessage> _inbox = Channel.CreateBounded<MqttApplicationMessage>(
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
-    private readonly TaskCompletionSource _connectedOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time)
     {
@@ -63,9 +62,6 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
             throw new InvalidOperationException($"The broker refused the desired state of {orgId}/{deviceId}: {result.ReasonCode}.");
         }
     }
-
-    /// <summary>Completes once the bridge has connected and subscribed for the first time.</summary>
-    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken) => _connectedOnce.Task.WaitAsync(cancellationToken);
 
     public override void Dispose()
     {
@@ -142,7 +138,6 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
         }
 
         LogConnected(_logger, host, port);
-        _connectedOnce.TrySetResult();
     }
 
     private async Task IngestAsync(CancellationToken stoppingToken)

@@ -10,7 +10,7 @@ public static class MqttHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<MqttOptions>()
             .BindConfiguration(MqttOptions.SectionName)
-            .Validate(o => o.IsEmbedded || Uri.TryCreate(o.Broker, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt", "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port.")
+            .Validate(o => o.IsValidBroker, "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port.")
             .Validate(o => o.IsEmbedded || !string.IsNullOrEmpty(o.BridgeUsername), "An external broker needs the bridge's credentials: FLEETMFA_BROKER_USERNAME and FLEETMFA_BROKER_PASSWORD.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new BridgeCredentials(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MqttOptions>>().Value));

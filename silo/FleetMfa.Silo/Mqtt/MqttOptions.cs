@@ -45,13 +45,16 @@ public sealed class MqttOptions
             return (BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : BindAddress, Port);
         }
 
-        if (!Uri.TryCreate(Broker, UriKind.Absolute, out var uri) || uri.Scheme != "mqtt" || string.IsNullOrEmpty(uri.Host))
-        {
-            throw new InvalidOperationException($"FLEETMFA_BROKER must be 'embedded' or mqtt://host:port, not '{Broker}'.");
-        }
-
-        return (uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 1883 : uri.Port);
+        return TryParseExternalBroker(out var uri)
+            ? (uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 1883 : uri.Port)
+            : throw new InvalidOperationException($"FLEETMFA_BROKER must be 'embedded' or mqtt://host:port, not '{Broker}'.");
     }
+
+    /// <summary>Whether <see cref="Broker"/> is usable: <c>embedded</c>, or an <c>mqtt://host[:port]</c> URL.</summary>
+    public bool IsValidBroker => IsEmbedded || TryParseExternalBroker(out _);
+
+    private bool TryParseExternalBroker(out Uri uri) =>
+        Uri.TryCreate(Broker, UriKind.Absolute, out uri!) && uri.Scheme == "mqtt" && !string.IsNullOrEmpty(uri.Host);
 
     public (string Host, int Port) AgentEndpoint()
     {
