@@ -362,27 +362,33 @@ fm_wait_http() {
     done
 }
 
-# fm_start_mosquitto DIR PORT LOG_FILE: start Debian's Mosquitto on 127.0.0.1:PORT as the
-# external broker, configured from deploy/mosquitto/ (password file + pattern ACL, files
-# under DIR), with a bridge account whose password is generated into DIR/bridge.password.
-# Sets FM_MOSQUITTO_PID and exports the FLEETMFA_BROKER* / FLEETMFA_MOSQUITTO_* variables
-# the silo reads.
+# fm_start_mosquitto DIR PORT LOG_FILE [BRIDGES]: start Debian's Mosquitto on 127.0.0.1:PORT
+# as the external broker, configured from deploy/mosquitto/ (password file + pattern ACL,
+# files under DIR), with BRIDGES (default 1) bridge accounts — one per silo, since a client
+# id is its username: fleetmfa-bridge, fleetmfa-bridge-2, ... — whose passwords are
+# generated into DIR/<account>.password. Sets FM_MOSQUITTO_PID and exports the
+# FLEETMFA_BROKER* / FLEETMFA_MOSQUITTO_* variables the silo reads (for the first account).
 FM_MOSQUITTO_PID=""
 fm_start_mosquitto() {
-    local dir=$1 port=$2 log=$3 password
+    local dir=$1 port=$2 log=$3 bridges=${4:-1} password account i
     fm_ensure_apt mosquitto
     mkdir -p "$dir" "$(dirname "$log")"
     sed "s|@PORT@|$port|; s|@DIR@|$dir|g" "$FM_DEPLOY/mosquitto/fleetmfa.conf.template" >"$dir/mosquitto.conf"
     cp "$FM_DEPLOY/mosquitto/acl" "$dir/acl"
-    if [[ ! -s "$dir/bridge.password" ]]; then
-        (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/bridge.password")
-    fi
-    password=$(<"$dir/bridge.password")
-    if [[ ! -s "$dir/passwd" ]]; then
-        (umask 077 && : >"$dir/passwd")
-        mosquitto_passwd -b "$dir/passwd" fleetmfa-bridge "$password" >/dev/null
-    fi
+    [[ -f "$dir/passwd" ]] || (umask 077 && : >"$dir/passwd")
     chmod 600 "$dir/passwd"
+    for ((i = 1; i <= bridges; i++)); do
+        account=$(fm_bridge_account "$i")
+        # A new password, or an account missing from the file: (re)write its entry (-b updates one in place).
+        if [[ ! -s "$dir/$account.password" ]] || ! grep -q "^$account:" "$dir/passwd"; then
+            [[ -s "$dir/$account.password" ]] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$account.password")
+            mosquitto_passwd -b "$dir/passwd" "$account" "$(<"$dir/$account.password")" >/dev/null
+        fi
+        if ((i > 1)); then
+            printf '\nuser %s\ntopic readwrite fleetmfa/v1/#\n' "$account" >>"$dir/acl"
+        fi
+    done
+    password=$(<"$dir/fleetmfa-bridge.password")
     # Run as whoever runs this script: its files live in the owner-only data directory, which
     # Mosquitto's own user (it drops to it when started as root) could not enter.
     printf 'user %s\n' "$(id -un)" >>"$dir/mosquitto.conf"
@@ -400,4 +406,13 @@ fm_start_mosquitto() {
     export FLEETMFA_BROKER_PASSWORD="$password"
     export FLEETMFA_MOSQUITTO_PASSWORD_FILE="$dir/passwd"
     export FLEETMFA_MOSQUITTO_PID_FILE="$dir/mosquitto.pid"
+}
+
+# fm_bridge_account I: the Mosquitto account of the I-th silo (1-based).
+fm_bridge_account() {
+    if (($1 == 1)); then
+        printf 'fleetmfa-bridge'
+    else
+        printf 'fleetmfa-bridge-%s' "$1"
+    fi
 }
