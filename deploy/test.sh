@@ -17,8 +17,9 @@ FM_START_MS=$(fm_now_ms)
 
 # Test projects, run in this order.
 TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.Agent.Tests tests/FleetMfa.EndToEnd)
-# Debian packages the tests need (oathtool: the independent TOTP reference, DESIGN §9).
-TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev)
+# Debian packages the tests need (oathtool: the independent TOTP reference, DESIGN §9; openssh-server,
+# gcc and libpam0g-dev: the real-sshd SSH MFA tests and the PAM module they load).
+TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -140,6 +141,15 @@ fi
 # The device agent must publish as NativeAOT with no trimming/AOT warning (DESIGN §5).
 if ! fm_run_group bash "$FM_DEPLOY/build-agent.sh" "$TEST_DATA/agent-aot"; then
     PROBLEMS+=("deploy/build-agent.sh (NativeAOT agent) failed")
+else
+    # The SSH tests' PAM module runs this binary, as on a device.
+    export FLEETMFA_TEST_AGENT_AOT=$TEST_DATA/agent-aot/fleetmfa-agent
+fi
+# The PAM module the real-sshd tests load (deploy/pam).
+if fm_run_group bash "$FM_DEPLOY/pam/build.sh" "$TEST_DATA/pam"; then
+    export FLEETMFA_TEST_PAM_MODULE=$TEST_DATA/pam/pam_fleetmfa.so
+else
+    PROBLEMS+=("deploy/pam/build.sh (pam_fleetmfa.so) failed")
 fi
 
 for project in "${TEST_PROJECTS[@]}"; do

@@ -236,7 +236,7 @@ if ((DEMO_AGENTS > 0)); then
                 dotnet "$AGENT_DLL" enroll --server "$BASE_URL" --data-dir "$dir" >>"$FLEETMFA_DATA/logs/demo-agents.log" 2>&1 ||
                 fm_die "demo agent $i could not enroll (log: $FLEETMFA_DATA/logs/demo-agents.log)"
         fi
-        fm_spawn "$FLEETMFA_DATA/logs/demo-agent-$i.log" "$dir.pid" env FLEETMFA_AGENT_HOSTNAME="demo-$i" dotnet "$AGENT_DLL" run --data-dir "$dir"
+        fm_spawn "$FLEETMFA_DATA/logs/demo-agent-$i.log" "$dir.pid" env FLEETMFA_AGENT_HOSTNAME="demo-$i" FLEETMFA_SSH_POLICY=off dotnet "$AGENT_DLL" run --data-dir "$dir"
         DEMO_PIDS+=("$FM_LAST_PID")
     done
 fi

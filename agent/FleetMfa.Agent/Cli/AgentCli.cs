@@ -15,11 +15,13 @@ public static class AgentCli
         usage: fleetmfa-agent enroll --server URL --connect-key KEY [--data-dir DIR]
                fleetmfa-agent run [--data-dir DIR]
                fleetmfa-agent verify --user NAME [--data-dir DIR]     (reads the code from stdin)
+               fleetmfa-agent verify --user NAME --check-required [--data-dir DIR]   (exit 4: a code is required, 0: not)
                fleetmfa-agent status [--data-dir DIR]
-        exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out
+        exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out, 4 code required
         """;
 
     private static readonly HashSet<string> Options = ["data-dir", "server", "connect-key", "user"];
+    private static readonly HashSet<string> Flags = ["check-required"];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -28,7 +30,7 @@ public static class AgentCli
         ArgumentNullException.ThrowIfNull(stderr);
         try
         {
-            var line = CommandLine.Parse(args, Options);
+            var line = CommandLine.Parse(args, Options, Flags);
             var store = new AgentStore(line.Optional("data-dir") ?? Environment.GetEnvironmentVariable("FLEETMFA_AGENT_DATA") ?? AgentStore.DefaultDataDirectory);
             return line.Command switch
             {
@@ -61,7 +63,7 @@ public static class AgentCli
         var connectKey = line.Optional("connect-key") ?? Environment.GetEnvironmentVariable("FLEETMFA_CONNECT_KEY")
             ?? throw new UsageException("--connect-key (or FLEETMFA_CONNECT_KEY) is required");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var config = await new Enroller(store, new LinuxPlatform(), http).EnrollAsync(server, connectKey, cancellationToken);
+        var config = await new Enroller(store, Platforms.Current(store.DataDirectory), http).EnrollAsync(server, connectKey, cancellationToken);
         await stdout.WriteLineAsync($"enrolled as {config.OrgId}/{config.DeviceId}; start the daemon with: fleetmfa-agent run --data-dir {store.DataDirectory}");
         return ExitCodes.Ok;
     }
@@ -69,7 +71,7 @@ public static class AgentCli
     private static async Task<int> RunDaemonAsync(AgentStore store, TextWriter stdout, TimeProvider time, CancellationToken cancellationToken)
     {
         var config = store.LoadConfig() ?? throw new InvalidOperationException($"not enrolled: run 'fleetmfa-agent enroll' first (data dir {store.DataDirectory})");
-        await using var daemon = new AgentDaemon(store, config, new LinuxPlatform(), time, stdout);
+        await using var daemon = new AgentDaemon(store, config, Platforms.Current(store.DataDirectory), time, stdout);
         await daemon.RunAsync(cancellationToken);
         return ExitCodes.Ok;
     }
@@ -85,6 +87,12 @@ public static class AgentCli
         if (!store.IsEnrolled)
         {
             throw new InvalidOperationException($"no agent store at {store.DataDirectory}");
+        }
+
+        if (line.Flag("check-required"))
+        {
+            // For the PAM module / credential provider: prompt only users the device holds a secret for while MFA is on.
+            return store.Load() is { Mfa: true } state && state.FindByLocalUsername(user) is not null ? ExitCodes.CodeRequired : ExitCodes.Ok;
         }
 
         var code = ReadCode(stdin);

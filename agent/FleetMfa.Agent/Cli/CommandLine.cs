@@ -1,15 +1,16 @@
 namespace FleetMfa.Agent.Cli;
 
-/// <summary>Parses <c>COMMAND [--name value]...</c>; unknown or repeated options are usage errors.</summary>
+/// <summary>Parses <c>COMMAND [--name value | --flag]...</c>; unknown or repeated options are usage errors.</summary>
 public sealed class CommandLine
 {
     private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
 
     private CommandLine(string command) => Command = command;
 
     public string Command { get; }
 
-    public static CommandLine Parse(IReadOnlyList<string> args, IReadOnlySet<string> allowed)
+    public static CommandLine Parse(IReadOnlyList<string> args, IReadOnlySet<string> allowed, IReadOnlySet<string>? flags = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(allowed);
@@ -22,6 +23,16 @@ public sealed class CommandLine
         for (var i = 1; i < args.Count; i++)
         {
             var name = args[i];
+            if (flags is not null && name.StartsWith("--", StringComparison.Ordinal) && flags.Contains(name[2..]))
+            {
+                if (!line._flags.Add(name[2..]))
+                {
+                    throw new UsageException($"option '{name}' given twice");
+                }
+
+                continue;
+            }
+
             if (!name.StartsWith("--", StringComparison.Ordinal) || !allowed.Contains(name[2..]))
             {
                 throw new UsageException($"unknown option '{name}'");
@@ -40,6 +51,8 @@ public sealed class CommandLine
 
         return line;
     }
+
+    public bool Flag(string name) => _flags.Contains(name);
 
     public string? Optional(string name) => _options.GetValueOrDefault(name);
 

@@ -7,4 +7,7 @@ public static class ExitCodes
     public const int Rejected = 1;
     public const int UsageOrStoreError = 2;
     public const int LockedOut = 3;
+
+    /// <summary><c>verify --check-required</c> only: this user must give a code (0 there means no prompt: MFA off or user not set up).</summary>
+    public const int CodeRequired = 4;
 }

@@ -52,7 +52,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _logger = new ConsoleLogger(output, time);
         _topics = new Topics(config.Mqtt.TopicPrefix);
         _identity = store.LoadOrCreateIdentity();
-        _applier = new DesiredStateApplier(store, config, _identity, time);
+        _applier = new DesiredStateApplier(store, config, _identity, time, platform);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
     }

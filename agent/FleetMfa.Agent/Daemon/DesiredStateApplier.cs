@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using FleetMfa.Agent.Platform;
 using FleetMfa.Agent.Store;
 using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
@@ -8,10 +9,11 @@ namespace FleetMfa.Agent.Daemon;
 
 /// <summary>
 /// Turns a desired-state document into the applied state: only a newer version, only one addressed to this device,
-/// only when every sealed secret opens and the parameters are sane — otherwise nothing changes and the reason is
-/// reported. The store write is atomic.
+/// only when every sealed secret opens, the parameters are sane and the OS accepts its policy (<paramref name="platform"/>:
+/// sshd/PAM, registry, authorization database) — otherwise the store does not change and the reason is reported. The
+/// OS policy is applied before the store write (atomic), so the device never claims a version its OS does not enforce.
 /// </summary>
-public sealed class DesiredStateApplier(ISecretStore store, AgentConfig config, ECDiffieHellman identity, TimeProvider time)
+public sealed class DesiredStateApplier(ISecretStore store, AgentConfig config, ECDiffieHellman identity, TimeProvider time, IPlatform? platform = null)
 {
     public ApplyResult Apply(DesiredState desired)
     {
@@ -39,6 +41,18 @@ public sealed class DesiredStateApplier(ISecretStore store, AgentConfig config, 
             catch (CryptographicException)
             {
                 return new ApplyResult(current, false, desired.Version, $"the sealed secret of user '{user.UserId}' does not open with this device's key");
+            }
+        }
+
+        if (platform is not null)
+        {
+            try
+            {
+                platform.ApplyPolicy(new PolicyRequest(desired.Version, desired.Mfa, desired.Policy, users.Select(u => u.LocalUsername).ToList()));
+            }
+            catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException)
+            {
+                return new ApplyResult(current, false, desired.Version, $"the OS policy could not be applied: {ex.Message}");
             }
         }
 

@@ -1,7 +1,12 @@
+using FleetMfa.Agent.Platform.Linux;
+
 namespace FleetMfa.Agent.Platform;
 
-/// <summary>Linux facts from <c>/etc/os-release</c> and the file system; paths are injectable for tests.</summary>
-public sealed class LinuxPlatform(string osReleasePath = "/etc/os-release", string sshdPath = "/usr/sbin/sshd") : IPlatform
+/// <summary>
+/// Linux facts from <c>/etc/os-release</c> and the file system, and SSH MFA through sshd and PAM (<see cref="SshPolicy"/>;
+/// without one the agent only reports). Paths are injectable for tests.
+/// </summary>
+public sealed class LinuxPlatform(string osReleasePath = "/etc/os-release", string sshdPath = "/usr/sbin/sshd", SshPolicy? ssh = null) : IPlatform
 {
     public string Os => "linux";
 
@@ -32,12 +37,18 @@ public sealed class LinuxPlatform(string osReleasePath = "/etc/os-release", stri
         };
     }
 
-    /// <summary>The machine name, or <c>FLEETMFA_AGENT_HOSTNAME</c> (several agents on one machine: demos, load tests).</summary>
-    public string Hostname() => Environment.GetEnvironmentVariable("FLEETMFA_AGENT_HOSTNAME") is { Length: > 0 } name ? name : Environment.MachineName;
+    public string Hostname() => MachineName.Current();
 
     public bool? SshServerInstalled() => File.Exists(sshdPath);
 
     public IReadOnlyList<string> AuthPlugins() => [];
+
+    /// <summary>Linux MFA is for SSH (DESIGN §1): the Linux part of the policy goes to sshd and PAM.</summary>
+    public PolicyResult ApplyPolicy(PolicyRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ssh?.Apply(request.Mfa, request.Policy.Linux) ?? PolicyResult.Unchanged;
+    }
 
     private static string Unquote(string value) => value.Trim().Trim('"', '\'');
 }

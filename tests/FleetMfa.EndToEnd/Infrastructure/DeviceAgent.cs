@@ -15,12 +15,14 @@ public sealed class DeviceAgent : IAsyncDisposable
     private static readonly TimeSpan DaemonStopGrace = TimeSpan.FromSeconds(10);
 
     private readonly string _hostname;
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private readonly List<ChildProcess> _daemons = [];
     private int _runs;
 
-    private DeviceAgent(string root, string hostname)
+    private DeviceAgent(string root, string hostname, IReadOnlyDictionary<string, string> settings)
     {
         _hostname = hostname;
+        _settings = settings;
         DataDirectory = Path.Combine(root, "data");
         LogDirectory = Path.Combine(root, "logs");
         Directory.CreateDirectory(LogDirectory);
@@ -41,8 +43,12 @@ public sealed class DeviceAgent : IAsyncDisposable
     /// <summary>The daemon started last, if any.</summary>
     public ChildProcess? Daemon => _daemons.LastOrDefault();
 
-    /// <summary>A new agent install under the workspace; <paramref name="hostname"/> is what it reports (<c>FLEETMFA_AGENT_HOSTNAME</c>).</summary>
-    public static DeviceAgent Create(TestWorkspace workspace, string hostname)
+    /// <summary>
+    /// A new agent install under the workspace; <paramref name="hostname"/> is what it reports (<c>FLEETMFA_AGENT_HOSTNAME</c>).
+    /// It leaves this machine's sshd and PAM alone (<c>FLEETMFA_SSH_POLICY=off</c>) unless <paramref name="settings"/>
+    /// (more environment for every command) points it at a private sshd.
+    /// </summary>
+    public static DeviceAgent Create(TestWorkspace workspace, string hostname, IReadOnlyDictionary<string, string>? settings = null)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         if (!File.Exists(TestPaths.AgentAssembly))
@@ -50,7 +56,7 @@ public sealed class DeviceAgent : IAsyncDisposable
             throw new InvalidOperationException($"{TestPaths.AgentAssembly} is missing: build the solution ({TestPaths.Configuration}) first.");
         }
 
-        return new DeviceAgent(workspace.NewDirectory($"agent-{hostname}"), hostname);
+        return new DeviceAgent(workspace.NewDirectory($"agent-{hostname}"), hostname, settings ?? new Dictionary<string, string> { ["FLEETMFA_SSH_POLICY"] = "off" });
     }
 
     /// <summary><c>enroll --server URL --connect-key KEY</c>; on exit 0 the device's org and id are read back from <c>status</c>.</summary>
@@ -132,7 +138,7 @@ public sealed class DeviceAgent : IAsyncDisposable
         }
     }
 
-    private IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["FLEETMFA_AGENT_HOSTNAME"] = _hostname };
+    private IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>(_settings) { ["FLEETMFA_AGENT_HOSTNAME"] = _hostname };
 
     private async Task<AgentResult> RunAsync(string[] arguments, string? standardInput = null)
     {

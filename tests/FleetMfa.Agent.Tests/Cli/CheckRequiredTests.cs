@@ -1,0 +1,53 @@
+using FleetMfa.Agent.Cli;
+using FleetMfa.Agent.Store;
+using FleetMfa.Agent.Tests.Infrastructure;
+
+namespace FleetMfa.Agent.Tests.Cli;
+
+/// <summary>
+/// <c>verify --user NAME --check-required</c>, the question the PAM module asks before it prompts: exit 4 when the
+/// user must give a code, 0 when not (MFA off, or the user has not completed setup), without reading stdin or
+/// recording a decision.
+/// </summary>
+public sealed class CheckRequiredTests : IDisposable
+{
+    private readonly TestStore _store = new();
+
+    public CheckRequiredTests() => _store.Enroll();
+
+    private Task<AgentResult> CheckAsync(string user) =>
+        AgentProcess.RunAsync(null, "verify", "--user", user, "--check-required", "--data-dir", _store.DataDirectory);
+
+    [Fact]
+    public async Task A_user_the_device_holds_a_secret_for_while_MFA_is_on_must_give_a_code()
+    {
+        _store.SaveState(2, true, new LocalUser("alice", "alice", 1, TestTotp.Secret("alice")));
+
+        var result = await CheckAsync("alice");
+
+        Assert.True(result.ExitCode == ExitCodes.CodeRequired, result.ToString());
+        Assert.Empty(_store.Store.PeekAudit(10));
+    }
+
+    [Fact]
+    public async Task A_user_without_setup_is_not_asked()
+    {
+        _store.SaveState(2, true, new LocalUser("alice", "alice", 1, TestTotp.Secret("alice")));
+
+        Assert.Equal(ExitCodes.Ok, (await CheckAsync("bob")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Nobody_is_asked_while_MFA_is_off()
+    {
+        _store.SaveState(3, false, new LocalUser("alice", "alice", 1, TestTotp.Secret("alice")));
+
+        Assert.Equal(ExitCodes.Ok, (await CheckAsync("alice")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Nobody_is_asked_before_a_first_desired_state() =>
+        Assert.Equal(ExitCodes.Ok, (await CheckAsync("alice")).ExitCode);
+
+    public void Dispose() => _store.Dispose();
+}
