@@ -113,6 +113,7 @@ public sealed class EventStreamTests(EndToEndFixture fixture)
         private readonly HttpResponseMessage _response;
         private readonly IAsyncEnumerator<SseItem<string>> _items;
         private readonly CancellationTokenSource _cancel = new();
+        private readonly List<(string EventType, string Data)> _unread = [];
 
         private EventReader(HttpClient http, HttpResponseMessage response, Stream body)
         {
@@ -146,9 +147,21 @@ public sealed class EventStreamTests(EndToEndFixture fixture)
 
         public Task<JsonNode> NextAsync(string type, TimeSpan deadline) => NextMatchingAsync(type, _ => true, deadline);
 
-        /// <summary>Reads events until one of <paramref name="type"/> satisfies <paramref name="condition"/>.</summary>
+        /// <summary>
+        /// The first event of <paramref name="type"/> that satisfies <paramref name="condition"/>: from those already read
+        /// and not yet taken (one poll yields several types at once), else read on until one comes.
+        /// </summary>
         public async Task<JsonNode> NextMatchingAsync(string type, Func<JsonNode, bool> condition, TimeSpan deadline)
         {
+            foreach (var (eventType, data) in _unread)
+            {
+                if (eventType == type && JsonNode.Parse(data) is { } earlier && condition(earlier))
+                {
+                    _unread.RemoveAll(e => ReferenceEquals(e.Data, data));
+                    return earlier;
+                }
+            }
+
             using var timeout = new CancellationTokenSource(deadline);
             var seen = new List<string>();
             while (true)
@@ -166,6 +179,8 @@ public sealed class EventStreamTests(EndToEndFixture fixture)
                 {
                     return data;
                 }
+
+                _unread.Add((item.EventType, item.Data));
             }
         }
 

@@ -86,17 +86,19 @@ public sealed partial class OrgEventFeed(
 
     private async Task<IReadOnlyList<(string Type, string Data)>> SnapshotAsync(EventWatch watch)
     {
-        var org = grains.GetOrg(watch.OrgId);
-        var summaryTask = org.GetSummaryAsync();
+        // Settings through the org's interleaving read and counts straight from the index shards: a stream never
+        // queues behind (or holds up) the org grain's own turns.
+        var settingsTask = grains.GetOrg(watch.OrgId).GetAsync();
+        var countsTask = grains.GetDeviceDirectory(watch.OrgId).CountAsync();
         var pageTask = watch.Devices is { } query ? grains.GetDeviceDirectory(watch.OrgId).ListAsync(query) : null;
         var device = watch.DeviceId is { } deviceId ? grains.GetDevice(watch.OrgId, deviceId) : null;
         var detailTask = device?.GetAsync();
         var rolloutTask = watch.RolloutId is { } rolloutId && rollouts is not null ? rollouts.GetAsync(watch.OrgId, rolloutId) : null;
 
-        var summary = await summaryTask;
+        var settings = await settingsTask ?? throw FleetMfaException.NotFound($"Org '{watch.OrgId}' does not exist.");
         var events = new List<(string, string)>(4)
         {
-            (OrgEvent, JsonSerializer.Serialize(OrgResponse.From(summary.Settings, summary.Devices), json)),
+            (OrgEvent, JsonSerializer.Serialize(OrgResponse.From(settings, await countsTask), json)),
         };
         if (pageTask is not null)
         {
