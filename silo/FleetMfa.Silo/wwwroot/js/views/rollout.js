@@ -14,6 +14,8 @@ export function rolloutPanel({ onFinished }) {
   let followed = null;
   let finishedFor = null;
   let unsubscribe = () => {};
+  let lastEventAt = 0;
+  let fallback = null;
   const panel = {
     node,
     running: false,
@@ -35,12 +37,25 @@ export function rolloutPanel({ onFinished }) {
       clear(problems);
       close.hidden = true;
       unsubscribe();
-      unsubscribe = live.on('rollout', r => { if (r && r.rolloutId === followed) render(r); });
+      unsubscribe = live.on('rollout', r => {
+        if (r && r.rolloutId === followed) {
+          lastEventAt = Date.now();
+          render(r);
+        }
+      });
       live.watch({ rollout: rolloutId });
+      // The event stream drives the bar; should it fall silent (reconnecting), a read every few seconds keeps it moving.
+      clearInterval(fallback);
+      lastEventAt = Date.now();
+      fallback = setInterval(() => {
+        if (!panel.running || Date.now() - lastEventAt < 4000) return;
+        get(orgPath(`/rollouts/${encodeURIComponent(rolloutId)}`) + query({ limit: 1 }))
+          .then(r => { if (followed === rolloutId) render(r); }, () => {});
+      }, 2000);
       if (initial) render(initial);
       else get(orgPath(`/rollouts/${encodeURIComponent(rolloutId)}`) + query({ limit: 1 })).then(render, () => { node.hidden = true; });
     },
-    dispose() { unsubscribe(); },
+    dispose() { unsubscribe(); clearInterval(fallback); },
   };
 
   close.addEventListener('click', () => {
@@ -74,6 +89,7 @@ export function rolloutPanel({ onFinished }) {
     panel.onChange();
     if (finished && finishedFor !== r.rolloutId) {
       finishedFor = r.rolloutId;
+      clearInterval(fallback);
       close.hidden = false;
       showProblems(r);
       onFinished?.(r);
