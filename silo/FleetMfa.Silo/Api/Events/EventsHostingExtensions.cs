@@ -17,8 +17,7 @@ public static class EventsHostingExtensions
             sp.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions,
             sp.GetRequiredService<IOptions<EventStreamOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<OrgEventFeed>>(),
-            sp.GetService<IRolloutEventSource>()));
+            sp.GetRequiredService<ILogger<OrgEventFeed>>()));
         return builder;
     }
 }

@@ -17,8 +17,7 @@ public sealed partial class OrgEventFeed(
     JsonSerializerOptions json,
     EventStreamOptions options,
     TimeProvider time,
-    ILogger<OrgEventFeed> logger,
-    IRolloutEventSource? rollouts = null)
+    ILogger<OrgEventFeed> logger)
 {
     public const string OrgEvent = "org";
     public const string DevicesEvent = "devices";
@@ -93,7 +92,7 @@ public sealed partial class OrgEventFeed(
         var pageTask = watch.Devices is { } query ? grains.GetDeviceDirectory(watch.OrgId).ListAsync(query) : null;
         var device = watch.DeviceId is { } deviceId ? grains.GetDevice(watch.OrgId, deviceId) : null;
         var detailTask = device?.GetAsync();
-        var rolloutTask = watch.RolloutId is { } rolloutId && rollouts is not null ? rollouts.GetAsync(watch.OrgId, rolloutId) : null;
+        var rolloutTask = watch.RolloutId is { } rolloutId ? grains.GetRollout(watch.OrgId, rolloutId).GetAsync() : null;
 
         var settings = await settingsTask ?? throw FleetMfaException.NotFound($"Org '{watch.OrgId}' does not exist.");
         var events = new List<(string, string)>(4)
@@ -116,7 +115,8 @@ public sealed partial class OrgEventFeed(
 
         if (rolloutTask is not null)
         {
-            events.Add((RolloutEvent, await rolloutTask is { } rollout ? JsonSerializer.Serialize(rollout, json) : "null"));
+            // Counts and state only; the page reads the outcomes that need a look once the rollout is over.
+            events.Add((RolloutEvent, await rolloutTask is { } rollout ? JsonSerializer.Serialize(RolloutResponse.From(rollout), json) : "null"));
         }
 
         return events;
