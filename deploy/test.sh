@@ -6,7 +6,7 @@
 #
 # Environment: FLEETMFA_TEST_DATA (default: a fresh temp dir, removed after a green run),
 # FLEETMFA_TEST_AZURITE_PORT (default 20000; queue +1, table +2),
-# FLEETMFA_TEST_RESULTS (default TestResults/ in the repo: the .trx files).
+# FLEETMFA_TEST_RESULTS (default TestResults/ in the repo: the .trx files, and screenshots/ of the browser tests).
 # The tests get FLEETMFA_TEST_STORAGE (the Azurite connection string) and FLEETMFA_TEST_DATA.
 set -euo pipefail
 
@@ -18,8 +18,9 @@ FM_START_MS=$(fm_now_ms)
 # Test projects, run in this order.
 TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.Agent.Tests tests/FleetMfa.EndToEnd)
 # Debian packages the tests need (oathtool: the independent TOTP reference, DESIGN §9; openssh-server,
-# gcc and libpam0g-dev: the real-sshd SSH MFA tests and the PAM module they load).
-TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev)
+# gcc and libpam0g-dev: the real-sshd SSH MFA tests and the PAM module they load; chromium: Debian's
+# browser for the dashboard tests — Playwright drives it, no browser is ever downloaded).
+TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev chromium)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -128,7 +129,10 @@ fm_log "starting Azurite on 127.0.0.1:$AZ_PORT-$((AZ_PORT + 2)) (data: $TEST_DAT
 fm_start_azurite "$TEST_DATA" "$AZ_PORT" "$TEST_DATA/logs/azurite.log"
 FLEETMFA_TEST_STORAGE="$(fm_azurite_connection_string "$AZ_PORT")"
 FLEETMFA_TEST_DATA=$TEST_DATA
-export FLEETMFA_TEST_STORAGE FLEETMFA_TEST_DATA
+# Browser tests save screenshots under $RESULTS/screenshots; Playwright must never fetch a browser.
+FLEETMFA_TEST_RESULTS=$RESULTS
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export FLEETMFA_TEST_STORAGE FLEETMFA_TEST_DATA FLEETMFA_TEST_RESULTS PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD
 
 # --- build once, then test each project ---
 cd "$FM_REPO"

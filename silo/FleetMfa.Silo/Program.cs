@@ -1,4 +1,6 @@
 using FleetMfa.Silo.Api;
+using FleetMfa.Silo.Api.Events;
+using FleetMfa.Silo.Dashboard;
 using FleetMfa.Silo.Hosting;
 using FleetMfa.Silo.Mqtt;
 
@@ -11,8 +13,11 @@ builder.AddFleetStorage();
 builder.AddFleetOrleans();
 builder.AddFleetMqtt();
 builder.AddFleetAdminApi();
+builder.AddFleetEvents();
 
 var app = builder.Build();
+app.MapDashboard();
 app.MapAdminApi();
+app.MapEventsApi();
 
 return await app.RunFleetAsync();

@@ -1,6 +1,9 @@
 namespace FleetMfa.Grains;
 
-/// <summary>A device's line in its org's index: all that listings, counts and bulk fan-out need.</summary>
+/// <summary>
+/// A device's line in its org's index: all that listings, counts and bulk fan-out need; <see cref="MfaReason"/> is why
+/// MFA <c>failed</c> (the agent's reason), so a listing can say it without reading every device.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("fleetmfa.DeviceRow")]
 public sealed record DeviceRow(
     [property: Id(0)] string DeviceId,
@@ -9,4 +12,5 @@ public sealed record DeviceRow(
     [property: Id(3)] bool MfaDesired,
     [property: Id(4)] MfaStatus MfaStatus,
     [property: Id(5)] bool Online,
-    [property: Id(6)] DateTimeOffset? LastSeen);
+    [property: Id(6)] DateTimeOffset? LastSeen,
+    [property: Id(7)] string? MfaReason = null);

@@ -393,7 +393,7 @@ public sealed partial class DeviceGrain(
     }
 
     private DeviceRow Row() =>
-        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, State.LastSeen);
+        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, State.LastSeen, State.FailureReason);
 
     private DeviceDetail Detail() => new(
         _orgId,

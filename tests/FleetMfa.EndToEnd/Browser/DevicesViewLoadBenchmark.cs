@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using FleetMfa.EndToEnd.Infrastructure;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace FleetMfa.EndToEnd.Browser;
+
+/// <summary>
+/// How long the devices view takes to load in Chromium for an org of N devices (deploy/bench-dashboard.sh N): seeds N
+/// pre-registered devices through the API, then times, in the browser, a full page load of the devices view (navigation
+/// start to the first page of rows rendered), the next page, and a filter that matches few devices. Prints the figures
+/// and writes them to <c>$FLEETMFA_TEST_RESULTS/dashboard-bench.txt</c>.
+/// </summary>
+[Collection(EndToEndCollectionDefinition.Name)]
+public sealed class DevicesViewLoadBenchmark(EndToEndFixture fixture, ITestOutputHelper output)
+{
+    private const int Runs = 5;
+    private const int SeedConcurrency = 48;
+
+    [BenchmarkFact]
+    public async Task Devices_view_load_time()
+    {
+        var count = int.Parse(Environment.GetEnvironmentVariable(BenchmarkFactAttribute.DevicesVariable)!, CultureInfo.InvariantCulture);
+        var admin = fixture.Silo.Admin;
+        var orgId = Environment.GetEnvironmentVariable("FLEETMFA_DASHBOARD_BENCH_ORG") is { Length: > 0 } given ? given : TestIds.Unique("bench");
+        await admin.CreateOrgAsync(orgId);
+        var report = new StringBuilder();
+        void Say(string line)
+        {
+            output.WriteLine(line);
+            report.AppendLine(line);
+        }
+
+        // A time budget for seeding (FLEETMFA_DASHBOARD_BENCH_SEED_MINUTES): on a busy machine the org is measured at
+        // the size reached, and the report says which.
+        var budget = Environment.GetEnvironmentVariable("FLEETMFA_DASHBOARD_BENCH_SEED_MINUTES") is { Length: > 0 } minutes
+            ? TimeSpan.FromMinutes(double.Parse(minutes, CultureInfo.InvariantCulture))
+            : TimeSpan.FromHours(4);
+        var seeding = Stopwatch.StartNew();
+        var seeded = await SeedAsync(orgId, count, DateTimeOffset.UtcNow + budget);
+        seeding.Stop();
+        Say($"seeded {seeded} of {count} devices in {seeding.Elapsed.TotalSeconds:F0} s ({seeded / seeding.Elapsed.TotalSeconds:F1}/s, {SeedConcurrency} concurrent PUTs, budget {budget.TotalMinutes:F0} min)");
+        var total = (int)(await admin.GetAsync($"/api/orgs/{orgId}")).Ok()["devices"]!["total"]!;
+        Say($"org {orgId}: {total} devices");
+
+        // The API alone: one page of the listing and the org summary (counts over the 64 shards).
+        var listMs = await TimeAsync(() => admin.GetAsync($"/api/orgs/{orgId}/devices?limit=50"));
+        var pagedMs = await TimeAsync(() => admin.GetAsync($"/api/orgs/{orgId}/devices?limit=50&cursor=dev-{seeded / 2:D6}"));
+        var filteredMs = await TimeAsync(() => admin.GetAsync($"/api/orgs/{orgId}/devices?limit=50&mfa=pending"));
+        var summaryMs = await TimeAsync(() => admin.GetAsync($"/api/orgs/{orgId}"));
+        Say($"api GET devices?limit=50: median {Median(listMs):F0} ms, max {listMs.Max():F0} ms");
+        Say($"api GET devices?limit=50&cursor=(middle): median {Median(pagedMs):F0} ms, max {pagedMs.Max():F0} ms");
+        Say($"api GET devices?limit=50&mfa=pending (few match): median {Median(filteredMs):F0} ms, max {filteredMs.Max():F0} ms");
+        Say($"api GET org (summary + counts): median {Median(summaryMs):F0} ms, max {summaryMs.Max():F0} ms");
+
+        await using var browser = await DashboardBrowser.LaunchAsync(fixture.Silo.BaseAddress);
+        var page = browser.Page;
+        await browser.SignInAsync(fixture.Silo.AdminKey, orgId);
+        var loads = new List<double>();
+        for (var i = 0; i < Runs; i++)
+        {
+            // A full page load with the key already in the tab: HTML, scripts, then the first page of rows.
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("body[data-devices-loaded='true']");
+            loads.Add(await page.EvaluateAsync<double>("() => performance.getEntriesByName('fleetmfa-devices-rendered')[0].startTime"));
+        }
+
+        Say($"chromium devices view load (navigation start -> first {DashboardDevicesPageSize} rows rendered), {Runs} runs: median {Median(loads):F0} ms, max {loads.Max():F0} ms");
+        await Assertions.Expect(page.Locator("[data-count='total']")).ToHaveTextAsync(total.ToString("N0", CultureInfo.GetCultureInfo("en-US")));
+        await browser.ScreenshotAsync($"devices-{count}");
+
+        var next = await TimeInPageAsync(page, "#next-page", "dev-000051");
+        Say($"chromium next page: {next:F0} ms");
+        var filter = await TimeFilterAsync(page);
+        Say($"chromium filter mfa=pending: {filter:F0} ms");
+
+        var file = Path.Combine(Path.GetDirectoryName(Screenshots.Directory)!, "dashboard-bench.txt");
+        await File.WriteAllTextAsync(file, report.ToString());
+        output.WriteLine($"written to {file}");
+    }
+
+    private const int DashboardDevicesPageSize = 50;
+
+    private async Task<int> SeedAsync(string orgId, int count, DateTimeOffset until)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Silo.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Silo.AdminKey);
+        var next = 0;
+        var done = 0;
+        var workers = Enumerable.Range(0, SeedConcurrency).Select(async _ =>
+        {
+            while (DateTimeOffset.UtcNow < until && Interlocked.Increment(ref next) is var i && i <= count)
+            {
+                var (os, version) = (i % 3) switch { 0 => ("linux", "12.5"), 1 => ("macos", "14.5"), _ => ("windows", "10.0.19045") };
+                var id = $"dev-{i:D6}";
+                using var put = await http.PutAsync(
+                    new Uri($"/api/orgs/{orgId}/devices/{id}", UriKind.Relative),
+                    new StringContent($"{{\"hostname\":\"{id}\",\"os\":\"{os}\",\"osVersion\":\"{version}\"}}", Encoding.UTF8, "application/json"));
+                put.EnsureSuccessStatusCode();
+
+                // One device in a thousand gets MFA on (pending without an agent): a filter that matches few.
+                if (i % 1000 == 0)
+                {
+                    using var enable = await http.PostAsync(new Uri($"/api/orgs/{orgId}/devices/{id}/mfa/enable", UriKind.Relative), null);
+                    enable.EnsureSuccessStatusCode();
+                }
+
+                if (Interlocked.Increment(ref done) % 10_000 == 0)
+                {
+                    output.WriteLine($"  {done} seeded");
+                }
+            }
+        });
+        await Task.WhenAll(workers);
+        return done;
+    }
+
+    private static async Task<List<double>> TimeAsync(Func<Task<ApiResponse>> call)
+    {
+        await call();
+        var times = new List<double>();
+        for (var i = 0; i < 20; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            (await call()).Ok();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        return times;
+    }
+
+    private static async Task<double> TimeInPageAsync(IPage page, string button, string firstId)
+    {
+        var start = await page.EvaluateAsync<double>("() => performance.now()");
+        await page.ClickAsync(button);
+        await page.WaitForSelectorAsync($"#device-rows tr[data-device-id='{firstId}']");
+        return await page.EvaluateAsync<double>("() => performance.now()") - start;
+    }
+
+    private static async Task<double> TimeFilterAsync(IPage page)
+    {
+        var start = await page.EvaluateAsync<double>("() => performance.now()");
+        await page.SelectOptionAsync("#filter-mfa", "pending");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#device-rows tr[data-device-id]')].every(r => r.dataset.status === 'pending') && document.querySelector('#device-rows tr[data-device-id]')");
+        return await page.EvaluateAsync<double>("() => performance.now()") - start;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}
