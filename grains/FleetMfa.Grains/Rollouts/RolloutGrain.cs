@@ -87,22 +87,23 @@ public sealed partial class RolloutGrain(
             throw FleetMfaException.NotFound($"Rollout '{_rolloutId}' does not exist in org '{_orgId}'.");
         }
 
-        // Outcomes are ordered by shard, then device id; the cursor is "{shard}.{last device id}".
+        // Outcomes are ordered by shard, then device id; the cursor is "{shard}.{last device id}". One more than a
+        // page is read, so that a cursor is only handed out when there really is a next page.
         var (shard, after) = ParseCursor(query.Cursor);
-        var items = new List<DeviceOutcome>(query.Limit);
+        var items = new List<(int Shard, DeviceOutcome Outcome)>(query.Limit + 1);
         foreach (var s in ShardIds(State.Shards).Where(s => s >= shard))
         {
             var page = await GrainFactory.GetRolloutShard(_orgId, _rolloutId, s)
-                .QueryAsync(query.Outcome, s == shard ? after : null, query.Limit - items.Count);
-            items.AddRange(page.Items);
-            if (items.Count == query.Limit)
+                .QueryAsync(query.Outcome, s == shard ? after : null, query.Limit + 1 - items.Count);
+            items.AddRange(page.Items.Select(o => (s, o)));
+            if (items.Count > query.Limit)
             {
-                var more = page.NextCursor is not null || ShardIds(State.Shards).Any(later => later > s);
-                return new RolloutOutcomePage(items, more ? $"{s}.{items[^1].DeviceId}" : null);
+                var last = items[query.Limit - 1];
+                return new RolloutOutcomePage([.. items.Take(query.Limit).Select(i => i.Outcome)], $"{last.Shard}.{last.Outcome.DeviceId}");
             }
         }
 
-        return new RolloutOutcomePage(items, null);
+        return new RolloutOutcomePage([.. items.Select(i => i.Outcome)], null);
     }
 
     public async Task ReportShardAsync(int shard, RolloutCounts counts, bool finished)
