@@ -8,11 +8,14 @@ builder.Configuration.AddFleetEnvironmentVariables();
 builder.AddFleetClock();
 builder.AddFleetKeys();
 builder.AddFleetStorage();
+builder.AddFleetAudit();
 builder.AddFleetOrleans();
 builder.AddFleetMqtt();
 builder.AddFleetAdminApi();
+builder.AddFleetObservability();
 
 var app = builder.Build();
 app.MapAdminApi();
+app.MapFleetObservability();
 
 return await app.RunFleetAsync();

@@ -23,6 +23,7 @@ public static class AdminApiExtensions
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = AddCodeToBareStatus);
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
+        builder.Services.AddSingleton<Auditing.OperatorAuditRecorder>();
         builder.Services.AddOpenApi();
         return builder;
     }
@@ -88,6 +89,7 @@ public static class AdminApiExtensions
         app.MapDevicesApi();
         app.MapUsersApi();
         app.MapAgentApi();
+        app.MapAuditApi();
         return app;
     }
 }
