@@ -140,6 +140,9 @@ public sealed partial class OperatorAuditRecorder(IAuditLog auditLog, TimeProvid
     private static string OutcomeOf(object? result) => Unwrap(result) switch
     {
         ProblemHttpResult problem => problem.ProblemDetails.Extensions.TryGetValue("code", out var code) && code is string c ? c : ErrorCodes.Internal,
+        IStatusCodeHttpResult { StatusCode: StatusCodes.Status404NotFound } => ErrorCodes.NotFound,
+        IStatusCodeHttpResult { StatusCode: StatusCodes.Status409Conflict } => ErrorCodes.Conflict,
+        IStatusCodeHttpResult { StatusCode: >= 500 } => ErrorCodes.Internal,
         IStatusCodeHttpResult { StatusCode: >= 400 } => ErrorCodes.Validation,
         _ => Succeeded,
     };
