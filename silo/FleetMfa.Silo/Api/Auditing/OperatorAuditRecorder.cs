@@ -4,6 +4,7 @@ using FleetMfa.Grains.Audit;
 using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Silo.Api.Auth;
 using FleetMfa.Silo.Api.Requests;
+using FleetMfa.Silo.Api.Responses;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FleetMfa.Silo.Api.Auditing;
@@ -97,16 +98,23 @@ public sealed partial class OperatorAuditRecorder(IAuditLog auditLog, TimeProvid
                     return (totp.Enabled ? "enable-org-totp" : "disable-org-totp", null);
                 case EnableMfaRequest { Force: true }:
                     return (Kebab(endpointName), "force");
+                case CreateRolloutRequest rollout:
+                    var scope = rollout.DeviceIds is { } ids ? $"{ids.Count} devices" : $"filter os={rollout.Filter?.Os?.ToString().ToLowerInvariant() ?? "any"}";
+                    return (rollout.Action == RolloutAction.EnableMfa ? "rollout-enable-mfa" : "rollout-disable-mfa", rollout.Force ? $"{scope}, force" : scope);
             }
         }
 
         return (Kebab(endpointName), null);
     }
 
-    private static Target? CreatedKeyTarget(string endpointName, object? result) =>
-        Unwrap(result) is IValueHttpResult { Value: ApiKeyCreated created }
-            ? new Target(endpointName == "CreateConnectKey" ? $"connect-key:{created.KeyId}" : $"api-key:{created.KeyId}", null, null)
-            : null;
+    /// <summary>What a creating call made: the new key (its id, never the key) or the new rollout.</summary>
+    private static Target? CreatedKeyTarget(string endpointName, object? result) => Unwrap(result) switch
+    {
+        IValueHttpResult { Value: ApiKeyCreated created } =>
+            new Target(endpointName == "CreateConnectKey" ? $"connect-key:{created.KeyId}" : $"api-key:{created.KeyId}", null, null),
+        IValueHttpResult { Value: RolloutResponse rollout } => new Target($"rollout:{rollout.RolloutId}", null, null),
+        _ => null,
+    };
 
     private static Target RouteTarget(HttpContext http, string orgId)
     {
