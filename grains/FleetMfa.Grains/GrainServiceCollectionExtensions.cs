@@ -1,3 +1,4 @@
+using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -6,7 +7,10 @@ namespace FleetMfa.Grains;
 
 public static class GrainServiceCollectionExtensions
 {
-    /// <summary>Services the grains need: the secret protector (configure <see cref="SecretProtectionOptions"/>) and a clock.</summary>
+    /// <summary>
+    /// Services the grains need: the secret protector (configure <see cref="SecretProtectionOptions"/>), a clock and
+    /// the metrics. The host also registers an <see cref="Audit.IAuditLog"/> (Azure Table storage in every real deployment).
+    /// </summary>
     public static IServiceCollection AddFleetGrainServices(this IServiceCollection services)
     {
         services.AddOptions<SecretProtectionOptions>()
@@ -14,6 +18,8 @@ public static class GrainServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<ISecretProtector, AesGcmSecretProtector>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<FleetMetrics>();
         return services;
     }
 

@@ -10,14 +10,17 @@ builder.Configuration.AddFleetEnvironmentVariables();
 builder.AddFleetClock();
 builder.AddFleetKeys();
 builder.AddFleetStorage();
+builder.AddFleetAudit();
 builder.AddFleetOrleans();
 builder.AddFleetMqtt();
 builder.AddFleetAdminApi();
 builder.AddFleetEvents();
+builder.AddFleetObservability();
 
 var app = builder.Build();
 app.MapDashboard();
 app.MapAdminApi();
 app.MapEventsApi();
+app.MapFleetObservability();
 
 return await app.RunFleetAsync();

@@ -28,6 +28,10 @@ public interface IOrgGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash);
 
+    /// <summary>The name of the live operator key <paramref name="keyId"/> whose secret hashes to <paramref name="secretHash"/>; null when there is none.</summary>
+    [AlwaysInterleave]
+    Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash);
+
     /// <summary>A new key with which agents enroll devices into this org; shown once.</summary>
     Task<ApiKeyCreated> CreateConnectKeyAsync(string name);
 

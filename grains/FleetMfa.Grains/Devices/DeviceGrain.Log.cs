@@ -28,6 +28,6 @@ public sealed partial class DeviceGrain
     [LoggerMessage(1107, LogLevel.Warning, "Device {OrgId}/{DeviceId} audit batch dropped ({Bytes} bytes)")]
     private static partial void LogAuditDropped(ILogger logger, string orgId, string deviceId, int bytes);
 
-    [LoggerMessage(1108, LogLevel.Information, "Device {OrgId}/{DeviceId} uploaded {Events} audit events ({Late} late)")]
-    private static partial void LogAuditReceived(ILogger logger, string orgId, string deviceId, int events, int late);
+    [LoggerMessage(1108, LogLevel.Information, "Device {OrgId}/{DeviceId} uploaded {Events} audit events: {Stored} stored ({Late} late), {Invalid} invalid dropped, the rest already stored")]
+    private static partial void LogAuditReceived(ILogger logger, string orgId, string deviceId, int events, int stored, int late, int invalid);
 }

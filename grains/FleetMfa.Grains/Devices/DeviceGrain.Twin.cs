@@ -1,4 +1,6 @@
 using System.Text.Json;
+using FleetMfa.Grains.Audit;
+using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Security;
 using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
@@ -23,6 +25,8 @@ public sealed partial class DeviceGrain
     private readonly Dictionary<string, int> _reportedUsers = new(StringComparer.Ordinal);
     private bool _online;
     private (long Version, DateTimeOffset At) _lastPublish = (-1, DateTimeOffset.MinValue);
+    private (long Version, DateTimeOffset At) _firstPublish = (-1, DateTimeOffset.MinValue);
+    private long _ackMeasuredVersion = -1;
     private IGrainTimer? _publishRetry;
 
     public async Task<DeviceDetail> EnrollAgentAsync(AgentEnrollment enrollment)
@@ -76,6 +80,11 @@ public sealed partial class DeviceGrain
         var persist = false;
         if (report.AppliedVersion != State.AppliedVersion)
         {
+            if (report.AppliedVersion > State.AppliedVersion)
+            {
+                RecordAck(report.AppliedVersion);
+            }
+
             State.AppliedVersion = report.AppliedVersion;
             persist = true;
         }
@@ -151,12 +160,17 @@ public sealed partial class DeviceGrain
         if (online)
         {
             State.LastSeen = time.GetUtcNow();
+            metrics.AgentConnected();
+        }
+        else
+        {
+            metrics.AgentDisconnected();
         }
 
         await SyncIndexAsync();
     }
 
-    public Task UploadAuditAsync(byte[] payload)
+    public async Task UploadAuditAsync(byte[] payload)
     {
         AuditEventBatch? batch = null;
         try
@@ -169,16 +183,89 @@ public sealed partial class DeviceGrain
         {
         }
 
-        if (batch is null || batch.Schema != AuditEventBatch.CurrentSchema || batch.Events.Count > AuditEventBatch.MaxEvents)
+        if (!State.HasAgent || batch is null || batch.Schema != AuditEventBatch.CurrentSchema || batch.Events is null || batch.Events.Count > AuditEventBatch.MaxEvents)
         {
             LogAuditDropped(logger, _orgId, _deviceId, payload?.Length ?? 0);
-            return Task.CompletedTask;
+            return;
         }
 
-        // Durable storage of the audit trail comes with the operator milestone; until then, count them.
         var now = time.GetUtcNow();
-        LogAuditReceived(logger, _orgId, _deviceId, batch.Events.Count, batch.Events.Count(e => now - e.At > TimeSpan.FromMinutes(1)));
-        return Task.CompletedTask;
+        var entries = new List<AuditEntry>(batch.Events.Count);
+        foreach (var e in batch.Events)
+        {
+            if (ToAuditEntry(e, now) is { } entry)
+            {
+                entries.Add(entry);
+            }
+        }
+
+        // Stored before this call returns; a redelivered batch finds its records there and adds nothing.
+        var added = entries.Count == 0 ? [] : await auditLog.AppendAsync(entries);
+        foreach (var entry in added)
+        {
+            metrics.Verified(entry.Outcome!, entry.Late);
+        }
+
+        metrics.AuditRecorded(AuditKind.Device, added.Count);
+        LogAuditReceived(logger, _orgId, _deviceId, batch.Events.Count, added.Count, added.Count(e => e.Late), batch.Events.Count - entries.Count);
+    }
+
+    /// <summary>An agent's event as an audit record, or null (and dropped) when it is malformed or its time is implausible.</summary>
+    private AuditEntry? ToAuditEntry(AuditEvent? e, DateTimeOffset received)
+    {
+        if (e is null)
+        {
+            return null;
+        }
+
+        var outcome = e.Outcome switch
+        {
+            AuditOutcome.Accepted => "accepted",
+            AuditOutcome.Rejected => "rejected",
+            AuditOutcome.LockedOut => "locked-out",
+            AuditOutcome.NotRequired => "not-required",
+            _ => null,
+        };
+        if (outcome is null || !IsEventId(e.Id) || !InputRules.IsLocalUsername(e.LocalUsername) ||
+            (e.UserId is not null && !Slug.IsValid(e.UserId)) ||
+            e.At > received + AuditRules.MaxClockAhead || e.At < received - AuditRules.MaxAge)
+        {
+            return null;
+        }
+
+        return new AuditEntry(
+            _orgId,
+            $"dev:{_deviceId}:{e.Id}",
+            e.At,
+            AuditKind.Device,
+            $"device:{_deviceId}",
+            ActorName: null,
+            "login",
+            e.UserId is null ? $"local-user:{e.LocalUsername}" : $"user:{e.UserId}",
+            _deviceId,
+            e.UserId,
+            e.LocalUsername,
+            outcome,
+            Detail: null,
+            AuditRules.IsLate(e.At, received),
+            received);
+    }
+
+    /// <summary>The agent's event ids are GUIDs; anything of letters, digits and '-' up to 64 is accepted.</summary>
+    private static bool IsEventId(string? id) =>
+        id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    /// <summary>The agent applied a newer version: count the ack and, when this activation published it, its latency.</summary>
+    private void RecordAck(long appliedVersion)
+    {
+        TimeSpan? latency = null;
+        if (_firstPublish.Version >= 0 && appliedVersion >= _firstPublish.Version && _ackMeasuredVersion < _firstPublish.Version)
+        {
+            latency = time.GetUtcNow() - _firstPublish.At;
+            _ackMeasuredVersion = _firstPublish.Version;
+        }
+
+        metrics.DesiredAcked(latency);
     }
 
     /// <summary>Builds and publishes the current desired state; a failure is retried by a timer until it goes through.</summary>
@@ -193,7 +280,15 @@ public sealed partial class DeviceGrain
         {
             var desired = await BuildDesiredAsync();
             var payload = JsonSerializer.SerializeToUtf8Bytes(desired, ProtocolJsonContext.Default.DesiredState);
+            var publishedAt = time.GetUtcNow();
             await publisher.PublishDesiredAsync(_orgId, _deviceId, payload, CancellationToken.None);
+            metrics.DesiredPublished();
+            if (desired.Version != _firstPublish.Version)
+            {
+                // Ack latency runs from the first publish of a version; re-publishes of it do not restart it.
+                _firstPublish = (desired.Version, publishedAt);
+            }
+
             _lastPublish = (desired.Version, time.GetUtcNow());
             _publishRetry?.Dispose();
             _publishRetry = null;

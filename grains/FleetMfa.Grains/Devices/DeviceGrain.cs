@@ -1,3 +1,5 @@
+using FleetMfa.Grains.Audit;
+using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Twin;
 using Microsoft.Extensions.Logging;
@@ -12,6 +14,8 @@ namespace FleetMfa.Grains.Devices;
 public sealed partial class DeviceGrain(
     [PersistentState("device", StorageNames.Fleet)] IPersistentState<DeviceState> state,
     IDesiredStatePublisher publisher,
+    IAuditLog auditLog,
+    FleetMetrics metrics,
     ILogger<DeviceGrain> logger,
     TimeProvider time) : Grain, IDeviceGrain
 {
@@ -28,6 +32,18 @@ public sealed partial class DeviceGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_orgId, _deviceId) = GrainKeys.Split(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The connected-agents gauge counts online devices of live activations; a new activation counts again on presence.
+        if (_online)
+        {
+            _online = false;
+            metrics.AgentDisconnected();
+        }
+
         return Task.CompletedTask;
     }
 

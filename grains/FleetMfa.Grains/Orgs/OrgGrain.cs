@@ -170,6 +170,11 @@ public sealed partial class OrgGrain(
     public Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash) =>
         Task.FromResult(State.Created && Matches(State.ApiKeys, keyId, secretHash));
 
+    public Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash) =>
+        Task.FromResult(State.Created && secretHash is not null
+            ? State.ApiKeys.Find(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash))?.Name
+            : null);
+
     public async Task<ApiKeyCreated> CreateConnectKeyAsync(string name)
     {
         EnsureCreated();

@@ -1,3 +1,4 @@
+using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Internal;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -29,6 +30,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     private readonly IPersistentState<RolloutShardState> _state;
     private readonly CoalescingStateWriter<RolloutShardState> _writer;
     private readonly ILogger<RolloutShardGrain> _logger;
+    private readonly FleetMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly HashSet<string> _asking = new(StringComparer.Ordinal);
     private Dictionary<string, RolloutTarget> _byId = new(StringComparer.Ordinal);
@@ -52,11 +54,13 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     public RolloutShardGrain(
         [PersistentState("rolloutShard", StorageNames.Fleet)] IPersistentState<RolloutShardState> state,
         ILogger<RolloutShardGrain> logger,
+        FleetMetrics metrics,
         TimeProvider time)
     {
         _state = state;
         _writer = new CoalescingStateWriter<RolloutShardState>(state);
         _logger = logger;
+        _metrics = metrics;
         _time = time;
     }
 
@@ -136,6 +140,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
             {
                 target.Settle(RolloutOutcome.Failed, ErrorCodes.Aborted, "The rollout was aborted before this device was started.");
                 _failed++;
+                _metrics.RolloutDeviceFinished("failed");
             }
         }
 
@@ -287,6 +292,13 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
             case RolloutOutcome.Rejected: _rejected++; break;
             default: _failed++; break;
         }
+
+        _metrics.RolloutDeviceFinished(step.Outcome switch
+        {
+            RolloutOutcome.Succeeded => "succeeded",
+            RolloutOutcome.Rejected => "rejected",
+            _ => "failed",
+        });
 
         Pump();
         await AfterChangeAsync(failure: step.Outcome != RolloutOutcome.Succeeded);

@@ -26,6 +26,9 @@ public static partial class InputRules
             ? value
             : throw FleetMfaException.Validation("localUsername must be 1–64 characters: letters, digits, '.', '_', '-', starting with a letter, digit or '_'.");
 
+    /// <summary>Whether <paramref name="value"/> is a valid local account name (see <see cref="RequireLocalUsername"/>).</summary>
+    public static bool IsLocalUsername(string? value) => value is { Length: > 0 and <= 64 } && LocalUsername().IsMatch(value);
+
     public static string? OptionalEmail(string? value) =>
         value is null ? null
         : value.Length <= 254 && Email().IsMatch(value) ? value

@@ -25,6 +25,7 @@ public static class AdminApiExtensions
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = AddCodeToBareStatus);
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
+        builder.Services.AddSingleton<Auditing.OperatorAuditRecorder>();
         builder.Services.AddOpenApi();
         return builder;
     }
@@ -104,6 +105,7 @@ public static class AdminApiExtensions
         app.MapUsersApi();
         app.MapRolloutsApi();
         app.MapAgentApi();
+        app.MapAuditApi();
         return app;
     }
 }

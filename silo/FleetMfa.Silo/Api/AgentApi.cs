@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Security;
+using FleetMfa.Silo.Api.Auditing;
 using FleetMfa.Silo.Api.Requests;
 using FleetMfa.Silo.Api.Responses;
 using FleetMfa.Silo.Mqtt;
@@ -17,7 +18,7 @@ public static class AgentApi
         app.MapPost("/api/agent/enroll", EnrollAsync).WithName("EnrollAgent").WithTags("Agents");
 
     private static async Task<Results<Ok<AgentEnrollResponse>, ProblemHttpResult>> EnrollAsync(
-        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, HttpContext http)
+        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, OperatorAuditRecorder audit, HttpContext http)
     {
         if (!ApiKeys.TryParseOrgKey(body.ConnectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret) ||
             !await grains.GetOrg(orgId).IsConnectKeyValidAsync(keyId, ApiKeys.Hash(secret)))
@@ -40,6 +41,7 @@ public static class AgentApi
         await grains.GetDevice(orgId, device.DeviceId).EnrollAgentAsync(
             new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, ApiKeys.Hash(password)));
         await accounts.CreateDeviceAccountAsync(device, password, http.RequestAborted);
+        await audit.RecordAgentEnrollmentAsync(http, orgId, keyId, device.DeviceId);
 
         // The MQTT password is in this response only.
         http.Response.Headers.CacheControl = "no-store";

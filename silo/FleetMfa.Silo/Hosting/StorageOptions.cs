@@ -11,6 +11,9 @@ public sealed class StorageOptions
     /// <summary>Table that holds grain state.</summary>
     public string GrainStateTable { get; set; } = "FleetMfaGrainState";
 
+    /// <summary>Table that holds the audit trail (one partition per org and day).</summary>
+    public string AuditTable { get; set; } = "FleetMfaAudit";
+
     /// <summary>How long start-up waits for storage to answer before giving up with a clear error.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(20);
 }

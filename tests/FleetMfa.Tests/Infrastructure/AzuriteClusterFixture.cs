@@ -28,6 +28,7 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
         var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         GrainStateTable = $"fleetmfastate{suffix}";
         ReminderTable = $"fleetmfareminders{suffix}";
+        AuditTable = $"fleetmfaaudit{suffix}";
     }
 
     /// <summary>This fixture's own clock: the in-memory collection runs in parallel and advances its clock.</summary>
@@ -38,6 +39,9 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
     public string GrainStateTable { get; }
 
     public string ReminderTable { get; }
+
+    /// <summary>The audit trail's table of this fixture (tests write it through <c>AzureTableAuditLog</c>).</summary>
+    public string AuditTable { get; }
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -81,6 +85,7 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
                 var service = new TableServiceClient(ConnectionString);
                 await service.DeleteTableAsync(GrainStateTable);
                 await service.DeleteTableAsync(ReminderTable);
+                await service.DeleteTableAsync(AuditTable);
             }
         }
         finally

@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using FleetMfa.Grains;
+using FleetMfa.Grains.Audit;
 using FleetMfa.Grains.Security;
 using FleetMfa.Grains.Twin;
 using Microsoft.Extensions.Configuration;
@@ -36,6 +37,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
 
     /// <summary>What device grains publish, shared by every in-process test silo.</summary>
     public static RecordingDesiredStatePublisher Publisher { get; } = new();
+
+    /// <summary>The audit trail device grains write, shared by every in-process test silo (orgs keep tests apart).</summary>
+    public static InMemoryAuditLog AuditLog { get; } = new();
 
     public void Configure(ISiloBuilder siloBuilder)
     {
@@ -80,6 +84,7 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         services.Configure<SecretProtectionOptions>(o => o.MasterKey = masterKey);
         services.AddFleetGrainServices();
         services.AddSingleton<IDesiredStatePublisher>(Publisher);
+        services.AddSingleton<IAuditLog>(AuditLog);
     }
 
     private static string Required(IConfiguration configuration, string key) =>

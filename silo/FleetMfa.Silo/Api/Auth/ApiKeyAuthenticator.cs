@@ -19,15 +19,23 @@ public sealed class ApiKeyAuthenticator(AdminKey adminKey, IGrainFactory grains)
         }
 
         var key = header[7..].Trim();
+        return await AuthenticateKeyAsync(key);
+    }
+
+    /// <summary>The caller <paramref name="key"/> stands for: the admin, an operator of one org, or null.</summary>
+    public async ValueTask<ApiCaller?> AuthenticateKeyAsync(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
         if (adminKey.Matches(key))
         {
             return ApiCaller.Admin;
         }
 
-        if (ApiKeys.TryParseOrgKey(key, ApiKeys.OperatorPrefix, out var orgId, out var keyId, out var secret) &&
-            await grains.GetOrg(orgId).IsApiKeyValidAsync(keyId, ApiKeys.Hash(secret)))
+        if (key.Length <= MaxKeyLength &&
+            ApiKeys.TryParseOrgKey(key, ApiKeys.OperatorPrefix, out var orgId, out var keyId, out var secret) &&
+            await grains.GetOrg(orgId).FindApiKeyNameAsync(keyId, ApiKeys.Hash(secret)) is { } name)
         {
-            return new ApiCaller(false, orgId, keyId);
+            return new ApiCaller(false, orgId, keyId) { KeyName = name };
         }
 
         return null;

@@ -1,12 +1,14 @@
 using FleetMfa.Grains;
+using FleetMfa.Silo.Api.Auditing;
 
 namespace FleetMfa.Silo.Api.Auth;
 
 /// <summary>
 /// Guards every <c>/api/orgs/{orgId}</c> route: the org id must be a slug (400), the caller must hold a key (401),
 /// and an operator key opens only its own org (403). <paramref name="adminOnly"/> routes take the admin key alone.
+/// Every mutating call that gets through is written to the org's audit trail with its outcome.
 /// </summary>
-public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, bool adminOnly) : IEndpointFilter
+public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, OperatorAuditRecorder recorder, bool adminOnly) : IEndpointFilter
 {
     public const string CallerItem = "fleetmfa.caller";
 
@@ -34,6 +36,23 @@ public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, bool admi
         }
 
         http.Items[CallerItem] = caller;
-        return await next(context);
+        if (!OperatorAuditRecorder.IsMutating(http.Request))
+        {
+            return await next(context);
+        }
+
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch (Exception ex)
+        {
+            await recorder.RecordAsync(http, caller, orgId, context.Arguments, ex);
+            throw;
+        }
+
+        await recorder.RecordAsync(http, caller, orgId, context.Arguments, result);
+        return result;
     }
 }
