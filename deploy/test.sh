@@ -17,8 +17,9 @@ FM_START_MS=$(fm_now_ms)
 
 # Test projects, run in this order.
 TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.Agent.Tests tests/FleetMfa.EndToEnd)
-# Debian packages the tests need (oathtool: the independent TOTP reference, DESIGN §9).
-TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev)
+# Debian packages the tests need (oathtool: the independent TOTP reference, DESIGN §9; systemd: systemd-analyze
+# checks the agent's unit in tests/FleetMfa.EndToEnd/Packaging).
+TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev systemd)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0

@@ -9,6 +9,8 @@
 #   MOSQUITTO_DIR                 where mosquitto.conf, acl, passwd, the pid file and persistence go (/mosquitto/data)
 #   MOSQUITTO_PORT, MOSQUITTO_BIND   listener port (1883) and address (empty: every interface)
 #   MOSQUITTO_USER                if set, a `user` line: the account Mosquitto drops to when started as root
+#   MOSQUITTO_TLS_CERTFILE, MOSQUITTO_TLS_KEYFILE   if set, a second listener with TLS for the agents
+#   MOSQUITTO_TLS_PORT            its port (8883); same accounts and ACL as the plain one (per_listener_settings false)
 #   FLEETMFA_BRIDGE_ACCOUNTS      space-separated bridge usernames, e.g. "fleetmfa-bridge-1 fleetmfa-bridge-2"
 #   FLEETMFA_BRIDGE_PASSWORD      their password (or FLEETMFA_BRIDGE_PASSWORD_FILE: a file holding it)
 set -eu
@@ -29,6 +31,10 @@ sed -e "s|^listener @PORT@ 127.0.0.1\$|listener $port${bind:+ $bind}|" -e "s|@DI
     "$here/fleetmfa.conf.template" >"$dir/mosquitto.conf"
 if [ -n "${MOSQUITTO_USER:-}" ]; then
     echo "user $MOSQUITTO_USER" >>"$dir/mosquitto.conf"
+fi
+if [ -n "${MOSQUITTO_TLS_CERTFILE:-}" ]; then
+    printf 'listener %s%s\ncertfile %s\nkeyfile %s\ntls_version tlsv1.2\n' "${MOSQUITTO_TLS_PORT:-8883}" "${bind:+ $bind}" \
+        "$MOSQUITTO_TLS_CERTFILE" "${MOSQUITTO_TLS_KEYFILE:?MOSQUITTO_TLS_KEYFILE goes with MOSQUITTO_TLS_CERTFILE}" >>"$dir/mosquitto.conf"
 fi
 
 # The device patterns as they are; the template's single bridge block replaced by one block per silo.
