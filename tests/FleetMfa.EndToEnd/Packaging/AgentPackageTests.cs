@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using FleetMfa.EndToEnd.Infrastructure;
 
@@ -8,6 +9,7 @@ namespace FleetMfa.EndToEnd.Packaging;
 /// The agent package built for real by deploy/package-agent.sh: its layout and modes, the control file, the .deb
 /// (dpkg-deb), install.sh into a staging root, and the packaged binary run as the agent.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed partial class AgentPackageTests(PackagedAgent package) : IClassFixture<PackagedAgent>
 {
     private static readonly Dictionary<string, string> ExpectedFiles = new(StringComparer.Ordinal)

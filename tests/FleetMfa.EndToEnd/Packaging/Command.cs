@@ -2,9 +2,10 @@ using FleetMfa.EndToEnd.Infrastructure;
 
 namespace FleetMfa.EndToEnd.Packaging;
 
-/// <summary>Runs a command to completion as a real process (logged under <paramref name="logDirectory"/>; stdin empty).</summary>
+/// <summary>Runs commands to completion as real processes.</summary>
 public static class Command
 {
+    /// <summary>Runs <paramref name="fileName"/> with an empty stdin, logging under <paramref name="logDirectory"/>.</summary>
     public static async Task<CommandResult> RunAsync(
         string logDirectory, string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using FleetMfa.EndToEnd.Infrastructure;
 using MQTTnet;
@@ -11,6 +12,7 @@ namespace FleetMfa.EndToEnd.Packaging;
 /// appended later into the running broker (how silos in other containers or pods add devices); the agents' TLS
 /// listener is checked with openssl s_client.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class MosquittoContainerScriptsTests : IDisposable
 {
     private static readonly string Scripts = Path.Combine(TestPaths.RepoRoot, "deploy", "mosquitto");
@@ -58,6 +60,7 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         await using var bridge2 = second;
         Assert.Equal((MqttClientConnectResultCode.Success, MqttClientConnectResultCode.Success), (firstResult, secondResult));
         Assert.True(await bridge1.PingAsync(), "the first silo's bridge session survived the second one connecting");
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await bridge1.SubscribeAsync("fleetmfa/v1/+/+/presence"));
 
         // A device the broker does not know yet is refused; once its account is appended, the watcher's reload lets it in.
         var devicePassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -67,6 +70,7 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         Assert.Equal(0, (await Command.RunAsync(directory, "mosquitto_passwd", ["-b", Path.Combine(directory, "passwd"), "acme/web-01", devicePassword])).ExitCode);
         await using var device = await MqttProbe.ConnectEventuallyAsync(port, "acme/web-01", devicePassword);
         Assert.Equal(MqttClientPublishReasonCode.Success, await device.PublishAsync("fleetmfa/v1/acme/web-01/presence", "online"u8.ToArray()));
+        await bridge1.WaitForMessageAsync("fleetmfa/v1/acme/web-01/presence");
         await Eventually.HoldsAsync(() => Task.FromResult(watcher.Output), o => o.Contains("Mosquitto reloaded", StringComparison.Ordinal), "the watcher reports the reload");
 
         // The agents' listener speaks TLS with the configured certificate.
