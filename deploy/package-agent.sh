@@ -71,7 +71,7 @@ done
 DEB=""
 if command -v dpkg-deb >/dev/null 2>&1; then
     DEB=$OUT/$NAME.deb
-    dpkg-deb --root-owner-group -Zxz --build "$ROOT" "$DEB" >/dev/null
+    dpkg-deb --root-owner-group -Zgzip --build "$ROOT" "$DEB" >/dev/null
 fi
 
 # The tarball: the same tree plus install.sh for hosts without dpkg; owned by root, stable order and times.

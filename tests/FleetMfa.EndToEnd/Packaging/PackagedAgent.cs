@@ -41,7 +41,8 @@ public sealed class PackagedAgent : IAsyncLifetime
     {
         Directory = _workspace.NewDirectory("package");
         var script = Path.Combine(TestPaths.RepoRoot, "deploy", "package-agent.sh");
-        var packaging = await Command.RunAsync(Directory, "bash", [script, "--binary", AgentBinary(), Path.Combine(Directory, "out")]);
+        // Minutes, not seconds, on a loaded CI machine: it compresses the 7.6 MB binary twice (tarball and .deb).
+        var packaging = await Command.RunAsync(Directory, "bash", [script, "--binary", AgentBinary(), Path.Combine(Directory, "out")], timeout: TimeSpan.FromMinutes(10));
         PackagingOutput = packaging.Output;
         Assert.True(packaging.ExitCode == 0, $"package-agent.sh failed ({packaging.ExitCode}):\n{packaging.Output}");
 
