@@ -15,6 +15,7 @@ public static class EnvironmentVariables
         ("FLEETMFA_CLUSTER_ID", "FleetMfa:Cluster:ClusterId"),
         ("FLEETMFA_SILO_PORT", "FleetMfa:Cluster:SiloPort"),
         ("FLEETMFA_GATEWAY_PORT", "FleetMfa:Cluster:GatewayPort"),
+        ("FLEETMFA_SILO_ADDRESS", "FleetMfa:Cluster:AdvertisedHost"),
         ("FLEETMFA_BROKER", "FleetMfa:Mqtt:Broker"),
         ("FLEETMFA_MQTT_PORT", "FleetMfa:Mqtt:Port"),
         ("FLEETMFA_MQTT_ADVERTISED_HOST", "FleetMfa:Mqtt:AdvertisedHost"),
@@ -22,7 +23,11 @@ public static class EnvironmentVariables
         ("FLEETMFA_BROKER_PASSWORD", "FleetMfa:Mqtt:BridgePassword"),
         ("FLEETMFA_MOSQUITTO_PASSWORD_FILE", "FleetMfa:Mosquitto:PasswordFile"),
         ("FLEETMFA_MOSQUITTO_PID_FILE", "FleetMfa:Mosquitto:PidFile"),
+        ("FLEETMFA_MOSQUITTO_RELOAD", "FleetMfa:Mosquitto:Reload"),
     ];
+
+    /// <summary>Every variable the silo reads: the map above plus <c>FLEETMFA_HTTP_PORT</c>.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Map.Select(m => m.Variable), "FLEETMFA_HTTP_PORT"];
 
     /// <summary>Adds the variables with the lowest precedence: appsettings, <c>ASPNETCORE_URLS</c> and the command line still win.</summary>
     public static IConfigurationBuilder AddFleetEnvironmentVariables(this IConfigurationBuilder configuration)

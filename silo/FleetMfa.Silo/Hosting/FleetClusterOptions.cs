@@ -17,4 +17,11 @@ public sealed class FleetClusterOptions
 
     /// <summary>Client gateway port (Orleans default 30000).</summary>
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// With <see cref="ClusteringMode.AzureTable"/>: the address or host name other silos reach this one on (it then
+    /// listens on every interface). Unset: loopback, for silos sharing one machine. <see cref="ClusteringMode.Kubernetes"/>
+    /// takes the pod's IP instead.
+    /// </summary>
+    public string? AdvertisedHost { get; set; }
 }

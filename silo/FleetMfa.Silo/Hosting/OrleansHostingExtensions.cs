@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Azure.Core;
 using Azure.Data.Tables;
 using FleetMfa.Grains;
@@ -24,7 +25,7 @@ public static class OrleansHostingExtensions
         return builder;
     }
 
-    /// <summary>The Orleans silo: Azure Table grain state and reminders; localhost or Azure Table clustering.</summary>
+    /// <summary>The Orleans silo: Azure Table grain state and reminders; localhost, Azure Table or Kubernetes clustering.</summary>
     public static WebApplicationBuilder AddFleetOrleans(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -33,20 +34,7 @@ public static class OrleansHostingExtensions
 
         builder.UseOrleans(silo =>
         {
-            if (cluster.Mode == ClusteringMode.AzureTable)
-            {
-                silo.UseAzureStorageClustering(o => o.TableServiceClient = CreateTableServiceClient(storage.ConnectionString));
-                silo.ConfigureEndpoints(IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
-                silo.Configure<ClusterOptions>(o =>
-                {
-                    o.ServiceId = FleetClusterOptions.ServiceId;
-                    o.ClusterId = cluster.ClusterId;
-                });
-            }
-            else
-            {
-                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: FleetClusterOptions.ServiceId, clusterId: cluster.ClusterId);
-            }
+            silo.UseFleetClustering(cluster, storage.ConnectionString);
 
             silo.AddAzureTableGrainStorage(StorageNames.Fleet, optionsBuilder => optionsBuilder.Configure<IServiceProvider>((o, services) =>
             {
@@ -60,6 +48,46 @@ public static class OrleansHostingExtensions
                 r.TableServiceClient = services.GetRequiredService<TableServiceClient>()));
         });
         return builder;
+    }
+
+    /// <summary>
+    /// Membership and endpoints for <see cref="FleetClusterOptions.Mode"/>: localhost; Azure Table membership on
+    /// loopback or on <see cref="FleetClusterOptions.AdvertisedHost"/>; or Azure Table membership with Orleans'
+    /// Kubernetes hosting (pod name and IP, listening on every interface). The service id is fixed in every mode.
+    /// </summary>
+    internal static ISiloBuilder UseFleetClustering(this ISiloBuilder silo, FleetClusterOptions cluster, string storageConnectionString)
+    {
+        switch (cluster.Mode)
+        {
+            case ClusteringMode.Localhost:
+                return silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: FleetClusterOptions.ServiceId, clusterId: cluster.ClusterId);
+            case ClusteringMode.AzureTable when string.IsNullOrWhiteSpace(cluster.AdvertisedHost):
+                silo.ConfigureEndpoints(IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+                break;
+            case ClusteringMode.AzureTable:
+                silo.ConfigureEndpoints(cluster.AdvertisedHost, cluster.SiloPort, cluster.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+                break;
+            case ClusteringMode.Kubernetes:
+                silo.Configure<EndpointOptions>(o =>
+                {
+                    o.SiloPort = cluster.SiloPort;
+                    o.GatewayPort = cluster.GatewayPort;
+                });
+                silo.UseKubernetesHosting();
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(cluster), cluster.Mode, "Unknown clustering mode.");
+        }
+
+        silo.UseAzureStorageClustering(o => o.TableServiceClient = CreateTableServiceClient(storageConnectionString));
+
+        // After UseKubernetesHosting, so ORLEANS_SERVICE_ID / ORLEANS_CLUSTER_ID cannot move grain state elsewhere:
+        // the pods' orleans/serviceId and orleans/clusterId labels must carry these values (deploy/k8s does).
+        return silo.Configure<ClusterOptions>(o =>
+        {
+            o.ServiceId = FleetClusterOptions.ServiceId;
+            o.ClusterId = cluster.ClusterId;
+        });
     }
 
     private static TableServiceClient CreateTableServiceClient(string connectionString)

@@ -12,8 +12,11 @@ public sealed class MosquittoOptions
     /// <summary>The broker's <c>password_file</c>; the silo appends device accounts to it.</summary>
     public string? PasswordFile { get; set; }
 
-    /// <summary>The broker's <c>pid_file</c>; the silo sends it SIGHUP so new accounts take effect.</summary>
+    /// <summary>The broker's <c>pid_file</c>; the silo sends it SIGHUP so new accounts take effect (with <see cref="MosquittoReload.Signal"/>).</summary>
     public string? PidFile { get; set; }
+
+    /// <summary>Who reloads the broker after new accounts: the silo by signal (default), or a watcher next to the broker.</summary>
+    public MosquittoReload Reload { get; set; } = MosquittoReload.Signal;
 
     /// <summary>PBKDF2-SHA512 iterations of new entries (<c>mosquitto_passwd</c>'s default is 101).</summary>
     public int Iterations { get; set; } = 101;

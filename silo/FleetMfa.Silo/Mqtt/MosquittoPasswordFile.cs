@@ -66,6 +66,11 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
     /// <summary>One SIGHUP for every burst of new accounts; the caller returns once the reload covering its line was sent.</summary>
     private Task ScheduleReload()
     {
+        if (_options.Reload == MosquittoReload.External)
+        {
+            return Task.CompletedTask;
+        }
+
         lock (_reloadLock)
         {
             if (_pendingReload is { IsCompleted: false } pending)

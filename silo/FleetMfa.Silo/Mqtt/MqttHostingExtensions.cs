@@ -26,7 +26,7 @@ public static class MqttHostingExtensions
         {
             builder.Services.AddOptions<MosquittoOptions>()
                 .BindConfiguration(MosquittoOptions.SectionName)
-                .Validate(o => !string.IsNullOrEmpty(o.PasswordFile) && !string.IsNullOrEmpty(o.PidFile), "An external Mosquitto needs FLEETMFA_MOSQUITTO_PASSWORD_FILE and FLEETMFA_MOSQUITTO_PID_FILE (the broker's password_file and pid_file).")
+                .Validate(o => !string.IsNullOrEmpty(o.PasswordFile) && (o.Reload == MosquittoReload.External || !string.IsNullOrEmpty(o.PidFile)), "An external Mosquitto needs FLEETMFA_MOSQUITTO_PASSWORD_FILE and FLEETMFA_MOSQUITTO_PID_FILE (the broker's password_file and pid_file), or FLEETMFA_MOSQUITTO_RELOAD=external when a watcher next to the broker reloads it.")
                 .ValidateOnStart();
             builder.Services.AddSingleton<IBrokerAccounts, MosquittoPasswordFile>();
         }

@@ -1,0 +1,14 @@
+namespace FleetMfa.Silo.Mqtt;
+
+/// <summary>How Mosquitto learns about device accounts the silo appended to its <c>password_file</c>.</summary>
+public enum MosquittoReload
+{
+    /// <summary>The silo sends the broker SIGHUP (it must share the broker's pid namespace and read its <c>pid_file</c>).</summary>
+    Signal,
+
+    /// <summary>
+    /// Something next to the broker reloads it when the file changes (<c>deploy/mosquitto/reload-on-change.sh</c>):
+    /// for silos in other containers or pods, which cannot signal the broker.
+    /// </summary>
+    External,
+}

@@ -1,0 +1,125 @@
+using FleetMfa.Silo.Hosting;
+using YamlDotNet.RepresentationModel;
+
+namespace FleetMfa.Tests.Packaging;
+
+/// <summary>
+/// deploy/compose/compose.yaml, parsed (Docker is not available here to run it): the services, the variables the
+/// silo really reads, one bridge account per silo, and files that exist.
+/// </summary>
+public sealed class ComposeFileTests
+{
+    private static readonly string ComposeDirectory = DeployFiles.PathOf("compose");
+    private static readonly YamlMappingNode Compose = DeployFiles.LoadDocuments(Path.Combine(ComposeDirectory, "compose.yaml")).Single();
+
+    private static Dictionary<string, YamlNode> Services => Compose.Entries("services").ToDictionary(e => e.Key, e => e.Value);
+
+    [Fact]
+    public void It_runs_azurite_mosquitto_two_silos_and_several_agents()
+    {
+        Assert.Contains("mcr.microsoft.com/azure-storage/azurite:", Services["azurite"].Scalar("image"), StringComparison.Ordinal);
+        Assert.StartsWith("eclipse-mosquitto:", Services["mosquitto"].Scalar("image"), StringComparison.Ordinal);
+        Assert.Equal(["silo1", "silo2"], Silos().Select(s => s.Name));
+        Assert.True(Services.Keys.Count(k => k.StartsWith("agent", StringComparison.Ordinal)) >= 3);
+    }
+
+    [Fact]
+    public void The_azurite_image_is_the_version_deploy_up_sh_pins()
+    {
+        var pinned = System.Text.Json.JsonDocument.Parse(File.ReadAllText(DeployFiles.PathOf("package.json")))
+            .RootElement.GetProperty("dependencies").GetProperty("azurite").GetString();
+
+        Assert.EndsWith($":{pinned}", Services["azurite"].Scalar("image"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_FLEETMFA_variable_given_to_a_silo_is_one_the_silo_reads()
+    {
+        foreach (var (name, environment) in Silos())
+        {
+            var unknown = environment.Keys.Where(k => k.StartsWith("FLEETMFA_", StringComparison.Ordinal) && !EnvironmentVariables.Names.Contains(k));
+            Assert.True(!unknown.Any(), $"{name} sets variables the silo ignores: {string.Join(", ", unknown)}");
+        }
+    }
+
+    [Fact]
+    public void The_silos_form_one_azure_table_cluster_each_on_its_own_address_and_bridge_account()
+    {
+        var silos = Silos();
+        foreach (var (_, environment) in silos)
+        {
+            Assert.Equal("AzureTable", environment["FLEETMFA_CLUSTERING"]);
+            Assert.Equal("external", environment["FLEETMFA_MOSQUITTO_RELOAD"]);
+            Assert.Equal("mqtt://mosquitto:1883", environment["FLEETMFA_BROKER"]);
+            Assert.Contains("TableEndpoint=http://azurite:10002/", environment["FLEETMFA_STORAGE"], StringComparison.Ordinal);
+        }
+
+        Assert.Single(silos.Select(s => s.Environment["FLEETMFA_CLUSTER_ID"]).Distinct());
+        Assert.Equal(silos.Select(s => s.Name), silos.Select(s => s.Environment["FLEETMFA_SILO_ADDRESS"]));
+        var bridges = silos.Select(s => s.Environment["FLEETMFA_BROKER_USERNAME"]).ToList();
+        Assert.Equal(bridges.Count, bridges.Distinct().Count());
+
+        // Client id = username on Mosquitto: every silo's account must be created by mosquitto-init.
+        var created = Services["mosquitto-init"].Scalar("environment", "FLEETMFA_BRIDGE_ACCOUNTS")!.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(bridges.Order(), created.Order());
+    }
+
+    [Fact]
+    public void Keys_come_from_the_operator_environment_and_are_never_written_into_the_file()
+    {
+        foreach (var (name, environment) in Silos())
+        {
+            foreach (var key in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_BROKER_PASSWORD" })
+            {
+                Assert.Matches(@"^\$\{[A-Z_]+:\?", environment[key]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Published_ports_are_bound_to_loopback_only()
+    {
+        var published = Services.Values.SelectMany(s => s.Items("ports")).Select(p => ((YamlScalarNode)p).Value!).ToList();
+        Assert.NotEmpty(published);
+        Assert.All(published, p => Assert.StartsWith("127.0.0.1:", p, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Build_contexts_dockerfiles_and_mounted_files_exist()
+    {
+        foreach (var (name, service) in Services)
+        {
+            if (service.Scalar("build", "context") is { } context)
+            {
+                var root = Path.GetFullPath(Path.Combine(ComposeDirectory, context));
+                Assert.True(File.Exists(Path.Combine(root, service.Scalar("build", "dockerfile")!)), $"{name}: dockerfile");
+            }
+
+            foreach (var volume in service.Items("volumes").Select(v => ((YamlScalarNode)v).Value!))
+            {
+                var source = volume.Split(':')[0];
+                if (source.StartsWith('.'))
+                {
+                    var path = Path.GetFullPath(Path.Combine(ComposeDirectory, source));
+                    Assert.True(File.Exists(path) || Directory.Exists(path), $"{name} mounts {source}, which does not exist");
+                }
+            }
+        }
+    }
+
+    /// <summary>The silo services with their environment, <c>extends</c> resolved (silo2 extends silo1).</summary>
+    private static List<(string Name, Dictionary<string, string> Environment)> Silos() =>
+        [.. Services.Keys.Where(k => k.StartsWith("silo", StringComparison.Ordinal)).Order().Select(name => (name, EnvironmentOf(name)))];
+
+    private static Dictionary<string, string> EnvironmentOf(string service)
+    {
+        var node = Services[service];
+        var environment = node.Scalar("extends") is { } parent ? EnvironmentOf(parent) : [];
+        foreach (var (key, value) in node.Entries("environment"))
+        {
+            environment[key] = ((YamlScalarNode)value).Value!;
+        }
+
+        return environment;
+    }
+}
