@@ -6,6 +6,9 @@
 # The last line is `key=value ...`.
 #
 #   deploy/bench-agent.sh [RUNS=200]
+#
+# FLEETMFA_BENCH_AGENT=/path/to/fleetmfa-agent measures that binary instead of building one (to compare two
+# builds back to back on a noisy machine); FLEETMFA_BENCH_PORT_BASE moves every port (default 41000).
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -34,7 +37,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 fm_ensure_apt oathtool curl
-bash "$FM_DEPLOY/build-agent.sh" "$WORK/bin" >/dev/null
+if [[ -n "${FLEETMFA_BENCH_AGENT:-}" ]]; then
+    [[ -x "$FLEETMFA_BENCH_AGENT" ]] || fm_die "FLEETMFA_BENCH_AGENT=$FLEETMFA_BENCH_AGENT is not an executable"
+    mkdir -p "$WORK/bin"
+    cp "$FLEETMFA_BENCH_AGENT" "$WORK/bin/fleetmfa-agent"
+else
+    bash "$FM_DEPLOY/build-agent.sh" "$WORK/bin" >/dev/null
+fi
 AGENT="$WORK/bin/fleetmfa-agent"
 fm_run_group dotnet build "$FM_REPO/silo/FleetMfa.Silo" -c Release -v q /nologo >"$WORK/build.log" 2>&1 || {
     cat "$WORK/build.log" >&2

@@ -37,11 +37,15 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Topics _topics;
-    private readonly ECDiffieHellman _identity;
-    private readonly DesiredStateApplier _applier;
+    private readonly CachedSecretStore _secrets;
+    private readonly VerifyServer _verifyServer;
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
+
+    // The device key is needed only to open a new desired state: loaded on the first one, not before subscribing.
+    private ECDiffieHellman? _identity;
+    private DesiredStateApplier? _applier;
 
     public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output)
     {
@@ -51,8 +55,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _time = time;
         _logger = new ConsoleLogger(output, time);
         _topics = new Topics(config.Mqtt.TopicPrefix);
-        _identity = store.LoadOrCreateIdentity();
-        _applier = new DesiredStateApplier(store, config, _identity, time);
+        _secrets = new CachedSecretStore(store);
+        _verifyServer = new VerifyServer(store, _secrets, time, _logger);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
     }
@@ -60,6 +64,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromSeconds(1);
+        _verifyServer.Start();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -100,12 +105,13 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         }
 
         await StopAsync();
+        await _verifyServer.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         _client.Dispose();
-        _identity.Dispose();
+        _identity?.Dispose();
         _gate.Dispose();
         await Task.CompletedTask;
     }
@@ -170,7 +176,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await ReportAsync(new ApplyResult(_store.Load(), false, null, null), cancellationToken);
+            await ReportAsync(new ApplyResult(_secrets.Load(), false, null, null), cancellationToken);
         }
         finally
         {
@@ -206,6 +212,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
+            _identity ??= _store.LoadOrCreateIdentity();
+            _applier ??= new DesiredStateApplier(_secrets, _config, _identity, _time);
             var result = _applier.Apply(desired);
             if (result.FailedVersion is { } failed)
             {

@@ -145,6 +145,9 @@ public sealed class AgentStore : ISecretStore
         }
     }
 
+    /// <summary>Which <c>state.bin</c> is on disk now (it is only replaced by rename), or <c>null</c> when there is none.</summary>
+    public FileStamp? StateStamp() => FileStamp.Of(StatePath);
+
     public void Save(AppliedState state)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(state, AgentJsonContext.Default.AppliedState);
