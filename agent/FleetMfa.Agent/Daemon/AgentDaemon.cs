@@ -156,16 +156,21 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         }
 
         LogConnected(_logger, _config.Mqtt.Host, _config.Mqtt.Port, _config.OrgId, _config.DeviceId);
-        await PublishAsync(presence, "online"u8.ToArray(), retain: true, cancellationToken);
-        var subscribe = await _client.SubscribeAsync(
+
+        // Subscribe and say "online" in one round trip: the retained desired state is on its way while presence is acknowledged.
+        var subscribing = _client.SubscribeAsync(
             new MqttClientSubscribeOptionsBuilder().WithTopicFilter(_topics.DesiredFor(_config.OrgId, _config.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
             cancellationToken);
+        var online = PublishAsync(presence, "online"u8.ToArray(), retain: true, cancellationToken);
+        var subscribe = await subscribing;
         if (subscribe.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
         {
+            await online;
             throw new BrokerRefusedException($"the broker refused the subscription: {subscribe.Items.First().ResultCode}");
         }
 
         LogSubscribed(_logger, _config.OrgId, _config.DeviceId);
+        await online;
 
         // Tell the control plane where we stand, so it can re-publish if the broker lost the retained state.
         await ReportCurrentAsync(cancellationToken);
