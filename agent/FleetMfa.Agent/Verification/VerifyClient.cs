@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using System.Text;
 
 namespace FleetMfa.Agent.Verification;
 
@@ -25,31 +25,8 @@ public static class VerifyClient
             return null;
         }
 
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.SendTimeout = socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            socket.Send(request);
-            socket.Shutdown(SocketShutdown.Send);
-            Span<byte> reply = stackalloc byte[VerifyWire.ReplyBytes + 1];
-            var length = 0;
-            int read;
-            while (length < reply.Length && (read = socket.Receive(reply[length..])) > 0)
-            {
-                length += read;
-            }
-
-            return VerifyWire.TryDecodeReply(reply[..length]);
-        }
-        catch (SocketException)
-        {
-            // Nobody listening (a stale socket), refused, or timed out: decide directly.
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        Span<byte> reply = stackalloc byte[VerifyWire.ReplyBytes + 1];
+        var length = LibcSocket.Exchange(Encoding.UTF8.GetBytes(path), request, reply, timeout);
+        return length < 0 ? null : VerifyWire.TryDecodeReply(reply[..length]);
     }
 }
