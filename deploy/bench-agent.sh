@@ -53,7 +53,9 @@ fm_run_group dotnet build "$FM_REPO/silo/FleetMfa.Silo" -c Release -v q /nologo 
     fm_die "silo build failed"
 }
 
-fm_start_azurite "$WORK" "$AZ" "$WORK/azurite.log"
+# A busy machine can take more than lib.sh's default 30 s to bring Azurite up.
+fm_spawn_azurite "$WORK" "$AZ" "$WORK/azurite.log"
+fm_wait_azurite "$AZ" "$WORK/azurite.log" 180
 cd "$FM_REPO/silo/FleetMfa.Silo"
 FLEETMFA_DATA="$WORK/silo" FLEETMFA_STORAGE="$(fm_azurite_connection_string "$AZ")" FLEETMFA_HTTP_PORT=$HTTP \
     FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY FLEETMFA_BROKER=embedded \

@@ -122,7 +122,8 @@ public sealed partial class VerifyServer : IAsyncDisposable
                 handlers = [.. _handlers];
             }
 
-            await Task.WhenAll(handlers);
+            // Each handler closes its own connection whatever happens; none of them may keep the daemon from stopping.
+            await Task.WhenAll(handlers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             File.Delete(SocketPath);
         }
 
@@ -225,15 +226,14 @@ public sealed partial class VerifyServer : IAsyncDisposable
             var outcome = await DecideAsync(user, code, cancellationToken);
             await client.SendAsync(VerifyWire.EncodeReply(outcome), SocketFlags.None, cancellationToken);
             Interlocked.Increment(ref _served);
-            client.Dispose();
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             // The daemon is stopping or the client went away; it decides directly if it is still there.
-            client.Dispose();
         }
         finally
         {
+            client.Dispose();
             CryptographicOperations.ZeroMemory(buffer);
             Interlocked.Decrement(ref _active);
         }

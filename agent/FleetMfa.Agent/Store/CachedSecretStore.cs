@@ -2,8 +2,8 @@ namespace FleetMfa.Agent.Store;
 
 /// <summary>
 /// The daemon's view of <c>state.bin</c>: decrypted once and kept, and read again only when the file on disk is a
-/// different one (it is only ever replaced by an atomic rename, so size and modification time tell). Saves go
-/// through to the store.
+/// different one (it is only ever replaced by an atomic rename, so size and modification time tell). Only the daemon
+/// writes it, through <see cref="Save"/>, which drops the cached copy; the stamp catches a file put back by hand.
 /// </summary>
 public sealed class CachedSecretStore(AgentStore store) : ISecretStore
 {
