@@ -96,8 +96,10 @@ public static class AgentCli
         }
 
         var code = ReadCode(stdin);
-        var config = store.LoadConfig()!;
-        var outcome = new CodeVerifier(store, store, config.Verification, time).Verify(user, code);
+
+        // The running daemon decides from its decrypted state (no key, no crypto here); else decide from the store.
+        var outcome = VerifyClient.TryVerify(store.DataDirectory, user, code, VerifyClient.DefaultTimeout)
+            ?? new CodeVerifier(store, store, store.LoadConfig()!.Verification, time).Verify(user, code);
         return outcome switch
         {
             VerifyOutcome.Accepted or VerifyOutcome.NotRequired => ExitCodes.Ok,

@@ -37,11 +37,15 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Topics _topics;
-    private readonly ECDiffieHellman _identity;
-    private readonly DesiredStateApplier _applier;
+    private readonly CachedSecretStore _secrets;
+    private readonly VerifyServer _verifyServer;
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
+
+    // The device key is needed only to open a new desired state: loaded on the first one, not before subscribing.
+    private ECDiffieHellman? _identity;
+    private DesiredStateApplier? _applier;
 
     public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output)
     {
@@ -51,8 +55,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _time = time;
         _logger = new ConsoleLogger(output, time);
         _topics = new Topics(config.Mqtt.TopicPrefix);
-        _identity = store.LoadOrCreateIdentity();
-        _applier = new DesiredStateApplier(store, config, _identity, time, platform);
+        _secrets = new CachedSecretStore(store);
+        _verifyServer = new VerifyServer(store, _secrets, time, _logger);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
     }
@@ -60,6 +64,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromSeconds(1);
+        _verifyServer.Start();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -100,12 +105,13 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         }
 
         await StopAsync();
+        await _verifyServer.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         _client.Dispose();
-        _identity.Dispose();
+        _identity?.Dispose();
         _gate.Dispose();
         await Task.CompletedTask;
     }
@@ -150,16 +156,21 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         }
 
         LogConnected(_logger, _config.Mqtt.Host, _config.Mqtt.Port, _config.OrgId, _config.DeviceId);
-        await PublishAsync(presence, "online"u8.ToArray(), retain: true, cancellationToken);
-        var subscribe = await _client.SubscribeAsync(
+
+        // Subscribe and say "online" in one round trip: the retained desired state is on its way while presence is acknowledged.
+        var subscribing = _client.SubscribeAsync(
             new MqttClientSubscribeOptionsBuilder().WithTopicFilter(_topics.DesiredFor(_config.OrgId, _config.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
             cancellationToken);
+        var online = PublishAsync(presence, "online"u8.ToArray(), retain: true, cancellationToken);
+        var subscribe = await subscribing;
         if (subscribe.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
         {
+            await online;
             throw new BrokerRefusedException($"the broker refused the subscription: {subscribe.Items.First().ResultCode}");
         }
 
         LogSubscribed(_logger, _config.OrgId, _config.DeviceId);
+        await online;
 
         // Tell the control plane where we stand, so it can re-publish if the broker lost the retained state.
         await ReportCurrentAsync(cancellationToken);
@@ -170,7 +181,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await ReportAsync(new ApplyResult(_store.Load(), false, null, null), cancellationToken);
+            await ReportAsync(new ApplyResult(_secrets.Load(), false, null, null), cancellationToken);
         }
         finally
         {
@@ -206,6 +217,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
+            _identity ??= _store.LoadOrCreateIdentity();
+            _applier ??= new DesiredStateApplier(_secrets, _config, _identity, _time, _platform);
             var result = _applier.Apply(desired);
             if (result.FailedVersion is { } failed)
             {

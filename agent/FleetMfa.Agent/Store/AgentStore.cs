@@ -12,7 +12,8 @@ namespace FleetMfa.Agent.Store;
 /// <item><c>storage.key</c> — a 256-bit key that encrypts <c>state.bin</c> and the MQTT password;</item>
 /// <item><c>config.json</c> — enrollment: org, device, broker endpoint;</item>
 /// <item><c>state.bin</c> — the applied desired state with unsealed secrets, AES-256-GCM;</item>
-/// <item><c>ledger.json</c>, <c>audit.jsonl</c> — replay/lockout bookkeeping and the audit queue, changed only under <c>store.lock</c>.</item>
+/// <item><c>ledger.json</c>, <c>audit.jsonl</c> — replay/lockout bookkeeping and the audit queue, changed only under <c>store.lock</c>;</item>
+/// <item><c>verify.sock</c> — while the daemon runs, where <c>verify</c> asks it to decide (see <c>VerifyWire</c>).</item>
 /// </list>
 /// </summary>
 public sealed class AgentStore : ISecretStore
@@ -144,6 +145,9 @@ public sealed class AgentStore : ISecretStore
             CryptographicOperations.ZeroMemory(json);
         }
     }
+
+    /// <summary>Which <c>state.bin</c> is on disk now (it is only replaced by rename), or <c>null</c> when there is none.</summary>
+    public FileStamp? StateStamp() => FileStamp.Of(StatePath);
 
     public void Save(AppliedState state)
     {

@@ -13,9 +13,12 @@ public static class AgentProcess
     /// </summary>
     public static string Executable { get; } = Locate();
 
-    public static async Task<AgentResult> RunAsync(string? stdin, params string[] args)
+    public static Task<AgentResult> RunAsync(string? stdin, params string[] args) => RunProgramAsync(Executable, stdin, args);
+
+    /// <summary>Runs another program the same way (e.g. <c>setpriv</c> in front of the agent).</summary>
+    public static async Task<AgentResult> RunProgramAsync(string program, string? stdin, params string[] args)
     {
-        var start = new ProcessStartInfo(Executable)
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
