@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using FleetMfa.Load.Fleet;
+using FleetMfa.Load.Measurement;
+using FleetMfa.Protocol;
+using FleetMfa.Protocol.Documents;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace FleetMfa.Load.Benchmarks;
+
+/// <summary>
+/// <c>org-switch</c>: over the devices of a <c>register</c>ed org (identity, MFA on, org TOTP off), switch org TOTP on
+/// and time until every device's new desired state (<c>mfa: true</c>) has been published — observed independently by
+/// an MQTT subscriber on <c>fleetmfa/v1/{org}/+/desired</c> with its own broker account.
+/// </summary>
+public static class OrgSwitchBenchmark
+{
+    public static async Task<Figures> RunAsync(LoadOptions options, FleetClient api, CancellationToken cancellationToken)
+    {
+        var org = options.Org;
+        var settings = await api.GetAsync($"/api/orgs/{org}", cancellationToken);
+        if ((bool)settings["totp"]!["enabled"]!)
+        {
+            throw new InvalidOperationException($"org {org} already has TOTP on: run 'register' on a fresh org first");
+        }
+
+        var n = (int)settings["devices"]!["total"]!;
+        var firstSeen = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var received = 0L;
+        using var observer = new MqttClientFactory().CreateMqttClient();
+        observer.ApplicationMessageReceivedAsync += e =>
+        {
+            Interlocked.Increment(ref received);
+            var now = Stopwatch.GetTimestamp();
+            var desired = JsonSerializer.Deserialize(e.ApplicationMessage.Payload.ToArray(), ProtocolJsonContext.Default.DesiredState);
+            if (desired is { Mfa: true })
+            {
+                firstSeen.TryAdd(desired.DeviceId, now);
+            }
+
+            return Task.CompletedTask;
+        };
+        var connected = await observer.ConnectAsync(
+            new MqttClientOptionsBuilder()
+                .WithTcpServer("127.0.0.1", options.MqttPort)
+                .WithProtocolVersion(MqttProtocolVersion.V500)
+                .WithClientId(options.ObserverUsername)
+                .WithCredentials(options.ObserverUsername ?? throw new ArgumentException("--observer-user is required"), options.ObserverPassword)
+                .WithCleanStart()
+                .WithTimeout(TimeSpan.FromSeconds(10))
+                .Build(),
+            cancellationToken);
+        if (connected.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"the broker refused the observer: {connected.ResultCode}");
+        }
+
+        await observer.SubscribeAsync(
+            new MqttClientSubscribeOptionsBuilder().WithTopicFilter($"{Topics.DefaultPrefix}/{org}/+/{Topics.Desired}", MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+            cancellationToken);
+
+        // The retained states (MFA off) arrive first; the switch starts once they have.
+        await Progress.WaitForAsync("retained desired states seen", () => Task.FromResult((int)Interlocked.Read(ref received)), n, options.Timeout, TimeSpan.FromMilliseconds(100), cancellationToken);
+        if (!firstSeen.IsEmpty)
+        {
+            throw new InvalidOperationException($"{firstSeen.Count} devices already had MFA required before the switch");
+        }
+
+        Progress.Say($"switching org TOTP on over {n} devices");
+        var start = Stopwatch.GetTimestamp();
+        await api.PutAsync($"/api/orgs/{org}/mfa/totp", new { enabled = true }, cancellationToken);
+        var putReturned = Stopwatch.GetElapsedTime(start);
+        await Progress.WaitForAsync("new desired states published", () => Task.FromResult(firstSeen.Count), n, options.Timeout, TimeSpan.FromMilliseconds(50), cancellationToken);
+        var total = Stopwatch.GetElapsedTime(start);
+        var latencies = firstSeen.Values.Select(t => Stopwatch.GetElapsedTime(start, t).TotalMilliseconds).ToList();
+        await observer.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+        return new Figures()
+            .Add("devices", n)
+            .Add("seconds", total.TotalSeconds, 2)
+            .Add("devices_per_s", n / total.TotalSeconds, 0)
+            .Add("publish_p50_ms", Percentiles.Of(latencies, 50), 0)
+            .Add("publish_p99_ms", Percentiles.Of(latencies, 99), 0)
+            .Add("put_returned_ms", putReturned.TotalMilliseconds, 0);
+    }
+}
