@@ -23,7 +23,27 @@ public sealed class AgentFleet : IAsyncDisposable
     public IReadOnlyList<string> DeviceIds => Agents.Select(a => a.DeviceId).ToArray();
 
     public Task<TimeSpan> EnrollAsync(FleetClient api, string connectKey, int concurrency, CancellationToken cancellationToken) =>
-        Progress.ForEachAsync("enrolled agents", Agents, concurrency, async (agent, ct) => await agent.EnrollAsync(api.Api, connectKey, api.Anonymous, ct), cancellationToken);
+        Progress.ForEachAsync(
+            "enrolled agents",
+            Agents,
+            concurrency,
+            async (agent, ct) =>
+            {
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await agent.EnrollAsync(api.Api, connectKey, api.Anonymous, ct);
+                        return;
+                    }
+                    catch (FleetMfa.Agent.Enrollment.EnrollmentException ex) when (attempt < 3 && ex.Message.Contains("(5", StringComparison.Ordinal))
+                    {
+                        // A server error: the device may exist half-registered; enrolling again registers a new one.
+                        Progress.Say($"agent enrollment retried: {ex.Message[..Math.Min(ex.Message.Length, 160)]}");
+                    }
+                }
+            },
+            cancellationToken);
 
     /// <summary>Starts every daemon, at most <paramref name="perSecond"/> a second (a fleet does not boot in the same millisecond).</summary>
     public async Task StartAsync(int perSecond, CancellationToken cancellationToken)

@@ -27,7 +27,7 @@ public static class FanoutBenchmark
             "bound alice",
             fleet.DeviceIds,
             options.Concurrency,
-            async (id, ct) => await api.PutAsync($"/api/orgs/{org}/devices/{id}/users/alice", new { localUsername = "alice" }, ct),
+            async (id, ct) => await api.RetryAsync(() => api.PutAsync($"/api/orgs/{org}/devices/{id}/users/alice", new { localUsername = "alice" }, ct)),
             cancellationToken);
 
         var connectClock = Stopwatch.StartNew();
@@ -76,6 +76,7 @@ public static class FanoutBenchmark
             .Add("accepted_ms", accepted.TotalMilliseconds, 0)
             .Add("unsealed", unsealed)
             .Add("agent_warnings", warnings)
+            .Add("server_error_retries", FleetSetup.Retries)
             .Add("enroll_per_s", n / enrollTime.TotalSeconds, 0)
             .Add("connect_s", connectTime.TotalSeconds, 1);
     }

@@ -59,16 +59,16 @@ public static class OrgSwitchBenchmark
             throw new InvalidOperationException($"the broker refused the observer: {connected.ResultCode}");
         }
 
+        // Only what is published from now on (not the retained states), at QoS 0: the observer never holds up the
+        // broker's in-flight window, and the broker queues nothing for it.
         await observer.SubscribeAsync(
-            new MqttClientSubscribeOptionsBuilder().WithTopicFilter($"{Topics.DefaultPrefix}/{org}/+/{Topics.Desired}", MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+            new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(f => f
+                    .WithTopic($"{Topics.DefaultPrefix}/{org}/+/{Topics.Desired}")
+                    .WithAtMostOnceQoS()
+                    .WithRetainHandling(MqttRetainHandling.DoNotSendOnSubscribe))
+                .Build(),
             cancellationToken);
-
-        // The retained states (MFA off) arrive first; the switch starts once they have.
-        await Progress.WaitForAsync("retained desired states seen", () => Task.FromResult((int)Interlocked.Read(ref received)), n, options.Timeout, TimeSpan.FromMilliseconds(100), cancellationToken);
-        if (!firstSeen.IsEmpty)
-        {
-            throw new InvalidOperationException($"{firstSeen.Count} devices already had MFA required before the switch");
-        }
 
         Progress.Say($"switching org TOTP on over {n} devices");
         var start = Stopwatch.GetTimestamp();
@@ -84,6 +84,7 @@ public static class OrgSwitchBenchmark
             .Add("devices_per_s", n / total.TotalSeconds, 0)
             .Add("publish_p50_ms", Percentiles.Of(latencies, 50), 0)
             .Add("publish_p99_ms", Percentiles.Of(latencies, 99), 0)
-            .Add("put_returned_ms", putReturned.TotalMilliseconds, 0);
+            .Add("put_returned_ms", putReturned.TotalMilliseconds, 0)
+            .Add("messages", Interlocked.Read(ref received));
     }
 }

@@ -46,8 +46,31 @@ public static class FleetSetup
         await Parallel.ForEachAsync(
             deviceIds,
             new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (id, ct) => await api.PostAsync($"/api/orgs/{orgId}/devices/{id}/mfa/enable", null, ct));
+            async (id, ct) => await api.RetryAsync(() => api.PostAsync($"/api/orgs/{orgId}/devices/{id}/mfa/enable", null, ct)));
     }
+
+    /// <summary>Server errors retried (three attempts), as an operator would; each retry is counted in <see cref="Retries"/>.</summary>
+    public static async Task<T> RetryAsync<T>(this FleetClient api, Func<Task<T>> call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (HttpRequestException ex) when (attempt < 3 && ex.Message.Contains("-> 5", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _retries);
+                Measurement.Progress.Say($"retrying after a server error: {ex.Message[..Math.Min(ex.Message.Length, 160)]}");
+            }
+        }
+    }
+
+    private static int _retries;
+
+    /// <summary>Server errors retried so far in this process.</summary>
+    public static int Retries => Volatile.Read(ref _retries);
 
     /// <summary>Every device id of the org, in pages of 500 (the listing's maximum).</summary>
     public static async Task<IReadOnlyList<string>> ListDeviceIdsAsync(this FleetClient api, string orgId, CancellationToken cancellationToken)
