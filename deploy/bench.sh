@@ -14,7 +14,8 @@
 #   grain-memory  silo memory per activated device grain at 100,000 devices
 #   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
 #
-# FLEETMFA_BENCH_ENABLE=devices enables MFA with one call per device instead of one rollout.
+# FLEETMFA_BENCH_ENABLE=devices enables MFA with one call per device instead of one rollout;
+# FLEETMFA_BENCH_SCALE=N runs org-switch/queries/grain-memory over N devices instead of 100,000 in the full set.
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -46,7 +47,7 @@ BASE=${FLEETMFA_BENCH_PORT_BASE:-25100}
 fm_check_port_number "$BASE" FLEETMFA_BENCH_PORT_BASE 400
 AZ=$BASE HTTP=$((BASE + 80)) MQTT=$((BASE + 83)) SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
 ENABLE=${FLEETMFA_BENCH_ENABLE:-rollout}
-SCALE=${DEVICES:-100000}
+SCALE=${DEVICES:-${FLEETMFA_BENCH_SCALE:-100000}}
 RESULTS="$FM_REPO/tests/FleetMfa.Load/RESULTS.md"
 LOAD_DLL="$FM_REPO/tests/FleetMfa.Load/bin/Release/net10.0/FleetMfa.Load.dll"
 SILO_DIR="$FM_REPO/silo/FleetMfa.Silo"
@@ -175,14 +176,17 @@ bench_fanout() {
     [[ -n "$DEVICES" ]] && sizes=("$DEVICES")
     for n in "${sizes[@]}"; do
         stack_start mosquitto
-        load "fanout $n (Mosquitto + Azurite)" fanout --devices "$n" --enable "$ENABLE" --work "$SHM" --org "fanout-$n"
+        load "fanout $n (Mosquitto + Azurite)" fanout --devices "$n" --enable "$ENABLE" --work "$SHM" --org "fanout-$n" \
+            --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID,mosquitto=$FM_MOSQUITTO_PID"
         COMMANDS+=("fanout $n, Mosquitto: \`deploy/bench.sh fanout --devices $n\`")
         local label="fanout $n, Mosquitto"
         row "$label" "seconds until all enabled" "$(fig seconds)" "$([[ $n == 10000 ]] && echo '≤ 10')" "$([[ $n == 10000 ]] && echo le)" 10
         row "$label" "devices/s" "$(fig devices_per_s)" "$([[ $n == 10000 ]] && echo '≥ 1000')" "$([[ $n == 10000 ]] && echo ge)" 1000
         row "$label" "per device p50 / p99 (ms, switch → agent applied)" "$(fig apply_p50_ms) / $(fig apply_p99_ms)"
         row "$label" "agents holding the unsealed secret" "$(fig unsealed) / $n"
-        row "$label" "enable request accepted (ms)" "$(fig accepted_ms)"
+        row "$label" "enable request(s) accepted (ms)" "$(fig accepted_ms)"
+        row "$label" "CPU s during the switch: silo / Azurite / Mosquitto / agents" "$(fig cpu_silo_s) / $(fig cpu_azurite_s) / $(fig cpu_mosquitto_s) / $(fig cpu_load_s)"
+        row "$label" "server errors retried" "$(fig server_error_retries)"
         [[ $n == 1000 ]] && FANOUT_1K=$(fig seconds)
         [[ $n == 10000 ]] && FANOUT_10K=$(fig seconds)
     done
@@ -191,10 +195,12 @@ bench_fanout() {
     fi
     if [[ -z "$DEVICES" ]]; then
         stack_start embedded
-        load "fanout 1000 (embedded broker)" fanout --devices 1000 --enable "$ENABLE" --work "$SHM" --org fanout-embedded
+        load "fanout 1000 (embedded broker)" fanout --devices 1000 --enable "$ENABLE" --work "$SHM" --org fanout-embedded \
+            --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID"
         row "fanout 1000, embedded broker" "seconds until all enabled" "$(fig seconds)"
         row "fanout 1000, embedded broker" "devices/s" "$(fig devices_per_s)"
         row "fanout 1000, embedded broker" "per device p50 / p99 (ms)" "$(fig apply_p50_ms) / $(fig apply_p99_ms)"
+        row "fanout 1000, embedded broker" "CPU s during the switch: silo / Azurite / agents" "$(fig cpu_silo_s) / $(fig cpu_azurite_s) / $(fig cpu_load_s)"
     fi
     stack_stop
 }
@@ -207,12 +213,14 @@ bench_scale() {
     row "set-up ($SCALE devices)" "registrations/s (enroll API) / MFA enable calls/s" "$(fig register_per_s) / $(fig enable_per_s)"
     if [[ $which == all || $which == org-switch ]]; then
         load "org-switch over $SCALE devices" org-switch --org scale --mqtt-port "$MQTT" \
-            --observer-user fleetmfa-observer --observer-password-file "$MOSQ_DIR/observer.password" --timeout 1800
+            --observer-user fleetmfa-observer --observer-password-file "$MOSQ_DIR/observer.password" --timeout 1800 \
+            --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID,mosquitto=$FM_MOSQUITTO_PID"
         COMMANDS+=("org-switch: \`deploy/bench.sh org-switch --devices $SCALE\`")
         row "org-switch, $SCALE devices" "seconds until every desired state is published" "$(fig seconds)" "≤ 60" le 60
         row "org-switch, $SCALE devices" "devices/s" "$(fig devices_per_s)"
         row "org-switch, $SCALE devices" "per device p50 / p99 (ms)" "$(fig publish_p50_ms) / $(fig publish_p99_ms)"
         row "org-switch, $SCALE devices" "PUT mfa/totp returned (ms)" "$(fig put_returned_ms)"
+        row "org-switch, $SCALE devices" "CPU s: silo / Azurite / Mosquitto" "$(fig cpu_silo_s) / $(fig cpu_azurite_s) / $(fig cpu_mosquitto_s)"
     fi
     if [[ $which == all || $which == grain-memory ]]; then
         # A fresh silo: no device grain is active until the benchmark reads each device once.

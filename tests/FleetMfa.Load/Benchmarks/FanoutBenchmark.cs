@@ -42,6 +42,8 @@ public static class FanoutBenchmark
         }
 
         Progress.Say($"switching MFA on for {n} devices ({options.EnableMode})");
+        var cpu = new CpuSampler(options.Optional("cpu-pids"));
+        cpu.Start();
         var start = Stopwatch.GetTimestamp();
         await api.EnableMfaAsync(org, fleet.DeviceIds, options.EnableMode, options.Concurrency, cancellationToken);
         var accepted = Stopwatch.GetElapsedTime(start);
@@ -53,6 +55,8 @@ public static class FanoutBenchmark
             TimeSpan.FromMilliseconds(100),
             cancellationToken);
         var total = Stopwatch.GetElapsedTime(start);
+        var figures = new Figures();
+        cpu.Stop(figures);
 
         var applied = fleet.Agents
             .Select(a => a.Signals.MfaOnAppliedAt)
@@ -66,7 +70,7 @@ public static class FanoutBenchmark
             Progress.Say($"an agent warned: {warning}");
         }
 
-        return new Figures()
+        return figures
             .Add("devices", n)
             .Add("enable", options.EnableMode)
             .Add("seconds", total.TotalSeconds, 2)

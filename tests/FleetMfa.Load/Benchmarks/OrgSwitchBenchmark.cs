@@ -71,14 +71,18 @@ public static class OrgSwitchBenchmark
             cancellationToken);
 
         Progress.Say($"switching org TOTP on over {n} devices");
+        var cpu = new CpuSampler(options.Optional("cpu-pids"));
+        cpu.Start();
         var start = Stopwatch.GetTimestamp();
         await api.PutAsync($"/api/orgs/{org}/mfa/totp", new { enabled = true }, cancellationToken);
         var putReturned = Stopwatch.GetElapsedTime(start);
         await Progress.WaitForAsync("new desired states published", () => Task.FromResult(firstSeen.Count), n, options.Timeout, TimeSpan.FromMilliseconds(50), cancellationToken);
         var total = Stopwatch.GetElapsedTime(start);
+        var figures = new Figures();
+        cpu.Stop(figures);
         var latencies = firstSeen.Values.Select(t => Stopwatch.GetElapsedTime(start, t).TotalMilliseconds).ToList();
         await observer.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
-        return new Figures()
+        return figures
             .Add("devices", n)
             .Add("seconds", total.TotalSeconds, 2)
             .Add("devices_per_s", n / total.TotalSeconds, 0)
