@@ -4,7 +4,8 @@
 # `key=value ...`. Without a NAME the whole set runs and tests/FleetMfa.Load/RESULTS.md is rewritten.
 #
 #   deploy/bench.sh                       the standard set -> RESULTS.md
-#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory agent
+#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory agent, or scale (the three
+#                                         100,000-device ones on one registered org)
 #
 #   fanout        N in {1000, 10000} real agents over Mosquitto + Azurite, one rollout enabling MFA on all;
 #                 and 1000 over the embedded broker (--devices N: only N, over Mosquitto)
@@ -15,14 +16,16 @@
 #   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
 #
 # FLEETMFA_BENCH_ENABLE=devices enables MFA with one call per device instead of one rollout;
-# FLEETMFA_BENCH_BUILD=0 skips the (Release) build when one exists; FLEETMFA_BENCH_SCALE=N runs org-switch/queries/grain-memory over N devices instead of 100,000 in the full set.
+# FLEETMFA_BENCH_BUILD=0 skips the (Release) build when one exists; FLEETMFA_BENCH_SCALE=N runs org-switch,
+# queries and grain-memory over N devices instead of 100,000 in the full set; FLEETMFA_BENCH_RESULTS=FILE writes the
+# results of a single run to FILE (the full set always writes RESULTS.md).
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -34,7 +37,7 @@ while (($#)); do
         DEVICES=$((10#$2))
         shift 2
         ;;
-    fanout | org-switch | queries | grain-memory | agent)
+    fanout | org-switch | queries | grain-memory | scale | agent)
         NAME=$1
         shift
         ;;
@@ -48,8 +51,8 @@ fm_check_port_number "$BASE" FLEETMFA_BENCH_PORT_BASE 400
 AZ=$BASE HTTP=$((BASE + 80)) MQTT=$((BASE + 83)) SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
 ENABLE=${FLEETMFA_BENCH_ENABLE:-rollout}
 SCALE=${DEVICES:-${FLEETMFA_BENCH_SCALE:-100000}}
-RESULTS="$FM_REPO/tests/FleetMfa.Load/RESULTS.md"
-LOAD_DLL="$FM_REPO/tests/FleetMfa.Load/bin/Release/net10.0/FleetMfa.Load.dll"
+RESULTS=${FLEETMFA_BENCH_RESULTS:-$FM_REPO/tests/FleetMfa.Load/RESULTS.md}
+LOAD_DLL=${FLEETMFA_BENCH_LOAD_DLL:-$FM_REPO/tests/FleetMfa.Load/bin/Release/net10.0/FleetMfa.Load.dll}
 SILO_DIR="$FM_REPO/silo/FleetMfa.Silo"
 
 WORK=$(mktemp -d -t fleetmfa-bench.XXXXXX)
@@ -223,6 +226,7 @@ bench_scale() {
             --observer-user fleetmfa-observer --observer-password-file "$MOSQ_DIR/observer.password" --timeout 1800 \
             --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID,mosquitto=$FM_MOSQUITTO_PID"
         COMMANDS+=("org-switch: \`deploy/bench.sh org-switch --devices $SCALE\`")
+        row "org-switch, $SCALE devices" "desired states published (complete?) / switch request status" "$(fig published) / $SCALE ($(fig complete)) / $(fig put_status)"
         row "org-switch, $SCALE devices" "seconds until every desired state is published" "$(fig seconds)" "≤ 60" le 60
         row "org-switch, $SCALE devices" "devices/s" "$(fig devices_per_s)"
         row "org-switch, $SCALE devices" "per device p50 / p99 (ms)" "$(fig publish_p50_ms) / $(fig publish_p99_ms)"
@@ -266,6 +270,7 @@ bench_agent() {
     row "agent (NativeAOT)" "binary (KiB)" "$(fig agent_binary_kib)"
 }
 
+# shellcheck disable=SC2016  # backticks are Markdown here
 write_results() {
     local cpu mem
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -309,12 +314,13 @@ all)
     ;;
 fanout) bench_fanout ;;
 org-switch | queries | grain-memory) bench_scale "$NAME" ;;
+scale) bench_scale all ;;
 agent) bench_agent ;;
 esac
 
 printf '\n'
 printf '%s\n' "${ROWS[@]}" | column -t -s '|' || true
 fm_log "done in $(fm_elapsed "$START") s"
-if [[ $NAME == all ]]; then
+if [[ $NAME == all || -n "${FLEETMFA_BENCH_RESULTS:-}" ]]; then
     write_results
 fi
