@@ -18,6 +18,12 @@ public static class GrainFactoryExtensions
     public static IDeviceIndexShardGrain GetDeviceIndexShardFor(this IGrainFactory grains, string orgId, string deviceId) =>
         grains.GetDeviceIndexShard(orgId, GrainKeys.DeviceShard(deviceId));
 
+    public static IRolloutGrain GetRollout(this IGrainFactory grains, string orgId, string rolloutId) =>
+        grains.GetGrain<IRolloutGrain>(GrainKeys.Scoped(orgId, rolloutId));
+
+    public static IRolloutShardGrain GetRolloutShard(this IGrainFactory grains, string orgId, string rolloutId, int shard) =>
+        grains.GetGrain<IRolloutShardGrain>(GrainKeys.RolloutShardKey(orgId, rolloutId, shard));
+
     public static IDeviceDirectoryGrain GetDeviceDirectory(this IGrainFactory grains, string orgId) =>
         grains.GetGrain<IDeviceDirectoryGrain>(orgId);
 }

@@ -31,5 +31,24 @@ public static class GrainKeys
         return (int)(hash % DeviceIndexShards);
     }
 
-    public static string DeviceShardKey(string orgId, int shard) => Scoped(orgId, shard.ToString("D2", System.Globalization.CultureInfo.InvariantCulture));
+    public static string DeviceShardKey(string orgId, int shard) => Scoped(orgId, ShardName(shard));
+
+    /// <summary>The key of a rollout's slice for device index shard <paramref name="shard"/>: <c>{orgId}/{rolloutId}/{shard}</c>.</summary>
+    public static string RolloutShardKey(string orgId, string rolloutId, int shard) => Scoped(orgId, $"{rolloutId}/{ShardName(shard)}");
+
+    /// <summary>Splits a <see cref="RolloutShardKey"/>.</summary>
+    public static (string OrgId, string RolloutId, int Shard) SplitRolloutShard(string key)
+    {
+        var (orgId, rest) = Split(key);
+        var slash = rest.LastIndexOf('/');
+        if (slash <= 0 || !int.TryParse(rest.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var shard) ||
+            shard >= DeviceIndexShards)
+        {
+            throw new ArgumentException($"'{key}' is not a rollout shard key.", nameof(key));
+        }
+
+        return (orgId, rest[..slash], shard);
+    }
+
+    private static string ShardName(int shard) => shard.ToString("D2", System.Globalization.CultureInfo.InvariantCulture);
 }

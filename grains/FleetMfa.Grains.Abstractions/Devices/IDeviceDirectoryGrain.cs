@@ -6,7 +6,4 @@ public interface IDeviceDirectoryGrain : IGrainWithStringKey
     Task<DevicePage> ListAsync(DeviceQuery query);
 
     Task<MfaStatusCounts> CountAsync();
-
-    /// <summary>Hands the org policy to every shard in parallel (hierarchical fan-out).</summary>
-    Task BroadcastPolicyAsync(OrgPolicy policy);
 }

@@ -32,6 +32,15 @@ public interface IDeviceGrain : IGrainWithStringKey
 
     Task<DeviceDetail> DisableMfaAsync();
 
+    /// <summary>
+    /// A rollout's change to this device. Final when refused or already acknowledged; otherwise pending, and the device
+    /// tells the rollout's shard once its agent acknowledges (or fails) the returned version.
+    /// </summary>
+    Task<RolloutStep> ApplyRolloutAsync(RolloutTicket ticket);
+
+    /// <summary>Where the device stands against <paramref name="version"/> for a rollout that lost track (restart, timeout).</summary>
+    Task<RolloutStep> CheckRolloutAsync(RolloutTicket ticket, long version);
+
     /// <summary>Takes a newer org policy (TOTP switch, parameters); older or equal versions are ignored.</summary>
     Task ApplyOrgPolicyAsync(OrgPolicy policy);
 

@@ -15,4 +15,13 @@ public static class ErrorCodes
     public const string EnrollmentExpired = "enrollment-expired";
     public const string EnrollmentNotStarted = "enrollment-not-started";
     public const string Internal = "internal";
+
+    // Rollout outcomes (per device, not problem responses).
+    public const string Timeout = "timeout";
+    public const string AgentError = "agent-error";
+    public const string NoAgent = "no-agent";
+    public const string Aborted = "aborted";
+
+    /// <summary>Whether <paramref name="code"/> is one of the per-OS rules that refuse MFA on a device.</summary>
+    public static bool IsOsRule(string code) => code is LinuxSshConflict or WindowsVersionUnsupported or MacAuthPluginConflict;
 }

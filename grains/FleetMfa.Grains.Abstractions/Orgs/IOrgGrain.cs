@@ -35,4 +35,15 @@ public interface IOrgGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash);
+
+    /// <summary>Remembers a new rollout (the org lists its most recent ones).</summary>
+    Task AddRolloutAsync(string rolloutId);
+
+    /// <summary>The ids of the org's most recent rollouts, newest first.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<string>> GetRolloutIdsAsync();
+
+    /// <summary>An index shard has handed policy <paramref name="version"/> to all its devices.</summary>
+    [OneWay]
+    Task PolicyFannedOutAsync(int shard, long version);
 }

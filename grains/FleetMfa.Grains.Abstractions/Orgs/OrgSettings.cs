@@ -7,4 +7,5 @@ public sealed record OrgSettings(
     [property: Id(2)] bool TotpEnabled,
     [property: Id(3)] TotpParameters Totp,
     [property: Id(4)] TimeSpan EnrollmentPeriod,
-    [property: Id(5)] DateTimeOffset CreatedAt);
+    [property: Id(5)] DateTimeOffset CreatedAt,
+    [property: Id(6)] PolicyFanOut PolicyFanOut);

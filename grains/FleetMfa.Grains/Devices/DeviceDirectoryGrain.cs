@@ -28,9 +28,6 @@ public sealed class DeviceDirectoryGrain : Grain, IDeviceDirectoryGrain
         return counts.Aggregate(MfaStatusCounts.Empty, (sum, c) => sum.Add(c));
     }
 
-    public Task BroadcastPolicyAsync(OrgPolicy policy) =>
-        Task.WhenAll(Shards().Select(s => s.ApplyOrgPolicyAsync(policy)));
-
     private IEnumerable<IDeviceIndexShardGrain> Shards() =>
         Enumerable.Range(0, GrainKeys.DeviceIndexShards).Select(i => GrainFactory.GetDeviceIndexShard(OrgId, i));
 }

@@ -107,9 +107,23 @@ public sealed partial class DeviceGrain
 
         // Presence (and the broker's last will) alone decides "online": a late report must not revive a device that left.
         State.LastSeen = time.GetUtcNow();
+        var watch = State.RolloutWatch;
+        var settled = watch is null ? null : SettledStep(watch.Version);
+        if (settled is not null)
+        {
+            State.RolloutWatch = null;
+            persist = true;
+        }
+
         if (persist)
         {
             await state.WriteStateAsync();
+        }
+
+        if (settled is not null)
+        {
+            // One-way: the rollout shard never holds up a report. Lost in a crash, the shard's check finds the same answer.
+            await GrainFactory.GetRolloutShard(_orgId, watch!.RolloutId, watch.Shard).DeviceSettledAsync(_deviceId, settled);
         }
 
         await SyncIndexAsync();

@@ -134,6 +134,64 @@ public sealed partial class DeviceGrain(
         return Detail();
     }
 
+    public async Task<RolloutStep> ApplyRolloutAsync(RolloutTicket ticket)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        if (!State.Registered)
+        {
+            return NotFoundStep();
+        }
+
+        try
+        {
+            _ = ticket.Action == RolloutAction.EnableMfa ? await EnableMfaAsync(ticket.Force) : await DisableMfaAsync();
+        }
+        catch (FleetMfaException ex) when (ErrorCodes.IsOsRule(ex.Code))
+        {
+            return new RolloutStep(RolloutOutcome.Rejected, State.DesiredVersion, ex.Code, ex.Message);
+        }
+
+        return await WatchAsync(ticket, State.DesiredVersion);
+    }
+
+    public Task<RolloutStep> CheckRolloutAsync(RolloutTicket ticket, long version)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        return State.Registered ? WatchAsync(ticket, version) : Task.FromResult(NotFoundStep());
+    }
+
+    /// <summary>The final step for <paramref name="version"/>, or pending after remembering whom to tell (unless another rollout is already waiting).</summary>
+    private async Task<RolloutStep> WatchAsync(RolloutTicket ticket, long version)
+    {
+        if (SettledStep(version) is { } settled)
+        {
+            return settled;
+        }
+
+        if (State.RolloutWatch is null || State.RolloutWatch.RolloutId == ticket.RolloutId || State.RolloutWatch.Version < version)
+        {
+            var watch = new RolloutWatch(ticket.RolloutId, ticket.Shard, version);
+            if (watch != State.RolloutWatch)
+            {
+                State.RolloutWatch = watch;
+                await state.WriteStateAsync();
+            }
+        }
+
+        return new RolloutStep(RolloutOutcome.Pending, version);
+    }
+
+    /// <summary>Whether the agent has acknowledged <paramref name="version"/> (or cannot): <c>null</c> while that is still open.</summary>
+    private RolloutStep? SettledStep(long version) =>
+        State.AppliedVersion >= version ? new RolloutStep(RolloutOutcome.Succeeded, version)
+        : !State.HasAgent ? new RolloutStep(RolloutOutcome.Failed, version, ErrorCodes.NoAgent, "The device has no enrolled agent; it gets the change when one enrolls.")
+
+        // A failure reason always refers to the current desired version, which covers the awaited one.
+        : State.FailureReason is { } reason ? new RolloutStep(RolloutOutcome.Failed, version, ErrorCodes.AgentError, reason)
+        : null;
+
+    private RolloutStep NotFoundStep() => new(RolloutOutcome.Failed, 0, ErrorCodes.NotFound, $"Device '{_deviceId}' does not exist in org '{_orgId}'.");
+
     public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);

@@ -6,4 +6,7 @@ public sealed partial class DeviceIndexShardGrain
 {
     [LoggerMessage(1200, LogLevel.Debug, "Index shard {Shard} handed policy version {PolicyVersion} to {Devices} devices")]
     private static partial void LogPolicyFannedOut(ILogger logger, string shard, long policyVersion, int devices);
+
+    [LoggerMessage(1201, LogLevel.Warning, "Index shard {Shard} could not hand policy version {PolicyVersion} to all its devices; the org retries")]
+    private static partial void LogFanOutFailed(ILogger logger, string shard, long policyVersion, Exception exception);
 }

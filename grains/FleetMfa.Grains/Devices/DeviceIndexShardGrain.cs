@@ -13,18 +13,25 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     /// <summary>How many device grains a shard calls at once during a fan-out.</summary>
     internal const int FanOutConcurrency = 64;
 
+    /// <summary>How long <see cref="ApplyOrgPolicyAsync"/> waits for its fan-out before it returns and lets it finish alone.</summary>
+    internal static readonly TimeSpan FanOutWait = TimeSpan.FromSeconds(10);
+
     private readonly IPersistentState<DeviceIndexShardState> _state;
     private readonly CoalescingStateWriter<DeviceIndexShardState> _writer;
     private readonly ILogger<DeviceIndexShardGrain> _logger;
+    private readonly TimeProvider _time;
     private string[]? _sortedIds;
+    private (long Version, Task Task)? _fanOut;
 
     public DeviceIndexShardGrain(
         [PersistentState("deviceIndex", StorageNames.Fleet)] IPersistentState<DeviceIndexShardState> state,
-        ILogger<DeviceIndexShardGrain> logger)
+        ILogger<DeviceIndexShardGrain> logger,
+        TimeProvider time)
     {
         _state = state;
         _writer = new CoalescingStateWriter<DeviceIndexShardState>(state);
         _logger = logger;
+        _time = time;
     }
 
     private Dictionary<string, DeviceRow> Rows => _state.State.Rows;
@@ -95,14 +102,47 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             await _writer.WriteAsync();
         }
 
-        var (orgId, _) = GrainKeys.Split(this.GetPrimaryKeyString());
-        var targets = Rows.Values.Where(r => r.MfaDesired).Select(r => r.DeviceId).ToArray();
-        foreach (var chunk in targets.Chunk(FanOutConcurrency))
+        var (orgId, shard) = GrainKeys.Split(this.GetPrimaryKeyString());
+        if (_state.State.FannedOutVersion >= policy.Version)
         {
-            await Task.WhenAll(chunk.Select(id => GrainFactory.GetDevice(orgId, id).ApplyOrgPolicyAsync(policy)));
+            // Done before, but the org may not have heard (a lost one-way call): tell it again.
+            await GrainFactory.GetOrg(orgId).PolicyFannedOutAsync(int.Parse(shard, System.Globalization.CultureInfo.InvariantCulture), policy.Version);
+            return;
+        }
+
+        if (_fanOut is not { } running || running.Version != policy.Version || running.Task.IsFaulted)
+        {
+            _fanOut = running = (policy.Version, FanOutAsync(orgId, int.Parse(shard, System.Globalization.CultureInfo.InvariantCulture), policy));
+        }
+
+        // A large shard keeps going after the caller's wait ends; the org's reminder comes back until it is done.
+        await Task.WhenAny(running.Task, Task.Delay(FanOutWait, _time));
+    }
+
+    private async Task FanOutAsync(string orgId, int shard, OrgPolicy policy)
+    {
+        var targets = Rows.Values.Where(r => r.MfaDesired).Select(r => r.DeviceId).ToArray();
+        try
+        {
+            foreach (var chunk in targets.Chunk(FanOutConcurrency))
+            {
+                await Task.WhenAll(chunk.Select(id => GrainFactory.GetDevice(orgId, id).ApplyOrgPolicyAsync(policy)));
+            }
+        }
+        catch (Exception ex)
+        {
+            LogFanOutFailed(_logger, this.GetPrimaryKeyString(), policy.Version, ex);
+            throw;
+        }
+
+        if (_state.State.FannedOutVersion < policy.Version)
+        {
+            _state.State.FannedOutVersion = policy.Version;
+            await _writer.WriteAsync();
         }
 
         LogPolicyFannedOut(_logger, this.GetPrimaryKeyString(), policy.Version, targets.Length);
+        await GrainFactory.GetOrg(orgId).PolicyFannedOutAsync(shard, policy.Version);
     }
 
     /// <summary>Index of the first id ordinally greater than <paramref name="after"/>.</summary>

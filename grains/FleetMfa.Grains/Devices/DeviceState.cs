@@ -30,6 +30,9 @@ public sealed class DeviceState
     /// <summary>SHA-256 of the device's MQTT password.</summary>
     [Id(16)] public byte[]? MqttPasswordHash { get; set; }
 
+    /// <summary>The rollout (at most one, the latest) to tell when the agent acknowledges or fails its version.</summary>
+    [Id(17)] public RolloutWatch? RolloutWatch { get; set; }
+
     public bool HasAgent => PublicKey is not null;
 
     public bool Required => MfaDesired && Policy is { TotpEnabled: true };

@@ -18,4 +18,7 @@ public sealed partial class OrgGrain
 
     [LoggerMessage(1004, LogLevel.Information, "Org {OrgId} connect key {KeyId} revoked")]
     private static partial void LogConnectKeyRevoked(ILogger logger, string orgId, string keyId);
+
+    [LoggerMessage(1005, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} reached every index shard")]
+    private static partial void LogPolicyFannedOut(ILogger logger, string orgId, long policyVersion);
 }

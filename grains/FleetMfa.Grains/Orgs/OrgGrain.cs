@@ -7,8 +7,12 @@ namespace FleetMfa.Grains.Orgs;
 public sealed partial class OrgGrain(
     [PersistentState("org", StorageNames.Fleet)] IPersistentState<OrgState> state,
     ILogger<OrgGrain> logger,
-    TimeProvider time) : Grain, IOrgGrain
+    TimeProvider time) : Grain, IOrgGrain, IRemindable
 {
+    public const int MaxRecentRollouts = 50;
+    internal const string FanOutReminder = "policy-fan-out";
+    internal static readonly TimeSpan FanOutReminderPeriod = TimeSpan.FromMinutes(1);
+
     public static readonly TimeSpan DefaultEnrollmentPeriod = TimeSpan.FromDays(7);
     public static readonly TimeSpan MinEnrollmentPeriod = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxEnrollmentPeriod = TimeSpan.FromDays(90);
@@ -65,6 +69,11 @@ public sealed partial class OrgGrain(
         return Settings();
     }
 
+    /// <summary>
+    /// Records the switch, then hands the policy to every index shard in parallel; each shard passes it to its devices
+    /// with MFA on and reports back. The call returns once every shard is done or has worked on it for
+    /// <see cref="IDeviceIndexShardGrain"/>'s wait bound; a reminder keeps unfinished shards going, across restarts too.
+    /// </summary>
     public async Task<OrgSettings> SetTotpEnabledAsync(bool enabled)
     {
         EnsureCreated();
@@ -72,13 +81,76 @@ public sealed partial class OrgGrain(
         {
             State.TotpEnabled = enabled;
             State.PolicyVersion++;
+            State.PolicyFannedOutShards = 0;
             await state.WriteStateAsync();
+            await this.RegisterOrUpdateReminder(FanOutReminder, FanOutReminderPeriod, FanOutReminderPeriod);
             LogTotpSwitched(logger, OrgId, enabled, State.PolicyVersion);
         }
 
-        // Broadcast even when unchanged: a fan-out cut short by a crash completes on the next call.
-        await GrainFactory.GetDeviceDirectory(OrgId).BroadcastPolicyAsync(Policy());
+        await FanOutPolicyAsync();
         return Settings();
+    }
+
+    public async Task PolicyFannedOutAsync(int shard, long version)
+    {
+        var bit = 1UL << shard;
+        if (version != State.PolicyVersion || shard is < 0 or >= GrainKeys.DeviceIndexShards || (State.PolicyFannedOutShards & bit) != 0)
+        {
+            return;
+        }
+
+        State.PolicyFannedOutShards |= bit;
+        await state.WriteStateAsync();
+        if (State.PolicyFannedOutShards == ulong.MaxValue)
+        {
+            LogPolicyFannedOut(logger, OrgId, version);
+            await StopFanOutReminderAsync();
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (State.PolicyFannedOutShards == ulong.MaxValue)
+        {
+            await StopFanOutReminderAsync();
+            return;
+        }
+
+        await FanOutPolicyAsync();
+    }
+
+    /// <summary>Hands the current policy to the shards that have not confirmed it (each ignores a version it has handed out).</summary>
+    private Task FanOutPolicyAsync()
+    {
+        var policy = Policy();
+        var pending = Enumerable.Range(0, GrainKeys.DeviceIndexShards).Where(s => (State.PolicyFannedOutShards & (1UL << s)) == 0);
+        return Task.WhenAll(pending.Select(s => GrainFactory.GetDeviceIndexShard(OrgId, s).ApplyOrgPolicyAsync(policy)));
+    }
+
+    private async Task StopFanOutReminderAsync()
+    {
+        if (await this.GetReminder(FanOutReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    public async Task AddRolloutAsync(string rolloutId)
+    {
+        EnsureCreated();
+        State.RecentRollouts.Insert(0, Slug.Require(rolloutId, "rolloutId"));
+        if (State.RecentRollouts.Count > MaxRecentRollouts)
+        {
+            State.RecentRollouts.RemoveRange(MaxRecentRollouts, State.RecentRollouts.Count - MaxRecentRollouts);
+        }
+
+        await state.WriteStateAsync();
+    }
+
+    public Task<IReadOnlyList<string>> GetRolloutIdsAsync()
+    {
+        EnsureCreated();
+        return Task.FromResult<IReadOnlyList<string>>([.. State.RecentRollouts]);
     }
 
     public async Task<ApiKeyCreated> CreateApiKeyAsync(string name)
@@ -150,5 +222,6 @@ public sealed partial class OrgGrain(
     private OrgPolicy Policy() => new(State.TotpEnabled, State.Totp, State.PolicyVersion);
 
     private OrgSettings Settings() =>
-        new(OrgId, State.Name, State.TotpEnabled, State.Totp, State.EnrollmentPeriod, State.CreatedAt);
+        new(OrgId, State.Name, State.TotpEnabled, State.Totp, State.EnrollmentPeriod, State.CreatedAt,
+            new PolicyFanOut(State.PolicyVersion, System.Numerics.BitOperations.PopCount(State.PolicyFannedOutShards), GrainKeys.DeviceIndexShards));
 }

@@ -12,4 +12,10 @@ public sealed class OrgState
     [Id(6)] public List<ApiKeyRecord> ApiKeys { get; set; } = [];
     [Id(7)] public DateTimeOffset CreatedAt { get; set; }
     [Id(8)] public List<ApiKeyRecord> ConnectKeys { get; set; } = [];
+
+    /// <summary>The org's most recent rollouts, newest first (at most <see cref="OrgGrain.MaxRecentRollouts"/>).</summary>
+    [Id(9)] public List<string> RecentRollouts { get; set; } = [];
+
+    /// <summary>Bit i: index shard i has handed <see cref="PolicyVersion"/> to all its devices.</summary>
+    [Id(10)] public ulong PolicyFannedOutShards { get; set; } = ulong.MaxValue;
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FleetMfa.Silo.Api.Auth;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 
 namespace FleetMfa.Silo.Api;
@@ -63,7 +65,7 @@ public static class AdminApiExtensions
         {
             context.ProblemDetails.Detail = status switch
             {
-                StatusCodes.Status413PayloadTooLarge => $"The request body is larger than {MaxRequestBodyBytes} bytes.",
+                StatusCodes.Status413PayloadTooLarge => $"The request body is larger than this route takes ({MaxRequestBodyBytes} bytes; {RolloutsApi.MaxRequestBodyBytes} for a rollout).",
                 StatusCodes.Status415UnsupportedMediaType => "The request body must be JSON (Content-Type: application/json).",
                 _ => "This route does not take that method.",
             };
@@ -75,6 +77,18 @@ public static class AdminApiExtensions
         context.ProblemDetails.Extensions["code"] = code;
     }
 
+    /// <summary>Routes that take larger bodies (a rollout's device ids) say so with a request size limit in their metadata.</summary>
+    private static Task ApplyRouteBodyLimit(HttpContext context, RequestDelegate next)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>() is { } limit &&
+            context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit.MaxRequestBodySize;
+        }
+
+        return next(context);
+    }
+
     public static WebApplication MapAdminApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -82,11 +96,13 @@ public static class AdminApiExtensions
 
         // Errors raised below the endpoints (oversized or non-JSON bodies, unknown routes) get a problem body with a code too.
         app.UseStatusCodePages();
+        app.Use(ApplyRouteBodyLimit);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthApi();
         app.MapOrgsApi();
         app.MapDevicesApi();
         app.MapUsersApi();
+        app.MapRolloutsApi();
         app.MapAgentApi();
         return app;
     }

@@ -8,6 +8,7 @@ public sealed record OrgResponse(
     TotpSettingsResponse Totp,
     int EnrollmentPeriodHours,
     DateTimeOffset CreatedAt,
+    PolicyFanOut PolicyFanOut,
     MfaStatusCounts? Devices)
 {
     public static OrgResponse From(OrgSettings settings, MfaStatusCounts? devices = null)
@@ -19,6 +20,7 @@ public sealed record OrgResponse(
             new TotpSettingsResponse(settings.TotpEnabled, settings.Totp.Digits, settings.Totp.PeriodSeconds, settings.Totp.Algorithm, settings.Totp.DriftSteps),
             (int)settings.EnrollmentPeriod.TotalHours,
             settings.CreatedAt,
+            settings.PolicyFanOut,
             devices);
     }
 }

@@ -1,0 +1,32 @@
+using Orleans.Concurrency;
+
+namespace FleetMfa.Grains;
+
+/// <summary>
+/// The devices of one rollout that live in one device index shard. Key: <c>{orgId}/{rolloutId}/{shard}</c>.
+/// Starts its devices with bounded concurrency and rate, waits for their acknowledgements, times them out.
+/// </summary>
+public interface IRolloutShardGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Takes the shard's devices (or, when <paramref name="deviceIds"/> is <c>null</c>, the index shard's devices matching
+    /// the spec) and starts working; returns the shard's counts. Calling it again changes nothing.
+    /// </summary>
+    Task<RolloutCounts> StartAsync(RolloutSpec spec, int participatingShards, IReadOnlyList<string>? deviceIds);
+
+    /// <summary>Makes sure an unfinished shard is working (after a silo restart); returns its counts.</summary>
+    Task<RolloutCounts> ResumeAsync();
+
+    /// <summary>Starts no further device; devices not yet started fail with <c>aborted</c>.</summary>
+    Task AbortAsync();
+
+    /// <summary>A device's final outcome for the version it was waiting on.</summary>
+    [OneWay]
+    Task DeviceSettledAsync(string deviceId, RolloutStep settled);
+
+    [AlwaysInterleave]
+    Task<RolloutCounts> GetCountsAsync();
+
+    [AlwaysInterleave]
+    Task<RolloutOutcomePage> QueryAsync(RolloutOutcome? outcome, string? afterDeviceId, int limit);
+}

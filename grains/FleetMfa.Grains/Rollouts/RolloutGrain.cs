@@ -1,0 +1,276 @@
+using Microsoft.Extensions.Logging;
+
+namespace FleetMfa.Grains.Rollouts;
+
+/// <summary>
+/// A rollout: hands each index shard's devices to a <see cref="RolloutShardGrain"/>, keeps the totals the shards
+/// report, aborts when the failure share reaches the threshold, and completes when every shard has finished. A
+/// reminder resumes the shards after a silo restart until then.
+/// </summary>
+public sealed partial class RolloutGrain(
+    [PersistentState("rollout", StorageNames.Fleet)] IPersistentState<RolloutState> state,
+    ILogger<RolloutGrain> logger,
+    TimeProvider time) : Grain, IRolloutGrain, IRemindable
+{
+    internal const string ReminderName = "rollout";
+    internal static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+
+    private readonly Dictionary<int, RolloutCounts> _shardCounts = [];
+    private string _orgId = "";
+    private string _rolloutId = "";
+    private bool _finishedShardsChanged;
+
+    private RolloutState State => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_orgId, _rolloutId) = GrainKeys.Split(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public async Task<RolloutSummary> StartAsync(RolloutSpec spec, IReadOnlyList<string>? deviceIds)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (State.Spec is not null)
+        {
+            throw new FleetMfaException(ErrorCodes.Conflict, $"Rollout '{_rolloutId}' already exists.");
+        }
+
+        spec.Validate();
+        var byShard = Partition(deviceIds);
+        await GrainFactory.GetOrg(_orgId).GetPolicyAsync(); // not-found for an org that does not exist
+
+        State.Spec = spec;
+        State.Status = RolloutStatus.Running;
+        State.CreatedAt = time.GetUtcNow();
+        State.Shards = byShard is null ? ulong.MaxValue : byShard.Keys.Aggregate(0UL, (mask, s) => mask | Bit(s));
+        await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        await GrainFactory.GetOrg(_orgId).AddRolloutAsync(_rolloutId);
+
+        var shards = ShardIds(State.Shards).ToArray();
+        var counts = await Task.WhenAll(shards.Select(s =>
+            GrainFactory.GetRolloutShard(_orgId, _rolloutId, s).StartAsync(spec, shards.Length, byShard?[s])));
+        for (var i = 0; i < shards.Length; i++)
+        {
+            Take(shards[i], counts[i], finished: counts[i].Pending == 0);
+        }
+
+        var total = Sum();
+        LogStarted(logger, _orgId, _rolloutId, spec.Action, total.Total, spec.CreatedBy);
+        await AfterReportsAsync();
+        return Summary(Sum());
+    }
+
+    public async Task<RolloutSummary?> GetAsync()
+    {
+        if (State.Spec is null)
+        {
+            return null;
+        }
+
+        if (State.FinalCounts is { } final)
+        {
+            return Summary(final);
+        }
+
+        var shards = ShardIds(State.Shards).ToArray();
+        var counts = await Task.WhenAll(shards.Select(s => GrainFactory.GetRolloutShard(_orgId, _rolloutId, s).GetCountsAsync()));
+        return Summary(counts.Aggregate(RolloutCounts.Empty, (sum, c) => sum.Add(c)));
+    }
+
+    public async Task<RolloutOutcomePage> GetOutcomesAsync(RolloutOutcomeQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (State.Spec is null)
+        {
+            throw FleetMfaException.NotFound($"Rollout '{_rolloutId}' does not exist in org '{_orgId}'.");
+        }
+
+        // Outcomes are ordered by shard, then device id; the cursor is "{shard}.{last device id}".
+        var (shard, after) = ParseCursor(query.Cursor);
+        var items = new List<DeviceOutcome>(query.Limit);
+        foreach (var s in ShardIds(State.Shards).Where(s => s >= shard))
+        {
+            var page = await GrainFactory.GetRolloutShard(_orgId, _rolloutId, s)
+                .QueryAsync(query.Outcome, s == shard ? after : null, query.Limit - items.Count);
+            items.AddRange(page.Items);
+            if (items.Count == query.Limit)
+            {
+                var more = page.NextCursor is not null || ShardIds(State.Shards).Any(later => later > s);
+                return new RolloutOutcomePage(items, more ? $"{s}.{items[^1].DeviceId}" : null);
+            }
+        }
+
+        return new RolloutOutcomePage(items, null);
+    }
+
+    public async Task ReportShardAsync(int shard, RolloutCounts counts, bool finished)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        if (State.Spec is null || (State.Shards & Bit(shard)) == 0)
+        {
+            return;
+        }
+
+        Take(shard, counts, finished);
+        await AfterReportsAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (State.Spec is null || State.Finished)
+        {
+            await StopReminderAsync();
+            return;
+        }
+
+        // After a restart nobody else wakes the shards: resume each unfinished one and take its counts.
+        var pending = ShardIds(State.Shards & ~State.FinishedShards).ToArray();
+        var counts = await Task.WhenAll(pending.Select(s => GrainFactory.GetRolloutShard(_orgId, _rolloutId, s).ResumeAsync()));
+        for (var i = 0; i < pending.Length; i++)
+        {
+            Take(pending[i], counts[i], finished: counts[i].Pending == 0);
+        }
+
+        await AfterReportsAsync();
+    }
+
+    /// <summary>Takes a shard's counts; a shard's finishing is persisted, since a finished shard never reports again.</summary>
+    private void Take(int shard, RolloutCounts counts, bool finished)
+    {
+        _shardCounts[shard] = counts;
+        if (finished && (State.FinishedShards & Bit(shard)) == 0)
+        {
+            State.FinishedShards |= Bit(shard);
+            _finishedShardsChanged = true;
+        }
+    }
+
+    /// <summary>Aborts when the failure share reaches the threshold; completes when every shard has finished.</summary>
+    private async Task AfterReportsAsync()
+    {
+        var spec = State.Spec!;
+        var changed = _finishedShardsChanged;
+        _finishedShardsChanged = false;
+
+        // After a reactivation the counts of shards that finished earlier (and never report again) are fetched once.
+        var missing = ShardIds(State.Shards).Where(s => !_shardCounts.ContainsKey(s)).ToArray();
+        var fetched = await Task.WhenAll(missing.Select(s => GrainFactory.GetRolloutShard(_orgId, _rolloutId, s).GetCountsAsync()));
+        for (var i = 0; i < missing.Length; i++)
+        {
+            _shardCounts.TryAdd(missing[i], fetched[i]);
+        }
+
+        if (State.Status == RolloutStatus.Running && spec.AbortThresholdPercent is { } threshold && Sum() is var sum &&
+            sum.Finished >= Math.Min(RolloutSpec.AbortMinimumFinished, sum.Total) && sum.Finished > 0 &&
+            (sum.Rejected + sum.Failed) * 100L >= threshold * (long)sum.Finished)
+        {
+            State.Status = RolloutStatus.Aborted;
+            changed = true;
+            LogAborted(logger, _orgId, _rolloutId, sum.Rejected + sum.Failed, sum.Finished, threshold);
+            await state.WriteStateAsync();
+            await Task.WhenAll(ShardIds(State.Shards & ~State.FinishedShards).Select(s => GrainFactory.GetRolloutShard(_orgId, _rolloutId, s).AbortAsync()));
+        }
+
+        if (!State.Finished && State.FinishedShards == State.Shards)
+        {
+            var final = Sum();
+            State.FinalCounts = final;
+            State.FinishedAt = time.GetUtcNow();
+            if (State.Status == RolloutStatus.Running)
+            {
+                State.Status = RolloutStatus.Completed;
+            }
+
+            changed = true;
+            LogFinished(logger, _orgId, _rolloutId, State.Status, final.Succeeded, final.Rejected, final.Failed);
+        }
+
+        if (changed)
+        {
+            await state.WriteStateAsync();
+        }
+
+        if (State.Finished)
+        {
+            await StopReminderAsync();
+        }
+    }
+
+    private async Task StopReminderAsync()
+    {
+        if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private RolloutCounts Sum() => _shardCounts.Values.Aggregate(RolloutCounts.Empty, (sum, c) => sum.Add(c));
+
+    private RolloutSummary Summary(RolloutCounts counts) =>
+        new(_rolloutId, State.Spec!, State.Status, State.CreatedAt, State.FinishedAt, counts);
+
+    /// <summary>Explicit ids by index shard; <c>null</c> when the rollout takes the org's devices by filter.</summary>
+    private static Dictionary<int, List<string>>? Partition(IReadOnlyList<string>? deviceIds)
+    {
+        if (deviceIds is null)
+        {
+            return null;
+        }
+
+        if (deviceIds.Count is 0 or > RolloutSpec.MaxDevices)
+        {
+            throw FleetMfaException.Validation($"deviceIds must hold 1 to {RolloutSpec.MaxDevices} device ids.");
+        }
+
+        var seen = new HashSet<string>(deviceIds.Count, StringComparer.Ordinal);
+        var byShard = new Dictionary<int, List<string>>();
+        foreach (var id in deviceIds)
+        {
+            Slug.Require(id, "deviceIds[]");
+            if (!seen.Add(id))
+            {
+                throw FleetMfaException.Validation($"deviceIds holds '{id}' twice.");
+            }
+
+            var shard = GrainKeys.DeviceShard(id);
+            if (!byShard.TryGetValue(shard, out var list))
+            {
+                byShard[shard] = list = [];
+            }
+
+            list.Add(id);
+        }
+
+        return byShard;
+    }
+
+    private static (int Shard, string? After) ParseCursor(string? cursor)
+    {
+        if (cursor is null)
+        {
+            return (0, null);
+        }
+
+        var dot = cursor.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 &&
+            int.TryParse(cursor.AsSpan(0, dot), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var shard) &&
+            shard < GrainKeys.DeviceIndexShards && Slug.IsValid(cursor[(dot + 1)..])
+            ? (shard, cursor[(dot + 1)..])
+            : throw FleetMfaException.Validation("cursor is not a cursor this rollout handed out.");
+    }
+
+    private static ulong Bit(int shard) => 1UL << shard;
+
+    private static IEnumerable<int> ShardIds(ulong mask)
+    {
+        for (var s = 0; s < GrainKeys.DeviceIndexShards; s++)
+        {
+            if ((mask & Bit(s)) != 0)
+            {
+                yield return s;
+            }
+        }
+    }
+}

@@ -1,0 +1,428 @@
+using FleetMfa.Grains.Internal;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace FleetMfa.Grains.Rollouts;
+
+/// <summary>
+/// A rollout's devices in one index shard. Devices start with bounded concurrency and rate; each answers at once
+/// (refused, already there) or later, when its agent acknowledges — the device grain then calls
+/// <see cref="DeviceSettledAsync"/>. A one-second tick times devices out, retries ones that could not be reached,
+/// persists progress and reports counts to the rollout.
+/// <para>
+/// Every step towards a device is idempotent (enabling an enabled device changes nothing and returns where it
+/// stands), so progress is written lazily: after a crash the shard re-asks the devices it had in flight and those
+/// it started since its last write, and arrives at the same outcomes.
+/// </para>
+/// </summary>
+[Reentrant]
+public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
+{
+    internal static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a device that could not be reached waits before it is asked again.</summary>
+    internal static readonly TimeSpan UnreachableRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>Report counts to the rollout after this share of the shard's devices finished (and on every failure).</summary>
+    private const int ReportEveryPercent = 5;
+
+    private readonly IPersistentState<RolloutShardState> _state;
+    private readonly CoalescingStateWriter<RolloutShardState> _writer;
+    private readonly ILogger<RolloutShardGrain> _logger;
+    private readonly TimeProvider _time;
+    private readonly HashSet<string> _asking = new(StringComparer.Ordinal);
+    private Dictionary<string, RolloutTarget> _byId = new(StringComparer.Ordinal);
+    private string _orgId = "";
+    private string _rolloutId = "";
+    private int _shard;
+    private RolloutPacer? _pacer;
+    private IGrainTimer? _timer;
+    private Task<RolloutCounts>? _starting;
+    private int _inFlight;
+    private int _succeeded;
+    private int _rejected;
+    private int _failed;
+    private bool _dirty;
+    private bool _recheckInFlight;
+    private int _reportedFinished = -1;
+    private bool _reporting;
+    private bool _reportAgain;
+    private bool _finishedReported;
+
+    public RolloutShardGrain(
+        [PersistentState("rolloutShard", StorageNames.Fleet)] IPersistentState<RolloutShardState> state,
+        ILogger<RolloutShardGrain> logger,
+        TimeProvider time)
+    {
+        _state = state;
+        _writer = new CoalescingStateWriter<RolloutShardState>(state);
+        _logger = logger;
+        _time = time;
+    }
+
+    private RolloutShardState State => _state.State;
+
+    private RolloutSpec Spec => State.Spec ?? throw new InvalidOperationException("The rollout shard has not started.");
+
+    private int Finished => _succeeded + _rejected + _failed;
+
+    private bool Done => State.Spec is not null && Finished == State.Targets.Count;
+
+    /// <summary>The shard's share of the rollout's concurrency (at least one device).</summary>
+    private int Concurrency => Math.Max(1, (int)Math.Ceiling(Spec.MaxConcurrency / (double)State.ParticipatingShards));
+
+    private RolloutTicket Ticket => new(_rolloutId, _shard, Spec.Action, Spec.Force);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_orgId, _rolloutId, _shard) = GrainKeys.SplitRolloutShard(this.GetPrimaryKeyString());
+        Index();
+        if (State.Spec is not null && !Done)
+        {
+            // Whatever was in flight when the last activation ended may have settled unseen: ask those devices again.
+            _recheckInFlight = true;
+            StartWorking();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<RolloutCounts> StartAsync(RolloutSpec spec, int participatingShards, IReadOnlyList<string>? deviceIds)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (State.Spec is not null)
+        {
+            return Task.FromResult(Counts());
+        }
+
+        return _starting ??= StartCoreAsync(spec, participatingShards, deviceIds);
+    }
+
+    private async Task<RolloutCounts> StartCoreAsync(RolloutSpec spec, int participatingShards, IReadOnlyList<string>? deviceIds)
+    {
+        var ids = deviceIds ?? await MatchingDevicesAsync(spec.Os);
+        State.Spec = spec;
+        State.ParticipatingShards = Math.Clamp(participatingShards, 1, GrainKeys.DeviceIndexShards);
+        State.Targets = [.. ids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(id => new RolloutTarget { DeviceId = id })];
+        Index();
+        await _writer.WriteAsync();
+        LogShardStarted(_logger, _orgId, _rolloutId, _shard, State.Targets.Count);
+        StartWorking();
+        return Counts();
+    }
+
+    public Task<RolloutCounts> ResumeAsync()
+    {
+        if (State.Spec is not null && !Done)
+        {
+            StartWorking();
+        }
+
+        return Task.FromResult(Counts());
+    }
+
+    public async Task AbortAsync()
+    {
+        if (State.Spec is null || State.Aborted)
+        {
+            return;
+        }
+
+        State.Aborted = true;
+        for (; State.Next < State.Targets.Count; State.Next++)
+        {
+            var target = State.Targets[State.Next];
+            if (target.Outcome == RolloutOutcome.Pending && target.StartedAt is null)
+            {
+                target.Settle(RolloutOutcome.Failed, ErrorCodes.Aborted, "The rollout was aborted before this device was started.");
+                _failed++;
+            }
+        }
+
+        LogShardAborted(_logger, _orgId, _rolloutId, _shard);
+        _dirty = true;
+        await AfterChangeAsync();
+    }
+
+    public Task DeviceSettledAsync(string deviceId, RolloutStep settled)
+    {
+        ArgumentNullException.ThrowIfNull(settled);
+        return _byId.TryGetValue(deviceId, out var target) && target.InFlight && settled.Version >= target.Version
+            ? RecordAsync(target, settled)
+            : Task.CompletedTask;
+    }
+
+    public Task<RolloutCounts> GetCountsAsync() => Task.FromResult(Counts());
+
+    public Task<RolloutOutcomePage> QueryAsync(RolloutOutcome? outcome, string? afterDeviceId, int limit)
+    {
+        var targets = State.Targets;
+        var start = afterDeviceId is null ? 0 : UpperBound(targets, afterDeviceId);
+        var items = new List<DeviceOutcome>(Math.Min(limit, 64));
+        var i = start;
+        for (; i < targets.Count && items.Count < limit; i++)
+        {
+            if (outcome is null || targets[i].Outcome == outcome)
+            {
+                items.Add(targets[i].ToOutcome());
+            }
+        }
+
+        var more = items.Count == limit && targets.Skip(i).Any(t => outcome is null || t.Outcome == outcome);
+        return Task.FromResult(new RolloutOutcomePage(items, more ? items[^1].DeviceId : null));
+    }
+
+    private async Task<List<string>> MatchingDevicesAsync(DeviceOs? os)
+    {
+        var index = GrainFactory.GetDeviceIndexShard(_orgId, _shard);
+        var ids = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var page = await index.QueryAsync(new DeviceQuery(os, null, null, after, DeviceQuery.MaxLimit));
+            ids.AddRange(page.Select(r => r.DeviceId));
+            if (page.Count < DeviceQuery.MaxLimit)
+            {
+                return ids;
+            }
+
+            after = page[^1].DeviceId;
+        }
+    }
+
+    private void StartWorking()
+    {
+        _pacer ??= new RolloutPacer(Spec.RatePerMinute / (double)State.ParticipatingShards, _time);
+        _timer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(TickPeriod, TickPeriod) { Interleave = true, KeepAlive = true });
+        Pump();
+        if (Done)
+        {
+            _ = AfterChangeAsync();
+        }
+    }
+
+    /// <summary>Starts devices while the concurrency and the rate allow.</summary>
+    private void Pump()
+    {
+        while (!State.Aborted && State.Next < State.Targets.Count && _inFlight < Concurrency && _pacer!.TryTake())
+        {
+            var target = State.Targets[State.Next++];
+            if (target.Outcome != RolloutOutcome.Pending || target.StartedAt is not null)
+            {
+                continue;
+            }
+
+            target.StartedAt = _time.GetUtcNow();
+            target.Version = 0;
+            _inFlight++;
+            _dirty = true;
+            _ = AskAsync(target);
+        }
+    }
+
+    /// <summary>
+    /// Asks a device for its step: applies the change when the device has not answered yet (<see cref="RolloutTarget.Version"/> 0),
+    /// else checks the awaited version. A device that cannot be reached stays in flight and is asked again.
+    /// </summary>
+    private async Task AskAsync(RolloutTarget target, bool final = false)
+    {
+        if (!_asking.Add(target.DeviceId))
+        {
+            return;
+        }
+
+        RolloutStep step;
+        try
+        {
+            var device = GrainFactory.GetDevice(_orgId, target.DeviceId);
+            step = target.Version == 0 ? await device.ApplyRolloutAsync(Ticket) : await device.CheckRolloutAsync(Ticket, target.Version);
+        }
+        catch (FleetMfaException ex)
+        {
+            step = new RolloutStep(RolloutOutcome.Failed, target.Version, ex.Code, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            LogDeviceUnreachable(_logger, _orgId, _rolloutId, target.DeviceId, ex);
+            return;
+        }
+        finally
+        {
+            _asking.Remove(target.DeviceId);
+        }
+
+        if (final && step.Outcome == RolloutOutcome.Pending)
+        {
+            step = step with
+            {
+                Outcome = RolloutOutcome.Failed,
+                Code = ErrorCodes.Timeout,
+                Reason = $"The agent did not acknowledge within {Spec.AckTimeout.TotalSeconds:0} s.",
+            };
+        }
+
+        await RecordAsync(target, step);
+    }
+
+    private async Task RecordAsync(RolloutTarget target, RolloutStep step)
+    {
+        if (!target.InFlight)
+        {
+            return;
+        }
+
+        _dirty = true;
+        if (step.Outcome == RolloutOutcome.Pending)
+        {
+            target.Version = step.Version;
+            return;
+        }
+
+        target.Settle(step.Outcome, step.Code, step.Reason);
+        target.Version = step.Version;
+        _inFlight--;
+        switch (step.Outcome)
+        {
+            case RolloutOutcome.Succeeded: _succeeded++; break;
+            case RolloutOutcome.Rejected: _rejected++; break;
+            default: _failed++; break;
+        }
+
+        Pump();
+        await AfterChangeAsync(failure: step.Outcome != RolloutOutcome.Succeeded);
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        if (State.Spec is null)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var recheck = _recheckInFlight;
+        _recheckInFlight = false;
+        foreach (var target in State.Targets)
+        {
+            if (!target.InFlight || _asking.Contains(target.DeviceId))
+            {
+                continue;
+            }
+
+            var waited = now - target.StartedAt!.Value;
+            if (waited >= Spec.AckTimeout)
+            {
+                _ = AskAsync(target, final: true);
+            }
+            else if (recheck || (target.Version == 0 && waited >= UnreachableRetry))
+            {
+                _ = AskAsync(target);
+            }
+        }
+
+        Pump();
+        await AfterChangeAsync(persist: true);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            _dirty = false;
+            await _writer.WriteAsync();
+        }
+    }
+
+    /// <summary>Persists lazily, reports to the rollout now and then, and wraps up once every device has an outcome.</summary>
+    private async Task AfterChangeAsync(bool persist = false, bool failure = false)
+    {
+        var done = Done;
+        if (done && _timer is not null)
+        {
+            _timer.Dispose();
+            _timer = null;
+            LogShardFinished(_logger, _orgId, _rolloutId, _shard, _succeeded, _rejected, _failed);
+        }
+
+        if (_dirty && (done || persist))
+        {
+            _dirty = false;
+            await _writer.WriteAsync();
+        }
+
+        var step = Math.Max(1, State.Targets.Count * ReportEveryPercent / 100);
+        if ((done && !_finishedReported) || (failure && Spec.AbortThresholdPercent is not null) || Finished - _reportedFinished >= step)
+        {
+            await ReportAsync();
+        }
+    }
+
+    /// <summary>Sends the latest counts to the rollout; one report at a time, so they arrive in order.</summary>
+    private async Task ReportAsync()
+    {
+        if (_reporting)
+        {
+            _reportAgain = true;
+            return;
+        }
+
+        _reporting = true;
+        try
+        {
+            do
+            {
+                _reportAgain = false;
+                var counts = Counts();
+                var done = Done;
+                await GrainFactory.GetRollout(_orgId, _rolloutId).ReportShardAsync(_shard, counts, done);
+                _reportedFinished = counts.Finished;
+                _finishedReported |= done;
+            }
+            while (_reportAgain);
+        }
+        catch (Exception ex)
+        {
+            // The rollout's reminder asks every unfinished shard for its counts; nothing is lost.
+            LogReportFailed(_logger, _orgId, _rolloutId, _shard, ex);
+        }
+        finally
+        {
+            _reporting = false;
+        }
+    }
+
+    private RolloutCounts Counts()
+    {
+        var total = State.Targets.Count;
+        return new RolloutCounts(total, _succeeded, total - Finished, _rejected, _failed);
+    }
+
+    private void Index()
+    {
+        _byId = State.Targets.ToDictionary(t => t.DeviceId, StringComparer.Ordinal);
+        _inFlight = State.Targets.Count(t => t.InFlight);
+        _succeeded = State.Targets.Count(t => t.Outcome == RolloutOutcome.Succeeded);
+        _rejected = State.Targets.Count(t => t.Outcome == RolloutOutcome.Rejected);
+        _failed = State.Targets.Count(t => t.Outcome == RolloutOutcome.Failed);
+    }
+
+    /// <summary>Index of the first target whose id is ordinally greater than <paramref name="after"/>.</summary>
+    private static int UpperBound(List<RolloutTarget> sorted, string after)
+    {
+        int lo = 0, hi = sorted.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(sorted[mid].DeviceId, after) <= 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+}
