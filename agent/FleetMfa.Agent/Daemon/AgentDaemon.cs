@@ -42,6 +42,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
+    private volatile bool _stopping;
 
     // The device key is needed only to open a new desired state: loaded on the first one, not before subscribing.
     private ECDiffieHellman? _identity;
@@ -217,6 +218,12 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
+            if (_stopping)
+            {
+                // "offline" was the last word; the retained state comes again on the next connect.
+                return;
+            }
+
             _identity ??= _store.LoadOrCreateIdentity();
             _applier ??= new DesiredStateApplier(_secrets, _config, _identity, _time, _platform);
             var result = _applier.Apply(desired);
@@ -304,13 +311,16 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             await _gate.WaitAsync(timeout.Token);
             try
             {
+                _stopping = true;
                 await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Presence), "offline"u8.ToArray(), retain: true, timeout.Token);
-                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token);
             }
             finally
             {
                 _gate.Release();
             }
+
+            // Outside the gate: the disconnect waits for the message handler, which may be waiting for the gate.
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token);
         }
         catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or BrokerRefusedException)
         {

@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# The standard benchmarks (tests/FleetMfa.Load): each starts its own Azurite, Mosquitto and silo on non-default
+# loopback ports (FLEETMFA_BENCH_PORT_BASE, default 25100), stops them by PID, and prints its figures as a last line
+# `key=value ...`. Without a NAME the whole set runs and tests/FleetMfa.Load/RESULTS.md is rewritten.
+#
+#   deploy/bench.sh                       the standard set -> RESULTS.md
+#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory agent, or scale (the three
+#                                         100,000-device ones on one registered org)
+#
+#   fanout        N in {1000, 10000} real agents over Mosquitto + Azurite, one rollout enabling MFA on all;
+#                 and 1000 over the embedded broker (--devices N: only N, over Mosquitto)
+#   org-switch    100,000 registered devices (no agents), MFA on, org TOTP off -> on: until every desired state is
+#                 published (seen by an independent MQTT subscriber)
+#   queries       device-detail reads/s, page of 100 and org summary p50/p99 over 100,000 devices
+#   grain-memory  silo memory per activated device grain at 100,000 devices
+#   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
+#
+# FLEETMFA_BENCH_ENABLE=devices enables MFA with one call per device instead of one rollout;
+# FLEETMFA_BENCH_BUILD=0 skips the (Release) build when one exists; FLEETMFA_BENCH_SCALE=N runs org-switch,
+# queries and grain-memory over N devices instead of 100,000 in the full set; FLEETMFA_BENCH_RESULTS=FILE writes the
+# results of a single run to FILE (the full set always writes RESULTS.md).
+set -euo pipefail
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+NAME=all DEVICES=""
+while (($#)); do
+    case $1 in
+    --devices)
+        [[ "${2:-}" =~ ^[0-9]+$ ]] && ((10#$2 > 0)) || fm_die "--devices needs a positive number"
+        DEVICES=$((10#$2))
+        shift 2
+        ;;
+    fanout | org-switch | queries | grain-memory | scale | agent)
+        NAME=$1
+        shift
+        ;;
+    -h | --help) usage ;;
+    *) usage ;;
+    esac
+done
+
+BASE=${FLEETMFA_BENCH_PORT_BASE:-25100}
+fm_check_port_number "$BASE" FLEETMFA_BENCH_PORT_BASE 400
+AZ=$BASE HTTP=$((BASE + 80)) MQTT=$((BASE + 83)) SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
+ENABLE=${FLEETMFA_BENCH_ENABLE:-rollout}
+SCALE=${DEVICES:-${FLEETMFA_BENCH_SCALE:-100000}}
+RESULTS=${FLEETMFA_BENCH_RESULTS:-$FM_REPO/tests/FleetMfa.Load/RESULTS.md}
+LOAD_DLL=${FLEETMFA_BENCH_LOAD_DLL:-$FM_REPO/tests/FleetMfa.Load/bin/Release/net10.0/FleetMfa.Load.dll}
+SILO_DIR="$FM_REPO/silo/FleetMfa.Silo"
+
+WORK=$(mktemp -d -t fleetmfa-bench.XXXXXX)
+SHM=$(mktemp -d -p /dev/shm fleetmfa-bench.XXXXXX 2>/dev/null || mktemp -d -t fleetmfa-bench-agents.XXXXXX)
+chmod 700 "$WORK" "$SHM"
+SILO_PID="" MOSQ_DIR=""
+# shellcheck disable=SC2317  # invoked from traps
+cleanup() {
+    fm_stop_pid "$SILO_PID" 20
+    fm_stop_pid "$FM_MOSQUITTO_PID" 10
+    fm_stop_pid "$FM_AZURITE_PID" 10
+    rm -rf "$WORK" "$SHM"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Thousands of agents, each with its socket, in one process; Mosquitto inherits the limit too.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(($(ulimit -n) >= 12000)) || fm_log "warning: ulimit -n is $(ulimit -n); 10,000 agents need more than 10,000 descriptors"
+
+# One line per figure for RESULTS.md: "benchmark|figure|value|target|met".
+ROWS=() COMMANDS=()
+
+build() {
+    if [[ "${FLEETMFA_BENCH_BUILD:-1}" == 0 && -f "$LOAD_DLL" && -f "$SILO_DIR/bin/Release/net10.0/FleetMfa.Silo.dll" ]]; then
+        fm_log "FLEETMFA_BENCH_BUILD=0: using the existing Release builds"
+        return 0
+    fi
+    fm_log "building the silo and the load generator (Release)..."
+    local p
+    for p in "$SILO_DIR" "$FM_REPO/tests/FleetMfa.Load"; do
+        fm_run_group dotnet build "$p" -c Release -v q /nologo >"$WORK/build.log" 2>&1 || {
+            cat "$WORK/build.log" >&2
+            fm_die "build of $p failed"
+        }
+    done
+}
+
+# stack_start BROKER (mosquitto|embedded): fresh Azurite (+ Mosquitto) and a silo, all on the bench ports.
+stack_start() {
+    local broker=$1
+    stack_stop
+    rm -rf "$WORK/run"
+    mkdir -p "$WORK/run"
+    for p in "$HTTP" "$MQTT" "$AZ" "$((AZ + 1))" "$((AZ + 2))" "$SILO_PORT" "$GATEWAY"; do
+        fm_port_free "$p" FLEETMFA_BENCH_PORT_BASE
+    done
+    fm_start_azurite "$WORK/run" "$AZ" "$WORK/run/azurite.log"
+    if [[ $broker == mosquitto ]]; then
+        MOSQ_DIR="$WORK/run/mosquitto"
+        fm_start_mosquitto "$MOSQ_DIR" "$MQTT" "$WORK/run/mosquitto.log"
+        # An independent observer account (read-only on every topic) for org-switch; the bridge's own account
+        # cannot be shared: Mosquitto ties the client id to the username.
+        (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$MOSQ_DIR/observer.password")
+        mosquitto_passwd -b "$MOSQ_DIR/passwd" fleetmfa-observer "$(<"$MOSQ_DIR/observer.password")" >/dev/null
+        printf '\nuser fleetmfa-observer\ntopic read fleetmfa/v1/#\n' >>"$MOSQ_DIR/acl"
+        kill -HUP "$(<"$MOSQ_DIR/mosquitto.pid")"
+    else
+        MOSQ_DIR=""
+        unset FLEETMFA_BROKER_USERNAME FLEETMFA_BROKER_PASSWORD FLEETMFA_MOSQUITTO_PASSWORD_FILE FLEETMFA_MOSQUITTO_PID_FILE
+        export FLEETMFA_BROKER=embedded
+    fi
+    silo_start
+}
+
+silo_start() {
+    fm_log "starting the silo ($FLEETMFA_BROKER)..."
+    cd "$SILO_DIR"
+    FLEETMFA_DATA="$WORK/run/silo" FLEETMFA_STORAGE="$(fm_azurite_connection_string "$AZ")" FLEETMFA_HTTP_PORT=$HTTP \
+        FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY \
+        fm_spawn "$WORK/run/silo.log" "$WORK/run/silo.pid" dotnet bin/Release/net10.0/FleetMfa.Silo.dll
+    SILO_PID=$FM_LAST_PID
+    cd "$FM_REPO"
+    fm_wait_http "http://127.0.0.1:$HTTP/healthz" 180 "$SILO_PID" || {
+        tail -n 30 "$WORK/run/silo.log" >&2
+        fm_die "the silo did not become healthy (log: $WORK/run/silo.log)"
+    }
+}
+
+silo_stop() {
+    fm_stop_pid "$SILO_PID" 20
+    SILO_PID=""
+}
+
+stack_stop() {
+    silo_stop
+    fm_stop_pid "$FM_MOSQUITTO_PID" 10
+    FM_MOSQUITTO_PID=""
+    fm_stop_pid "$FM_AZURITE_PID" 10
+    FM_AZURITE_PID=""
+}
+
+# load LABEL BENCHMARK ARGS...: runs the load generator; its last stdout line goes to FIGURES.
+FIGURES=""
+load() {
+    local label=$1
+    shift
+    local cmd=(dotnet "$LOAD_DLL" "$@" --api "http://127.0.0.1:$HTTP" --admin-key-file "$WORK/run/silo/admin.key")
+    fm_log "== $label: FleetMfa.Load $*"
+    local out="$WORK/load.out"
+    if ! fm_run_group "${cmd[@]}" >"$out"; then
+        cat "$out"
+        tail -n 20 "$WORK/run/silo.log" >&2
+        fm_die "$label failed"
+    fi
+    FIGURES=$(tail -n 1 "$out")
+    printf '%s\n' "$FIGURES"
+}
+
+# fig KEY: a figure from FIGURES.
+fig() {
+    tr ' ' '\n' <<<"$FIGURES" | sed -n "s/^$1=//p"
+}
+
+# row BENCHMARK FIGURE VALUE [TARGET OP LIMIT]: a RESULTS.md row; OP is le or ge.
+row() {
+    local bench=$1 figure=$2 value=$3 target=${4:-} op=${5:-} limit=${6:-} met=""
+    if [[ -n "$op" && -n "$value" ]]; then
+        met=$(awk -v v="$value" -v l="$limit" -v op="$op" 'BEGIN { ok = (op == "le") ? (v <= l) : (v >= l); print ok ? "yes" : "**no**" }')
+    fi
+    ROWS+=("$bench|$figure|$value|$target|$met")
+}
+
+FANOUT_1K="" FANOUT_10K=""
+bench_fanout() {
+    local sizes=(1000 10000) n
+    [[ -n "$DEVICES" ]] && sizes=("$DEVICES")
+    for n in "${sizes[@]}"; do
+        stack_start mosquitto
+        load "fanout $n (Mosquitto + Azurite)" fanout --devices "$n" --enable "$ENABLE" --work "$SHM" --org "fanout-$n" \
+            --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID,mosquitto=$FM_MOSQUITTO_PID"
+        COMMANDS+=("fanout $n, Mosquitto: \`deploy/bench.sh fanout --devices $n\`")
+        local label="fanout $n, Mosquitto"
+        row "$label" "devices enabled in the control plane (complete?)" "$(fig enabled) / $n ($(fig complete))"
+        row "$label" "seconds until all enabled" "$(fig seconds)" "$([[ $n == 10000 ]] && echo '≤ 10')" "$([[ $n == 10000 ]] && echo le)" 10
+        row "$label" "devices/s" "$(fig devices_per_s)" "$([[ $n == 10000 ]] && echo '≥ 1000')" "$([[ $n == 10000 ]] && echo ge)" 1000
+        row "$label" "per device p50 / p99 (ms, switch → agent applied)" "$(fig apply_p50_ms) / $(fig apply_p99_ms)"
+        row "$label" "agents that applied MFA on / last one after (s)" "$(fig agents_applied) / $(fig agents_applied_s)"
+        row "$label" "agents holding the unsealed secret" "$(fig unsealed) / $n"
+        row "$label" "enable request(s) accepted (ms)" "$(fig accepted_ms)"
+        row "$label" "CPU s during the switch: silo / Azurite / Mosquitto / agents" "$(fig cpu_silo_s) / $(fig cpu_azurite_s) / $(fig cpu_mosquitto_s) / $(fig cpu_load_s)"
+        row "$label" "server errors retried" "$(fig server_error_retries)"
+        [[ $n == 1000 ]] && FANOUT_1K=$(fig seconds)
+        [[ $n == 10000 ]] && FANOUT_10K=$(fig seconds)
+    done
+    if [[ -n "$FANOUT_1K" && -n "$FANOUT_10K" ]]; then
+        row "fanout" "time(10k) / time(1k)" "$(awk -v a="$FANOUT_10K" -v b="$FANOUT_1K" 'BEGIN { printf "%.1f", a / b }')" "≤ 12" le 12
+    fi
+    if [[ -z "$DEVICES" ]]; then
+        stack_start embedded
+        load "fanout 1000 (embedded broker)" fanout --devices 1000 --enable "$ENABLE" --work "$SHM" --org fanout-embedded \
+            --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID"
+        row "fanout 1000, embedded broker" "devices enabled in the control plane (complete?)" "$(fig enabled) / 1000 ($(fig complete))"
+        row "fanout 1000, embedded broker" "seconds until all enabled" "$(fig seconds)"
+        row "fanout 1000, embedded broker" "devices/s" "$(fig devices_per_s)"
+        row "fanout 1000, embedded broker" "per device p50 / p99 (ms)" "$(fig apply_p50_ms) / $(fig apply_p99_ms)"
+        row "fanout 1000, embedded broker" "CPU s during the switch: silo / Azurite / agents" "$(fig cpu_silo_s) / $(fig cpu_azurite_s) / $(fig cpu_load_s)"
+    fi
+    stack_stop
+}
+
+# The scale benchmarks share one registered org of SCALE devices.
+bench_scale() {
+    local which=$1
+    stack_start mosquitto
+    load "register $SCALE devices" register --devices "$SCALE" --org scale --concurrency 32 --timeout 3600
+    row "set-up ($SCALE devices)" "registrations/s (enroll API) / MFA enable calls/s" "$(fig register_per_s) / $(fig enable_per_s)"
+    if [[ $which == all || $which == org-switch ]]; then
+        load "org-switch over $SCALE devices" org-switch --org scale --mqtt-port "$MQTT" \
+            --observer-user fleetmfa-observer --observer-password-file "$MOSQ_DIR/observer.password" --timeout 1800 \
+            --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID,mosquitto=$FM_MOSQUITTO_PID"
+        COMMANDS+=("org-switch: \`deploy/bench.sh org-switch --devices $SCALE\`")
+        row "org-switch, $SCALE devices" "desired states published (complete?) / switch request status" "$(fig published) / $SCALE ($(fig complete)) / $(fig put_status)"
+        row "org-switch, $SCALE devices" "seconds until every desired state is published" "$(fig seconds)" "≤ 60" le 60
+        row "org-switch, $SCALE devices" "devices/s" "$(fig devices_per_s)"
+        row "org-switch, $SCALE devices" "per device p50 / p99 (ms)" "$(fig publish_p50_ms) / $(fig publish_p99_ms)"
+        row "org-switch, $SCALE devices" "PUT mfa/totp returned (ms)" "$(fig put_returned_ms)"
+        row "org-switch, $SCALE devices" "CPU s: silo / Azurite / Mosquitto" "$(fig cpu_silo_s) / $(fig cpu_azurite_s) / $(fig cpu_mosquitto_s)"
+    fi
+    if [[ $which == all || $which == grain-memory ]]; then
+        # A fresh silo: no device grain is active until the benchmark reads each device once.
+        silo_stop
+        silo_start
+        load "grain-memory at $SCALE devices" grain-memory --org scale --silo-pid "$SILO_PID" --timeout 3600 \
+            --heap-command "$FM_DEPLOY/bench-heap.sh"
+        COMMANDS+=("grain-memory: \`deploy/bench.sh grain-memory --devices $SCALE\`")
+        row "grain-memory, $SCALE devices" "GC heap bytes per device grain (after full GC)" "$(fig heap_bytes_per_grain)" "≤ 4096" le 4096
+        row "grain-memory, $SCALE devices" "RSS bytes per device grain" "$(fig rss_bytes_per_grain)"
+        row "grain-memory, $SCALE devices" "silo RSS before / after (MiB)" "$(fig rss_before_mib) / $(fig rss_after_mib)"
+        row "grain-memory, $SCALE devices" "silo GC heap before / after (MiB)" "$(fig heap_before_mib) / $(fig heap_after_mib)"
+    fi
+    if [[ $which == all || $which == queries ]]; then
+        load "queries over $SCALE devices" queries --org scale --samples 2000
+        COMMANDS+=("queries: \`deploy/bench.sh queries --devices $SCALE\`")
+        row "queries, $SCALE devices" "device-detail reads/s (32 concurrent)" "$(fig detail_reads_per_s)"
+        row "queries, $SCALE devices" "device detail p50 / p99 (ms)" "$(fig detail_p50_ms) / $(fig detail_p99_ms)"
+        row "queries, $SCALE devices" "page of 100 p50 (ms)" "$(fig page100_p50_ms)"
+        row "queries, $SCALE devices" "page of 100 p99 (ms)" "$(fig page100_p99_ms)" "≤ 50" le 50
+        row "queries, $SCALE devices" "org summary p50 (ms)" "$(fig summary_p50_ms)"
+        row "queries, $SCALE devices" "org summary p99 (ms)" "$(fig summary_p99_ms)" "≤ 50" le 50
+    fi
+    stack_stop
+}
+
+bench_agent() {
+    fm_log "== agent: deploy/bench-agent.sh"
+    FIGURES=$(FLEETMFA_BENCH_PORT_BASE=$((BASE + 300)) bash "$FM_DEPLOY/bench-agent.sh" | tail -n 1)
+    printf '%s\n' "$FIGURES"
+    COMMANDS+=("agent: \`deploy/bench.sh agent\` (runs \`deploy/bench-agent.sh\`)")
+    row "agent (NativeAOT)" "idle RSS (KiB)" "$(fig idle_rss_kib)" "≤ 12288" le 12288
+    row "agent (NativeAOT)" "start-to-subscribed (ms)" "$(fig start_to_subscribed_ms)" "≤ 20" le 20
+    row "agent (NativeAOT)" "verify p50 (ms)" "$(fig verify_p50_ms)"
+    row "agent (NativeAOT)" "verify p99 (ms)" "$(fig verify_p99_ms)" "≤ 10" le 10
+    row "agent (NativeAOT)" "binary (KiB)" "$(fig agent_binary_kib)"
+}
+
+# shellcheck disable=SC2016  # backticks are Markdown here
+write_results() {
+    local cpu mem
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+    mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+    {
+        printf '# FleetMfa benchmark results\n\n'
+        printf 'Written by `deploy/bench.sh` (the standard set); every figure below is what that run measured.\n\n'
+        printf -- '- machine: %s cores (`nproc`), %s, %s, kernel %s\n' "$(nproc)" "$mem" "${cpu:-unknown CPU}" "$(uname -r)"
+        printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        printf -- '- commit: %s\n' "$(git -C "$FM_REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        printf -- '- MFA switched on by: %s\n' "$([[ $ENABLE == rollout ]] && echo 'one rollout (`POST /api/orgs/{org}/rollouts`)' || echo 'one `POST .../mfa/enable` per device')"
+        printf -- '- command: `deploy/bench.sh` (all), or `deploy/bench.sh NAME [--devices N]` for one\n\n'
+        printf '| benchmark | figure | measured | target | met |\n| --- | --- | --- | --- | --- |\n'
+        local r
+        for r in "${ROWS[@]}"; do
+            printf '| %s |\n' "${r//|/ | }"
+        done
+        printf '\nCommands:\n\n'
+        for r in "${COMMANDS[@]}"; do
+            printf -- '- %s\n' "$r"
+        done
+    } >"$RESULTS.tmp"
+    if [[ -f "$FM_REPO/tests/FleetMfa.Load/NOTES.md" ]]; then
+        { printf '\n'; cat "$FM_REPO/tests/FleetMfa.Load/NOTES.md"; } >>"$RESULTS.tmp"
+    fi
+    mv "$RESULTS.tmp" "$RESULTS"
+    fm_log "wrote $RESULTS"
+}
+
+fm_ensure_apt mosquitto curl
+build
+START=$(fm_now_ms)
+case $NAME in
+all)
+    # RESULTS.md is rewritten after each benchmark, so an interrupted run keeps what it measured.
+    bench_fanout
+    write_results
+    bench_scale all
+    write_results
+    bench_agent
+    ;;
+fanout) bench_fanout ;;
+org-switch | queries | grain-memory) bench_scale "$NAME" ;;
+scale) bench_scale all ;;
+agent) bench_agent ;;
+esac
+
+printf '\n'
+printf '%s\n' "${ROWS[@]}" | column -t -s '|' || true
+fm_log "done in $(fm_elapsed "$START") s"
+if [[ $NAME == all || -n "${FLEETMFA_BENCH_RESULTS:-}" ]]; then
+    write_results
+fi

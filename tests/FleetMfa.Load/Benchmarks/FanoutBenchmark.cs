@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using FleetMfa.Load.Agents;
+using FleetMfa.Load.Fleet;
+using FleetMfa.Load.Measurement;
+
+namespace FleetMfa.Load.Benchmarks;
+
+/// <summary>
+/// <c>fanout</c>: N connected agents, each holding one bound, enrolled user; MFA switched on for all of them (one
+/// rollout, or one call per device); the clock runs until the control plane counts every device <c>enabled</c>
+/// (org summary, polled every 100 ms). Per device: from the switch until its agent applied the state with MFA on
+/// (having unsealed the user's secret); the agent reports right after.
+/// </summary>
+public static class FanoutBenchmark
+{
+    public static async Task<Figures> RunAsync(LoadOptions options, FleetClient api, CancellationToken cancellationToken)
+    {
+        var org = options.Org;
+        var n = options.Devices;
+        await api.CreateOrgAsync(org, totp: true, cancellationToken);
+        var connectKey = await api.CreateConnectKeyAsync(org, cancellationToken);
+        await api.CreateEnrolledUserAsync(org, "alice", cancellationToken);
+
+        await using var fleet = new AgentFleet(options.WorkDirectory, n);
+        var enrollTime = await fleet.EnrollAsync(api, connectKey, Math.Min(options.Concurrency, 32), cancellationToken);
+        await Progress.ForEachAsync(
+            "bound alice",
+            fleet.DeviceIds,
+            options.Concurrency,
+            async (id, ct) => await api.RetryAsync(() => api.PutAsync($"/api/orgs/{org}/devices/{id}/users/alice", new { localUsername = "alice" }, ct)),
+            cancellationToken);
+
+        var connectClock = Stopwatch.StartNew();
+        await fleet.StartAsync(perSecond: 2000, cancellationToken);
+        await fleet.WaitForAsync("agents subscribed", s => s.SubscribedAt != 0, options.Timeout, cancellationToken);
+        await fleet.WaitForAsync("agents holding their first desired state", s => s.Applied > 0, options.Timeout, cancellationToken);
+        var connectTime = connectClock.Elapsed;
+        var before = await api.DeviceCountsAsync(org, cancellationToken);
+        if ((int)before["enabled"]! != 0)
+        {
+            throw new InvalidOperationException($"unexpected device counts before the switch: {before.ToJsonString()}");
+        }
+
+        Progress.Say($"switching MFA on for {n} devices ({options.EnableMode})");
+        var cpu = new CpuSampler(options.Optional("cpu-pids"));
+        cpu.Start();
+        var start = Stopwatch.GetTimestamp();
+        await api.EnableMfaAsync(org, fleet.DeviceIds, options.EnableMode, options.Concurrency, cancellationToken);
+        var accepted = Stopwatch.GetElapsedTime(start);
+        // Until every device counts as enabled; or, when the count stops moving for --stall seconds (a lost update in
+        // the control plane), the time of the last device that did: reported with complete=no.
+        var enabled = 0;
+        var lastChange = Stopwatch.GetTimestamp();
+        var lastEnabledAt = lastChange;
+        var stall = TimeSpan.FromSeconds(int.Parse(options.Optional("stall") ?? "60", System.Globalization.CultureInfo.InvariantCulture));
+        var said = Stopwatch.GetTimestamp();
+        while (enabled < n && Stopwatch.GetElapsedTime(lastChange) < stall && Stopwatch.GetElapsedTime(start) < options.Timeout)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            var now = (int)(await api.DeviceCountsAsync(org, cancellationToken))["enabled"]!;
+            if (now != enabled)
+            {
+                enabled = now;
+                lastChange = lastEnabledAt = Stopwatch.GetTimestamp();
+            }
+
+            if (Stopwatch.GetElapsedTime(said) > TimeSpan.FromSeconds(5))
+            {
+                said = Stopwatch.GetTimestamp();
+                Progress.Say($"devices enabled in the control plane: {enabled}/{n} ({Stopwatch.GetElapsedTime(start).TotalSeconds:F0} s)");
+            }
+        }
+
+        var total = Stopwatch.GetElapsedTime(start, lastEnabledAt);
+        var figures = new Figures();
+        cpu.Stop(figures);
+
+        var applied = fleet.Agents
+            .Select(a => a.Signals.MfaOnAppliedAt)
+            .Where(t => t != 0)
+            .Select(t => Stopwatch.GetElapsedTime(start, t).TotalMilliseconds)
+            .ToList();
+        var unsealed = fleet.Agents.Count(a => a.UnsealedUsers() == 1);
+        var warnings = fleet.Agents.Sum(a => a.Signals.Warnings);
+        if (fleet.Agents.Select(a => a.Signals.LastWarning).FirstOrDefault(w => w is not null) is { } warning)
+        {
+            Progress.Say($"an agent warned: {warning}");
+        }
+
+        return figures
+            .Add("devices", n)
+            .Add("enabled", enabled)
+            .Add("complete", enabled == n ? "yes" : "no")
+            .Add("agents_applied", applied.Count)
+            .Add("agents_applied_s", applied.Count == 0 ? double.NaN : applied.Max() / 1000, 2)
+            .Add("enable", options.EnableMode)
+            .Add("seconds", total.TotalSeconds, 2)
+            .Add("devices_per_s", enabled / total.TotalSeconds, 0)
+            .Add("apply_p50_ms", Percentiles.Of(applied, 50), 0)
+            .Add("apply_p99_ms", Percentiles.Of(applied, 99), 0)
+            .Add("accepted_ms", accepted.TotalMilliseconds, 0)
+            .Add("unsealed", unsealed)
+            .Add("agent_warnings", warnings)
+            .Add("server_error_retries", FleetSetup.Retries)
+            .Add("enroll_per_s", n / enrollTime.TotalSeconds, 0)
+            .Add("connect_s", connectTime.TotalSeconds, 1);
+    }
+}
