@@ -2,7 +2,10 @@ using FleetMfa.Agent.Platform;
 
 namespace FleetMfa.Load.Agents;
 
-/// <summary>A Linux device with its own hostname and an SSH server, so every simulated agent reports distinct, valid facts.</summary>
+/// <summary>
+/// A Linux device with its own hostname and an SSH server, so every simulated agent reports distinct, valid facts.
+/// It enforces nothing: thousands of simulated devices share one machine, whose sshd must stay untouched.
+/// </summary>
 public sealed class SimulatedPlatform(string hostname) : IPlatform
 {
     public string Os => "linux";
@@ -14,4 +17,6 @@ public sealed class SimulatedPlatform(string hostname) : IPlatform
     public bool? SshServerInstalled() => true;
 
     public IReadOnlyList<string> AuthPlugins() => [];
+
+    public PolicyResult ApplyPolicy(PolicyRequest request) => PolicyResult.Unchanged;
 }
