@@ -5,6 +5,7 @@ using FleetMfa.Grains.Security;
 using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
 using FleetMfa.Protocol.Sealing;
+using FleetMfa.Grains.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace FleetMfa.Grains.Devices;
@@ -126,7 +127,7 @@ public sealed partial class DeviceGrain
 
         if (persist)
         {
-            await state.WriteStateAsync();
+            await state.WriteOwnedStateAsync();
         }
 
         if (settled is not null)

@@ -2,6 +2,7 @@ using FleetMfa.Grains.Audit;
 using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Twin;
+using FleetMfa.Grains.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace FleetMfa.Grains.Devices;
@@ -190,7 +191,7 @@ public sealed partial class DeviceGrain(
             if (watch != State.RolloutWatch)
             {
                 State.RolloutWatch = watch;
-                await state.WriteStateAsync();
+                await state.WriteOwnedStateAsync();
             }
         }
 
@@ -340,12 +341,19 @@ public sealed partial class DeviceGrain(
     /// </summary>
     private async Task SaveAsync()
     {
-        await state.WriteStateAsync();
-        await SyncIndexAsync();
-        if (_desiredChanged)
+        await state.WriteOwnedStateAsync();
+        try
         {
-            _desiredChanged = false;
-            await PublishDesiredAsync();
+            await SyncIndexAsync();
+        }
+        finally
+        {
+            // The change is stored: the device gets it even when the index could not be told (it is told on the next change).
+            if (_desiredChanged)
+            {
+                _desiredChanged = false;
+                await PublishDesiredAsync();
+            }
         }
     }
 
@@ -358,7 +366,7 @@ public sealed partial class DeviceGrain(
             _indexedRow = row;
             if (newer is not null && TakePolicy(newer))
             {
-                await state.WriteStateAsync();
+                await state.WriteOwnedStateAsync();
             }
         }
     }

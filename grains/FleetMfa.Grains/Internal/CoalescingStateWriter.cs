@@ -29,7 +29,7 @@ internal sealed class CoalescingStateWriter<TState>(IPersistentState<TState> sta
             _dirty = false;
             try
             {
-                await state.WriteStateAsync();
+                await state.WriteOwnedStateAsync();
             }
             catch
             {

@@ -102,6 +102,24 @@ public class CoalescingStateWriterTests
     }
 
     [Fact]
+    public async Task A_stale_etag_is_refreshed_and_the_in_memory_state_written_again()
+    {
+        var writer = new CoalescingStateWriter<Counter>(_state);
+        var mine = _state.State;
+
+        var write = writer.WriteAsync();
+        _state.Fail(0, new Orleans.Storage.InconsistentStateException("ETag mismatch"));
+        await _state.WhenWritesStartedAsync(2).WaitAsync(_timeout);
+
+        Assert.Equal(1, _state.Reads);
+        Assert.Same(mine, _state.State);
+        Assert.False(write.IsCompleted);
+        _state.Complete(1);
+        await write.WaitAsync(_timeout);
+        Assert.Equal(2, _state.WritesStarted);
+    }
+
+    [Fact]
     public async Task A_failure_after_coalescing_does_not_lose_the_joined_changes()
     {
         var writer = new CoalescingStateWriter<Counter>(_state);

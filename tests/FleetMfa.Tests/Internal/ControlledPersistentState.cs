@@ -83,7 +83,15 @@ public sealed class ControlledPersistentState<TState> : IPersistentState<TState>
     /// <summary>Fails the <paramref name="index"/>-th write (0-based), as storage does on an ETag conflict or outage.</summary>
     public void Fail(int index, Exception error) => Write(index).SetException(error);
 
-    public Task ReadStateAsync() => Task.CompletedTask;
+    /// <summary>How many reads have happened; a read replaces <see cref="State"/> with a fresh object, as storage would.</summary>
+    public int Reads { get; private set; }
+
+    public Task ReadStateAsync()
+    {
+        Reads++;
+        State = new();
+        return Task.CompletedTask;
+    }
 
     public Task ClearStateAsync() => Task.CompletedTask;
 

@@ -7,6 +7,8 @@ namespace FleetMfa.Tests.Rollouts;
 [Collection(ClusterCollection.Name)]
 public class RolloutTests(ClusterFixture fixture)
 {
+    private static readonly TimeSpan RolloutShardGrainTick = TimeSpan.FromSeconds(1);
+
     private readonly IGrainFactory _grains = fixture.Grains;
 
     private static RolloutSpec Enable(int maxConcurrency = RolloutSpec.DefaultMaxConcurrency, int? abortThresholdPercent = null, DeviceOs? os = null) =>
@@ -197,7 +199,16 @@ public class RolloutTests(ClusterFixture fixture)
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
         await _grains.AckAsync(orgId, "late");
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
-        var finished = await WaitUntilFinishedAsync(rollout);
+
+        // The shard notices on its next tick; let the clock keep moving in tick-sized steps until it has.
+        var finished = await Poll.UntilAsync(
+            async () =>
+            {
+                fixture.Time.Advance(RolloutShardGrainTick);
+                return (await rollout.GetAsync())!;
+            },
+            s => s.FinishedAt is not null,
+            "the rollout finished");
 
         Assert.Equal(new RolloutCounts(2, 1, 0, 0, 1), finished.Counts);
         var silent = Assert.Single((await rollout.GetOutcomesAsync(new RolloutOutcomeQuery(RolloutOutcome.Failed, null, 10))).Items);
