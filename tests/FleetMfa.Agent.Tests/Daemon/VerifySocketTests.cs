@@ -190,13 +190,14 @@ public sealed class VerifySocketTests : IAsyncDisposable
 
         var server = StartServer();
         var root = Path.GetDirectoryName(_store.DataDirectory)!;
+        var agent = CopyAgentWhereEveryoneCanRunIt();
         File.SetUnixFileMode(root, (UnixFileMode)0b111_001_001);
         File.SetUnixFileMode(_store.DataDirectory, (UnixFileMode)0b111_111_111);
         File.SetUnixFileMode(SocketPath, (UnixFileMode)0b110_110_110);
         try
         {
             var nobody = await AgentProcess.RunProgramAsync(
-                "/usr/bin/setpriv", CodeNow() + "\n", "--reuid=65534", "--regid=65534", "--clear-groups", "--", AgentProcess.Executable,
+                "/usr/bin/setpriv", CodeNow() + "\n", "--reuid=65534", "--regid=65534", "--clear-groups", "--", Path.Combine(agent.FullName, Path.GetFileName(AgentProcess.Executable)),
                 "verify", "--user", "alice", "--data-dir", _store.DataDirectory);
 
             // Refused by the daemon, then unable to read the store itself: a store error, never a decision.
@@ -209,7 +210,27 @@ public sealed class VerifySocketTests : IAsyncDisposable
         {
             File.SetUnixFileMode(_store.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            agent.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The build output may sit below a directory only its owner can enter (a CI checkout in a 0700 temp folder):
+    /// a copy of the agent in a world-readable temp folder lets another user start it.
+    /// </summary>
+    private static DirectoryInfo CopyAgentWhereEveryoneCanRunIt()
+    {
+        const UnixFileMode everyone = (UnixFileMode)0b111_101_101;
+        var copy = Directory.CreateTempSubdirectory("fleetmfa-agent-");
+        File.SetUnixFileMode(copy.FullName, everyone);
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(AgentProcess.Executable)!))
+        {
+            var target = Path.Combine(copy.FullName, Path.GetFileName(file));
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, everyone);
+        }
+
+        return copy;
     }
 
     public static TheoryData<string, byte[]> Malformed => new()
