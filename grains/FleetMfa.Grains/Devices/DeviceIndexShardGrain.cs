@@ -57,7 +57,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     {
         ArgumentNullException.ThrowIfNull(query);
         _sortedIds ??= [.. Rows.Keys.Order(StringComparer.Ordinal)];
-        var start = query.After is null ? 0 : UpperBound(_sortedIds, query.After);
+        var start = query.After is null ? 0 : OrdinalSearch.UpperBound(_sortedIds, id => id, query.After);
         var page = new List<DeviceRow>(Math.Min(query.Limit, 64));
         for (var i = start; i < _sortedIds.Length && page.Count < query.Limit; i++)
         {
@@ -102,17 +102,18 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             await _writer.WriteAsync();
         }
 
-        var (orgId, shard) = GrainKeys.Split(this.GetPrimaryKeyString());
+        var (orgId, shardName) = GrainKeys.Split(this.GetPrimaryKeyString());
+        var shard = int.Parse(shardName, System.Globalization.CultureInfo.InvariantCulture);
         if (_state.State.FannedOutVersion >= policy.Version)
         {
             // Done before, but the org may not have heard (a lost one-way call): tell it again.
-            await GrainFactory.GetOrg(orgId).PolicyFannedOutAsync(int.Parse(shard, System.Globalization.CultureInfo.InvariantCulture), policy.Version);
+            await GrainFactory.GetOrg(orgId).PolicyFannedOutAsync(shard, policy.Version);
             return;
         }
 
         if (_fanOut is not { } running || running.Version != policy.Version || running.Task.IsFaulted)
         {
-            _fanOut = running = (policy.Version, FanOutAsync(orgId, int.Parse(shard, System.Globalization.CultureInfo.InvariantCulture), policy));
+            _fanOut = running = (policy.Version, FanOutAsync(orgId, shard, policy));
         }
 
         // A large shard keeps going after the caller's wait ends; the org's reminder comes back until it is done.
@@ -143,25 +144,5 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
 
         LogPolicyFannedOut(_logger, this.GetPrimaryKeyString(), policy.Version, targets.Length);
         await GrainFactory.GetOrg(orgId).PolicyFannedOutAsync(shard, policy.Version);
-    }
-
-    /// <summary>Index of the first id ordinally greater than <paramref name="after"/>.</summary>
-    private static int UpperBound(string[] sorted, string after)
-    {
-        int lo = 0, hi = sorted.Length;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (string.CompareOrdinal(sorted[mid], after) <= 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
     }
 }

@@ -162,10 +162,9 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     public Task<RolloutOutcomePage> QueryAsync(RolloutOutcome? outcome, string? afterDeviceId, int limit)
     {
         var targets = State.Targets;
-        var start = afterDeviceId is null ? 0 : UpperBound(targets, afterDeviceId);
+        var start = afterDeviceId is null ? 0 : OrdinalSearch.UpperBound(targets, t => t.DeviceId, afterDeviceId);
         var items = new List<DeviceOutcome>(Math.Min(limit, 64));
-        var i = start;
-        for (; i < targets.Count && items.Count < limit; i++)
+        for (var i = start; i < targets.Count && items.Count < limit; i++)
         {
             if (outcome is null || targets[i].Outcome == outcome)
             {
@@ -173,8 +172,8 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
             }
         }
 
-        var more = items.Count == limit && targets.Skip(i).Any(t => outcome is null || t.Outcome == outcome);
-        return Task.FromResult(new RolloutOutcomePage(items, more ? items[^1].DeviceId : null));
+        // A full page names its last id; the rollout reads one more than it returns, so it never hands out an empty next page.
+        return Task.FromResult(new RolloutOutcomePage(items, items.Count == limit ? items[^1].DeviceId : null));
     }
 
     private async Task<List<string>> MatchingDevicesAsync(DeviceOs? os)
@@ -416,25 +415,5 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         _succeeded = State.Targets.Count(t => t.Outcome == RolloutOutcome.Succeeded);
         _rejected = State.Targets.Count(t => t.Outcome == RolloutOutcome.Rejected);
         _failed = State.Targets.Count(t => t.Outcome == RolloutOutcome.Failed);
-    }
-
-    /// <summary>Index of the first target whose id is ordinally greater than <paramref name="after"/>.</summary>
-    private static int UpperBound(List<RolloutTarget> sorted, string after)
-    {
-        int lo = 0, hi = sorted.Count;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (string.CompareOrdinal(sorted[mid].DeviceId, after) <= 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
     }
 }
