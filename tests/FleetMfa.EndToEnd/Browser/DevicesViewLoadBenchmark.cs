@@ -69,7 +69,7 @@ public sealed class DevicesViewLoadBenchmark(EndToEndFixture fixture, ITestOutpu
         }
 
         Say($"chromium devices view load (navigation start -> first {DashboardDevicesPageSize} rows rendered), {Runs} runs: median {Median(loads):F0} ms, max {loads.Max():F0} ms");
-        await Assertions.Expect(page.Locator("[data-count='total']")).ToHaveTextAsync(total.ToString("N0", CultureInfo.GetCultureInfo("en-US")));
+        await Assertions.Expect(page.Locator("[data-count='total']")).ToHaveTextAsync(total.ToString("N0", CultureInfo.InvariantCulture));
         await browser.ScreenshotAsync($"devices-{count}");
 
         var next = await TimeInPageAsync(page, "#next-page", "dev-000051");
