@@ -4,8 +4,8 @@
 # `key=value ...`. Without a NAME the whole set runs and tests/FleetMfa.Load/RESULTS.md is rewritten.
 #
 #   deploy/bench.sh                       the standard set -> RESULTS.md
-#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory agent, or scale (the three
-#                                         100,000-device ones on one registered org)
+#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent, or scale
+#                                         (the four 100,000-device ones on one registered org)
 #
 #   fanout        N in {1000, 10000} real agents over Mosquitto + Azurite, one rollout enabling MFA on all;
 #                 and 1000 over the embedded broker (--devices N: only N, over Mosquitto)
@@ -13,8 +13,11 @@
 #                 published (seen by an independent MQTT subscriber)
 #   queries       device-detail reads/s, page of 100 and org summary p50/p99 over 100,000 devices
 #   grain-memory  silo memory per activated device grain at 100,000 devices
+#   dashboard     deploy/bench-dashboard.sh over the same org: the devices view in Debian's Chromium
 #   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
 #
+# Azurite runs in memory (FLEETMFA_AZURITE_IN_MEMORY=0 for its disk persistence, which rewrites its whole table
+# database every 5 s and slows every benchmark as the data grows: 76 -> 23 registrations/s by 18,000 devices).
 # FLEETMFA_BENCH_ENABLE=devices enables MFA with one call per device instead of one rollout;
 # FLEETMFA_BENCH_BUILD=0 skips the (Release) build when one exists; FLEETMFA_BENCH_SCALE=N runs org-switch,
 # queries and grain-memory over N devices instead of 100,000 in the full set; FLEETMFA_BENCH_RESULTS=FILE writes the
@@ -25,7 +28,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -37,7 +40,7 @@ while (($#)); do
         DEVICES=$((10#$2))
         shift 2
         ;;
-    fanout | org-switch | queries | grain-memory | scale | agent)
+    fanout | org-switch | queries | grain-memory | dashboard | scale | agent)
         NAME=$1
         shift
         ;;
@@ -47,6 +50,7 @@ while (($#)); do
 done
 
 BASE=${FLEETMFA_BENCH_PORT_BASE:-25100}
+export FLEETMFA_AZURITE_IN_MEMORY=${FLEETMFA_AZURITE_IN_MEMORY:-1}
 fm_check_port_number "$BASE" FLEETMFA_BENCH_PORT_BASE 400
 AZ=$BASE HTTP=$((BASE + 80)) MQTT=$((BASE + 83)) SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
 ENABLE=${FLEETMFA_BENCH_ENABLE:-rollout}
@@ -255,7 +259,29 @@ bench_scale() {
         row "queries, $SCALE devices" "org summary p50 (ms)" "$(fig summary_p50_ms)"
         row "queries, $SCALE devices" "org summary p99 (ms)" "$(fig summary_p99_ms)" "≤ 50" le 50
     fi
+    if [[ $which == all || $which == dashboard ]]; then
+        bench_dashboard
+    fi
     stack_stop
+}
+
+# The dashboard's devices view in Chromium over the scale org: deploy/bench-dashboard.sh against this silo (its test
+# fixture starts an idle Azurite and silo of its own on BASE+200 and up).
+bench_dashboard() {
+    fm_log "== dashboard devices view over $SCALE devices: deploy/bench-dashboard.sh --url http://127.0.0.1:$HTTP --org scale"
+    local out="$WORK/dashboard.out"
+    if ! FLEETMFA_DASHBOARD_BENCH_KEY="$(<"$WORK/run/silo/admin.key")" FLEETMFA_TEST_AZURITE_PORT=$((BASE + 200)) \
+        FLEETMFA_TEST_RESULTS="$WORK/dashboard" bash "$FM_DEPLOY/bench-dashboard.sh" --url "http://127.0.0.1:$HTTP" --org scale >"$out" 2>&1; then
+        tail -n 40 "$out" >&2
+        fm_die "the dashboard benchmark failed"
+    fi
+    FIGURES=$(tail -n 1 "$out")
+    printf '%s\n' "$FIGURES"
+    COMMANDS+=("dashboard: \`deploy/bench.sh dashboard --devices $SCALE\` (runs \`deploy/bench-dashboard.sh --url … --org scale\`)")
+    local label="dashboard, $SCALE devices"
+    row "$label" "devices view load in Chromium, median / max of 5 (ms, navigation → first 50 rows)" "$(fig view_load_median_ms) / $(fig view_load_max_ms)"
+    row "$label" "next page / filter mfa=$(fig filter) in Chromium (ms)" "$(fig next_page_ms) / $(fig filter_ms)"
+    row "$label" "API page of 50 / org summary, median (ms)" "$(fig api_page_median_ms) / $(fig api_summary_median_ms)"
 }
 
 bench_agent() {
@@ -313,7 +339,7 @@ all)
     bench_agent
     ;;
 fanout) bench_fanout ;;
-org-switch | queries | grain-memory) bench_scale "$NAME" ;;
+org-switch | queries | grain-memory | dashboard) bench_scale "$NAME" ;;
 scale) bench_scale all ;;
 agent) bench_agent ;;
 esac

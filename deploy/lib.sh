@@ -313,9 +313,12 @@ fm_spawn_azurite() {
     local data=$1 port=$2 log=$3
     fm_ensure_azurite
     mkdir -p "$data/azurite" "$(dirname "$log")"
+    # FLEETMFA_AZURITE_IN_MEMORY=1 (the benchmarks): no files. Azurite's disk persistence rewrites its whole table
+    # database every 5 s (LokiJS autosave), a cost that grows with the data and that Azure Table storage does not have.
+    local persistence=(--location "$data/azurite")
+    [[ "${FLEETMFA_AZURITE_IN_MEMORY:-0}" == 1 ]] && persistence=(--inMemoryPersistence)
     fm_spawn "$log" "$data/azurite.pid" \
-        "$FM_AZURITE_BIN" --silent --skipApiVersionCheck --loose --disableTelemetry \
-        --location "$data/azurite" \
+        "$FM_AZURITE_BIN" --silent --skipApiVersionCheck --loose --disableTelemetry "${persistence[@]}" \
         --blobHost 127.0.0.1 --blobPort "$port" \
         --queueHost 127.0.0.1 --queuePort "$((port + 1))" \
         --tableHost 127.0.0.1 --tablePort "$((port + 2))"
