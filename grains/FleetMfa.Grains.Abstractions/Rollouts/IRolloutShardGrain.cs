@@ -9,12 +9,13 @@ namespace FleetMfa.Grains;
 public interface IRolloutShardGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Takes the shard's devices (or, when <paramref name="deviceIds"/> is <c>null</c>, the index shard's devices matching
-    /// the spec) and starts working; returns the shard's counts. Calling it again changes nothing.
+    /// Takes and stores the shard's devices (or, when <paramref name="deviceIds"/> is <c>null</c>, the index shard's
+    /// devices matching the spec); returns the shard's counts. The devices start on <see cref="ResumeAsync"/>. Calling it
+    /// again changes nothing.
     /// </summary>
     Task<RolloutCounts> StartAsync(RolloutSpec spec, int participatingShards, IReadOnlyList<string>? deviceIds);
 
-    /// <summary>Makes sure an unfinished shard is working (after a silo restart); returns its counts.</summary>
+    /// <summary>Makes sure an unfinished shard is working (after it was started, or after a silo restart); returns its counts.</summary>
     Task<RolloutCounts> ResumeAsync();
 
     /// <summary>Starts no further device; devices not yet started fail with <c>aborted</c>.</summary>

@@ -111,7 +111,8 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         Index();
         await _writer.WriteAsync();
         LogShardStarted(_logger, _orgId, _rolloutId, _shard, State.Targets.Count);
-        StartWorking();
+
+        // The devices start on ResumeAsync, once the rollout has every shard's targets stored.
         return Counts();
     }
 
