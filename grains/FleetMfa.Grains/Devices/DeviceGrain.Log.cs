@@ -30,4 +30,7 @@ public sealed partial class DeviceGrain
 
     [LoggerMessage(1108, LogLevel.Information, "Device {OrgId}/{DeviceId} uploaded {Events} audit events: {Stored} stored ({Late} late), {Invalid} invalid dropped, the rest already stored")]
     private static partial void LogAuditReceived(ILogger logger, string orgId, string deviceId, int events, int stored, int late, int invalid);
+
+    [LoggerMessage(1109, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not update its index row; retrying")]
+    private static partial void LogIndexSyncFailed(ILogger logger, string orgId, string deviceId, Exception exception);
 }

@@ -23,6 +23,9 @@ public sealed partial class DeviceGrain
     private static readonly TimeSpan RepublishInterval = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan PublishRetryPeriod = TimeSpan.FromSeconds(15);
 
+    /// <summary>How much older than the latest report taken a report may be and still count as one that arrived late.</summary>
+    private static readonly TimeSpan StaleReportWindow = TimeSpan.FromMinutes(10);
+
     private readonly Dictionary<string, int> _reportedUsers = new(StringComparer.Ordinal);
     private bool _online;
     private (long Version, DateTimeOffset At) _lastPublish = (-1, DateTimeOffset.MinValue);
@@ -77,6 +80,18 @@ public sealed partial class DeviceGrain
             return;
         }
 
+        // With several silos a device's reports reach different bridges (an MQTT shared subscription spreads them
+        // message by message), so they can arrive out of order: one older than a report already taken would move
+        // the applied version back and leave the device "pending" for good. Far older means the agent's clock was
+        // set back, and the report is taken.
+        if (State.LastReportAt is { } last && report.At < last && last - report.At < StaleReportWindow)
+        {
+            LogReportDropped(logger, _orgId, _deviceId, "older than a report already taken (reports reached the silos out of order)");
+            return;
+        }
+
+        State.LastReportAt = report.At;
+
         var statusBefore = State.Status;
         var persist = false;
         if (report.AppliedVersion != State.AppliedVersion)
@@ -130,13 +145,15 @@ public sealed partial class DeviceGrain
             await state.WriteOwnedStateAsync();
         }
 
+        // The index before the rollout: once told, a rollout never asks this device again, so a crash in between must
+        // leave the rollout waiting (its check re-indexes the device), never the index stale.
+        await SyncIndexAsync();
         if (settled is not null)
         {
             // One-way: the rollout shard never holds up a report. Lost in a crash, the shard's check finds the same answer.
             await GrainFactory.GetRolloutShard(_orgId, watch!.RolloutId, watch.Shard).DeviceSettledAsync(_deviceId, settled);
         }
 
-        await SyncIndexAsync();
         if (State.Status != statusBefore)
         {
             LogStatusChanged(logger, _orgId, _deviceId, State.Status, State.AppliedVersion);

@@ -28,6 +28,11 @@ public sealed partial class DeviceGrain(
     /// <summary>How stale the index's "last seen" of a device may get.</summary>
     internal static readonly TimeSpan LastSeenGranularity = TimeSpan.FromMinutes(10);
 
+    /// <summary>How often an index update that did not go through is tried again.</summary>
+    private static readonly TimeSpan IndexRetryPeriod = TimeSpan.FromSeconds(5);
+
+    private IGrainTimer? _indexRetry;
+
     private DeviceState State => state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -171,10 +176,17 @@ public sealed partial class DeviceGrain(
         return await WatchAsync(ticket, State.DesiredVersion);
     }
 
-    public Task<RolloutStep> CheckRolloutAsync(RolloutTicket ticket, long version)
+    public async Task<RolloutStep> CheckRolloutAsync(RolloutTicket ticket, long version)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-        return State.Registered ? WatchAsync(ticket, version) : Task.FromResult(NotFoundStep());
+        if (!State.Registered)
+        {
+            return NotFoundStep();
+        }
+
+        // A rollout asks again after a crash: the activation that died may have stored an ack without indexing it.
+        await SyncIndexAsync();
+        return await WatchAsync(ticket, version);
     }
 
     /// <summary>The final step for <paramref name="version"/>, or pending after remembering whom to tell (unless another rollout is already waiting).</summary>
@@ -193,6 +205,13 @@ public sealed partial class DeviceGrain(
                 State.RolloutWatch = watch;
                 await state.WriteOwnedStateAsync();
             }
+        }
+
+        // Still waiting when asked (again): the agent's ack may have been lost with a silo, or the desired state itself,
+        // when an activation died between storing and publishing it. The agent answers every desired state it receives.
+        if (time.GetUtcNow() - _lastPublish.At >= RepublishInterval)
+        {
+            await PublishDesiredAsync();
         }
 
         return new RolloutStep(RolloutOutcome.Pending, version);
@@ -348,7 +367,7 @@ public sealed partial class DeviceGrain(
         }
         finally
         {
-            // The change is stored: the device gets it even when the index could not be told (it is told on the next change).
+            // The change is stored: the device gets it even when the index could not be told (a timer retries that).
             if (_desiredChanged)
             {
                 _desiredChanged = false;
@@ -357,17 +376,32 @@ public sealed partial class DeviceGrain(
         }
     }
 
+    /// <summary>
+    /// Brings the index row in line with the stored state. When the index shard cannot take it (its silo may just have
+    /// died), a timer retries until it does, rather than leaving the row stale until the device's next change.
+    /// </summary>
     private async Task SyncIndexAsync()
     {
-        var shard = GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId);
-        while (Row() is var row && NeedsIndexing(row, _indexedRow))
+        try
         {
-            var newer = await shard.UpsertAsync(row, State.Policy?.Version ?? 0);
-            _indexedRow = row;
-            if (newer is not null && TakePolicy(newer))
+            var shard = GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId);
+            while (Row() is var row && NeedsIndexing(row, _indexedRow))
             {
-                await state.WriteOwnedStateAsync();
+                var newer = await shard.UpsertAsync(row, State.Policy?.Version ?? 0);
+                _indexedRow = row;
+                if (newer is not null && TakePolicy(newer))
+                {
+                    await state.WriteOwnedStateAsync();
+                }
             }
+
+            _indexRetry?.Dispose();
+            _indexRetry = null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogIndexSyncFailed(logger, _orgId, _deviceId, ex);
+            _indexRetry ??= this.RegisterGrainTimer(_ => SyncIndexAsync(), IndexRetryPeriod, IndexRetryPeriod);
         }
     }
 

@@ -33,6 +33,9 @@ public sealed class DeviceState
     /// <summary>The rollout (at most one, the latest) to tell when the agent acknowledges or fails its version.</summary>
     [Id(17)] public RolloutWatch? RolloutWatch { get; set; }
 
+    /// <summary>The agent's time on the latest report taken; an older report that arrives later is stale.</summary>
+    [Id(18)] public DateTimeOffset? LastReportAt { get; set; }
+
     public bool HasAgent => PublicKey is not null;
 
     public bool Required => MfaDesired && Policy is { TotpEnabled: true };

@@ -9,7 +9,7 @@ namespace FleetMfa.Grains.Rollouts;
 /// A rollout's devices in one index shard. Devices start with bounded concurrency and rate; each answers at once
 /// (refused, already there) or later, when its agent acknowledges — the device grain then calls
 /// <see cref="DeviceSettledAsync"/>. A one-second tick times devices out, retries ones that could not be reached,
-/// persists progress and reports counts to the rollout.
+/// asks devices slow to acknowledge again (<see cref="AckRecheck"/>), persists progress and reports counts to the rollout.
 /// <para>
 /// Every step towards a device is idempotent (enabling an enabled device changes nothing and returns where it
 /// stands), so progress is written lazily: after a crash the shard re-asks the devices it had in flight and those
@@ -24,6 +24,13 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     /// <summary>How long a device that could not be reached waits before it is asked again.</summary>
     internal static readonly TimeSpan UnreachableRetry = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a device still waiting for its agent's ack is asked again. The ack may have been lost with a silo (a
+    /// report in a dead silo's MQTT bridge, or routed to a device activation on it); asked again, the device publishes
+    /// its desired state once more and the agent answers again, well before the ack timeout.
+    /// </summary>
+    internal static readonly TimeSpan AckRecheck = TimeSpan.FromSeconds(30);
+
     /// <summary>Report counts to the rollout after this share of the shard's devices finished (and on every failure).</summary>
     private const int ReportEveryPercent = 5;
 
@@ -33,6 +40,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     private readonly FleetMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly HashSet<string> _asking = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _askedAt = new(StringComparer.Ordinal);
     private Dictionary<string, RolloutTarget> _byId = new(StringComparer.Ordinal);
     private string _orgId = "";
     private string _rolloutId = "";
@@ -236,6 +244,8 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
             return;
         }
 
+        _askedAt[target.DeviceId] = _time.GetUtcNow();
+
         RolloutStep step;
         try
         {
@@ -285,6 +295,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
 
         target.Settle(step.Outcome, step.Code, step.Reason);
         target.Version = step.Version;
+        _askedAt.Remove(target.DeviceId);
         _inFlight--;
         switch (step.Outcome)
         {
@@ -326,7 +337,8 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
             {
                 _ = AskAsync(target, final: true);
             }
-            else if (recheck || (target.Version == 0 && waited >= UnreachableRetry))
+            else if (recheck || (target.Version == 0 && waited >= UnreachableRetry) ||
+                (target.Version != 0 && now - _askedAt.GetValueOrDefault(target.DeviceId, target.StartedAt.Value) >= AckRecheck))
             {
                 _ = AskAsync(target);
             }

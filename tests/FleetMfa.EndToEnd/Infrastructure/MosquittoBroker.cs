@@ -7,7 +7,9 @@ namespace FleetMfa.EndToEnd.Infrastructure;
 /// Debian's Mosquitto as the external broker, set up the way <c>fm_start_mosquitto</c> in deploy/lib.sh does it: the
 /// config from <c>deploy/mosquitto/fleetmfa.conf.template</c>, its pattern ACL, a password file holding only the
 /// bridge account (the silo appends device accounts), and a <c>user</c> line for whoever runs the tests. Listens on a
-/// free loopback port; stopped by its PID.
+/// free loopback port; stopped by its PID. For a cluster it holds one bridge account per silo, named as
+/// <c>fm_bridge_account</c> names them (Mosquitto ties a client id to its username: two silos on one account would
+/// keep taking each other's session over).
 /// </summary>
 public sealed class MosquittoBroker : IAsyncDisposable
 {
@@ -20,11 +22,13 @@ public sealed class MosquittoBroker : IAsyncDisposable
     private ChildProcess _process = null!;
     private int _starts;
 
-    private MosquittoBroker(string directory, int port, string bridgePassword, string logDirectory)
+    private readonly IReadOnlyList<string> _bridgePasswords;
+
+    private MosquittoBroker(string directory, int port, IReadOnlyList<string> bridgePasswords, string logDirectory)
     {
         Directory = directory;
         Port = port;
-        BridgePassword = bridgePassword;
+        _bridgePasswords = bridgePasswords;
         _logDirectory = logDirectory;
     }
 
@@ -33,7 +37,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public int Port { get; }
 
-    public string BridgePassword { get; }
+    /// <summary>The first silo's bridge password.</summary>
+    public string BridgePassword => _bridgePasswords[0];
+
+    /// <summary>How many bridge accounts the broker holds (one per silo).</summary>
+    public int Bridges => _bridgePasswords.Count;
 
     public string PasswordFile => Path.Combine(Directory, "passwd");
 
@@ -46,17 +54,30 @@ public sealed class MosquittoBroker : IAsyncDisposable
     public ChildProcess Process => _process;
 
     /// <summary>The variables deploy/lib.sh exports for the silo.</summary>
-    public IReadOnlyDictionary<string, string> SiloEnvironment => new Dictionary<string, string>
-    {
-        ["FLEETMFA_BROKER"] = $"mqtt://127.0.0.1:{Port}",
-        ["FLEETMFA_BROKER_USERNAME"] = BridgeUsername,
-        ["FLEETMFA_BROKER_PASSWORD"] = BridgePassword,
-        ["FLEETMFA_MOSQUITTO_PASSWORD_FILE"] = PasswordFile,
-        ["FLEETMFA_MOSQUITTO_PID_FILE"] = PidFile,
-    };
+    public IReadOnlyDictionary<string, string> SiloEnvironment => SiloEnvironmentFor(1);
 
-    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name)
+    /// <summary>The bridge account of the <paramref name="silo"/>-th silo (1-based), as <c>fm_bridge_account</c> in deploy/lib.sh.</summary>
+    public static string BridgeAccount(int silo) => silo == 1 ? BridgeUsername : $"{BridgeUsername}-{silo}";
+
+    /// <summary>The variables deploy/cluster.sh passes the <paramref name="silo"/>-th silo (1-based): its own bridge account.</summary>
+    public IReadOnlyDictionary<string, string> SiloEnvironmentFor(int silo)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(silo, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(silo, Bridges);
+        return new Dictionary<string, string>
+        {
+            ["FLEETMFA_BROKER"] = $"mqtt://127.0.0.1:{Port}",
+            ["FLEETMFA_BROKER_USERNAME"] = BridgeAccount(silo),
+            ["FLEETMFA_BROKER_PASSWORD"] = _bridgePasswords[silo - 1],
+            ["FLEETMFA_MOSQUITTO_PASSWORD_FILE"] = PasswordFile,
+            ["FLEETMFA_MOSQUITTO_PID_FILE"] = PidFile,
+        };
+    }
+
+    /// <summary>Starts Mosquitto with <paramref name="bridges"/> bridge accounts (one per silo of a cluster).</summary>
+    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bridges, 1);
         ArgumentNullException.ThrowIfNull(workspace);
         if (!OperatingSystem.IsLinux())
         {
@@ -79,19 +100,32 @@ public sealed class MosquittoBroker : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(directory, "mosquitto.conf"), config);
         File.Copy(Path.Combine(deploy, "acl"), Path.Combine(directory, "acl"));
 
-        var bridgePassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var passwd = Path.Combine(directory, "passwd");
         await File.WriteAllBytesAsync(passwd, []);
         File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await using (var tool = ChildProcess.Start(
-            "mosquitto_passwd", ["-b", passwd, BridgeUsername, bridgePassword], directory, new Dictionary<string, string>(), Path.Combine(directory, "mosquitto_passwd.log")))
+        var bridgePasswords = new List<string>(bridges);
+        for (var i = 1; i <= bridges; i++)
         {
-            var exitCode = await tool.WaitForExitAsync(TimeSpan.FromSeconds(30));
-            Assert.True(exitCode == 0, $"mosquitto_passwd failed (exit {exitCode}):\n{tool.Tail()}");
+            var account = BridgeAccount(i);
+            var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+            await using (var tool = ChildProcess.Start(
+                "mosquitto_passwd", ["-b", passwd, account, password], directory, new Dictionary<string, string>(), Path.Combine(directory, $"mosquitto_passwd-{i}.log")))
+            {
+                var exitCode = await tool.WaitForExitAsync(TimeSpan.FromSeconds(30));
+                Assert.True(exitCode == 0, $"mosquitto_passwd failed (exit {exitCode}):\n{tool.Tail()}");
+            }
+
+            if (i > 1)
+            {
+                // As deploy/lib.sh: the shipped ACL grants the first bridge account; every further one gets the same grant.
+                await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {account}\ntopic readwrite fleetmfa/v1/#\n");
+            }
+
+            bridgePasswords.Add(password);
         }
 
         File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var broker = new MosquittoBroker(directory, port, bridgePassword, workspace.Root);
+        var broker = new MosquittoBroker(directory, port, bridgePasswords, workspace.Root);
         await broker.LaunchAsync();
         return broker;
     }

@@ -15,12 +15,15 @@ public sealed record SiloSettings(string Name, string Storage, string DataDirect
     /// <summary>Extra variables, e.g. <c>ASPNETCORE_ENVIRONMENT</c> and <c>FleetMfa__Testing__ClockOffset</c>.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>The same silo against <paramref name="broker"/> instead of its embedded broker, configured as deploy/lib.sh does.</summary>
-    public SiloSettings WithMosquitto(MosquittoBroker broker)
+    /// <summary>
+    /// The same silo against <paramref name="broker"/> instead of its embedded broker, configured as deploy/lib.sh does;
+    /// in a cluster, as the <paramref name="silo"/>-th silo (1-based) with its own bridge account, as deploy/cluster.sh does.
+    /// </summary>
+    public SiloSettings WithMosquitto(MosquittoBroker broker, int silo = 1)
     {
         ArgumentNullException.ThrowIfNull(broker);
         var environment = new Dictionary<string, string>(Environment);
-        foreach (var (key, value) in broker.SiloEnvironment)
+        foreach (var (key, value) in broker.SiloEnvironmentFor(silo))
         {
             environment[key] = value;
         }

@@ -140,6 +140,29 @@ public class MfaSwitchTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_report_older_than_one_already_taken_does_not_move_the_applied_version_back()
+    {
+        // Several silos' bridges share the reports: the agent's report of version 1 may be handled after its report of 2.
+        var orgId = await _grains.NewOrgAsync(totpEnabled: true);
+        await _grains.EnrollAgentAsync(orgId, "web-01");
+        var device = _grains.GetDevice(orgId, "web-01");
+        await device.EnableMfaAsync(force: false);
+        var desired = (await device.GetAsync())!.Mfa.DesiredVersion;
+        var sent = DateTimeOffset.UtcNow;
+
+        await _grains.ReportAppliedAsync(orgId, "web-01", desired, sent);
+        await _grains.ReportAppliedAsync(orgId, "web-01", desired - 1, sent - TimeSpan.FromSeconds(5));
+
+        var mfa = (await device.GetAsync())!.Mfa;
+        Assert.Equal((MfaStatus.Enabled, desired), (mfa.Status, mfa.AppliedVersion));
+
+        // A later report that is behind is the truth (e.g. an agent that lost its store) and is taken.
+        await _grains.ReportAppliedAsync(orgId, "web-01", desired - 1, sent + TimeSpan.FromSeconds(5));
+        mfa = (await device.GetAsync())!.Mfa;
+        Assert.Equal((MfaStatus.Pending, desired - 1), (mfa.Status, mfa.AppliedVersion));
+    }
+
+    [Fact]
     public async Task An_unregistered_device_cannot_be_switched()
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);

@@ -3,16 +3,21 @@ using FleetMfa.Grains.Twin;
 
 namespace FleetMfa.Tests.Infrastructure;
 
-/// <summary>Unit-test stand-in for the MQTT bridge: keeps the last desired-state payload per device.</summary>
+/// <summary>Unit-test stand-in for the MQTT bridge: keeps the last desired-state payload per device, and counts the publishes.</summary>
 public sealed class RecordingDesiredStatePublisher : IDesiredStatePublisher
 {
     private readonly ConcurrentDictionary<(string OrgId, string DeviceId), byte[]> _last = new();
+    private readonly ConcurrentDictionary<(string OrgId, string DeviceId), int> _count = new();
 
     public Task PublishDesiredAsync(string orgId, string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         _last[(orgId, deviceId)] = payload.ToArray();
+        _count.AddOrUpdate((orgId, deviceId), 1, (_, n) => n + 1);
         return Task.CompletedTask;
     }
 
     public byte[]? Last(string orgId, string deviceId) => _last.GetValueOrDefault((orgId, deviceId));
+
+    /// <summary>How many desired states (re-publishes included) went out to the device.</summary>
+    public int Count(string orgId, string deviceId) => _count.GetValueOrDefault((orgId, deviceId));
 }

@@ -33,7 +33,14 @@ internal static class SimulatedAgent
         await ReportAsync(grains, orgId, deviceId, detail.Mfa.AppliedVersion, detail.Mfa.DesiredVersion, reason, detail.OsVersion);
     }
 
-    private static Task ReportAsync(IGrainFactory grains, string orgId, string deviceId, long applied, long? failed, string? reason, string osVersion)
+    /// <summary>Reports <paramref name="applied"/> as the applied version, sent at <paramref name="at"/> by the agent's clock.</summary>
+    public static async Task ReportAppliedAsync(this IGrainFactory grains, string orgId, string deviceId, long applied, DateTimeOffset at)
+    {
+        var detail = await grains.GetDevice(orgId, deviceId).GetAsync() ?? throw new InvalidOperationException($"{deviceId} is not registered.");
+        await ReportAsync(grains, orgId, deviceId, applied, null, null, detail.OsVersion, at);
+    }
+
+    private static Task ReportAsync(IGrainFactory grains, string orgId, string deviceId, long applied, long? failed, string? reason, string osVersion, DateTimeOffset? at = null)
     {
         var report = new ReportedState(
             ReportedState.CurrentSchema,
@@ -42,7 +49,7 @@ internal static class SimulatedAgent
             reason,
             new DeviceReport($"{deviceId}.example", "linux", osVersion, true, [], null, "1.0.0-test", 0),
             [],
-            DateTimeOffset.UtcNow);
+            at ?? DateTimeOffset.UtcNow);
         return grains.GetDevice(orgId, deviceId).ReportAsync(JsonSerializer.SerializeToUtf8Bytes(report, ProtocolJsonContext.Default.ReportedState));
     }
 }

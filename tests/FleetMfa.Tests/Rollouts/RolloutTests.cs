@@ -8,6 +8,7 @@ namespace FleetMfa.Tests.Rollouts;
 public class RolloutTests(ClusterFixture fixture)
 {
     private static readonly TimeSpan RolloutShardGrainTick = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RolloutShardGrainAckRecheck = TimeSpan.FromSeconds(30);
 
     private readonly IGrainFactory _grains = fixture.Grains;
 
@@ -213,6 +214,32 @@ public class RolloutTests(ClusterFixture fixture)
         Assert.Equal(new RolloutCounts(2, 1, 0, 0, 1), finished.Counts);
         var silent = Assert.Single((await rollout.GetOutcomesAsync(new RolloutOutcomeQuery(RolloutOutcome.Failed, null, 10))).Items);
         Assert.Equal(("silent", ErrorCodes.Timeout), (silent.DeviceId, silent.Code));
+    }
+
+    [Fact]
+    public async Task A_lost_ack_is_recovered_the_shard_asks_again_and_the_device_republishes_its_desired_state()
+    {
+        // The agent applied and answered, but its report died with a silo (in that silo's MQTT bridge, or on its way
+        // to a device activation there): nothing would ever tell the rollout, until the ack timeout fails the device.
+        var orgId = await _grains.NewOrgAsync(totpEnabled: true);
+        await _grains.EnrollAgentAsync(orgId, "lost-ack");
+        var rollout = _grains.GetRollout(orgId, "r-lost-ack");
+        await rollout.StartAsync(Enable() with { AckTimeout = TimeSpan.FromMinutes(5) }, ["lost-ack"]);
+        await Poll.UntilAsync(() => DesiredAsync(orgId, ["lost-ack"]), d => d.Count == 1, "the device started");
+        var published = FleetSiloConfigurator.Publisher.Count(orgId, "lost-ack");
+
+        // After the recheck period (well inside the ack timeout) the shard asks again, and the device publishes its
+        // desired state once more: the agent answers every desired state it receives.
+        fixture.Time.Advance(RolloutShardGrainAckRecheck);
+        await Poll.UntilAsync(
+            () => Task.FromResult(FleetSiloConfigurator.Publisher.Count(orgId, "lost-ack")),
+            n => n > published,
+            "the device re-published its desired state");
+        Assert.Equal(new RolloutCounts(1, 0, 1, 0, 0), (await rollout.GetAsync())!.Counts);
+
+        await _grains.AckAsync(orgId, "lost-ack");
+        var finished = await WaitUntilFinishedAsync(rollout);
+        Assert.Equal(new RolloutCounts(1, 1, 0, 0, 0), finished.Counts);
     }
 
     [Fact]
