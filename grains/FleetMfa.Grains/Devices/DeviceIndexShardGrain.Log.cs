@@ -9,4 +9,7 @@ public sealed partial class DeviceIndexShardGrain
 
     [LoggerMessage(1201, LogLevel.Warning, "Index shard {Shard} could not hand policy version {PolicyVersion} to all its devices; the org retries")]
     private static partial void LogFanOutFailed(ILogger logger, string shard, long policyVersion, Exception exception);
+
+    [LoggerMessage(1202, LogLevel.Warning, "Index shard {Shard} found its stored state changed by another writer; laid its {Changed} changed rows over the stored {Rows}")]
+    private static partial void LogMergedAfterConflict(ILogger logger, string shard, int changed, int rows);
 }

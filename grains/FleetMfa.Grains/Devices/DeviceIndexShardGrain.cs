@@ -1,5 +1,6 @@
 using FleetMfa.Grains.Internal;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace FleetMfa.Grains.Devices;
 
@@ -25,6 +26,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     private readonly ILogger<DeviceIndexShardGrain> _logger;
     private readonly TimeProvider _time;
     private string[]? _sortedIds;
+    private HashSet<string> _changedRows = new(StringComparer.Ordinal);
     private (long Version, Task Task)? _fanOut;
 
     public DeviceIndexShardGrain(
@@ -33,7 +35,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         TimeProvider time)
     {
         _state = state;
-        _writer = new CoalescingStateWriter<DeviceIndexShardState>(state);
+        _writer = new CoalescingStateWriter<DeviceIndexShardState>(state, WriteMergingAsync);
         _logger = logger;
         _time = time;
     }
@@ -51,10 +53,56 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             }
 
             Rows[row.DeviceId] = row;
+            _changedRows.Add(row.DeviceId);
             await _writer.WriteAsync();
         }
 
         return _state.State.Policy is { } policy && policy.Version > knownPolicyVersion ? policy : null;
+    }
+
+    /// <summary>
+    /// Writes the shard. Storage answering with a stale ETag means that another activation of this shard wrote too —
+    /// briefly possible while the cluster decides that a silo died — or that a write timed out after it landed. Rows
+    /// come from their devices, so neither activation may overwrite the other's: this one re-reads the stored state,
+    /// lays the rows it changed since its last write over it, keeps the newer policy, and writes that.
+    /// </summary>
+    private async Task WriteMergingAsync()
+    {
+        var changed = _changedRows;
+        _changedRows = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            try
+            {
+                await _state.WriteStateAsync();
+            }
+            catch (InconsistentStateException)
+            {
+                var mine = _state.State;
+                await _state.ReadStateAsync();
+                var stored = _state.State;
+                foreach (var id in changed)
+                {
+                    stored.Rows[id] = mine.Rows[id];
+                }
+
+                if (mine.Policy is { } policy && (stored.Policy is null || stored.Policy.Version < policy.Version))
+                {
+                    stored.Policy = policy;
+                }
+
+                stored.FannedOutVersion = Math.Max(stored.FannedOutVersion, mine.FannedOutVersion);
+                _sortedIds = null;
+                LogMergedAfterConflict(_logger, this.GetPrimaryKeyString(), changed.Count, stored.Rows.Count);
+                await _state.WriteStateAsync();
+            }
+        }
+        catch
+        {
+            // Not written: these rows go with the next write.
+            _changedRows.UnionWith(changed);
+            throw;
+        }
     }
 
     public Task<IReadOnlyList<DeviceRow>> QueryAsync(DeviceQuery query)

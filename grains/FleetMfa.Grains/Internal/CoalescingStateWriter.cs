@@ -6,8 +6,12 @@ namespace FleetMfa.Grains.Internal;
 /// one. There is never more than one <c>WriteStateAsync</c> outstanding, so
 /// interleaved turns cannot race on the storage ETag.
 /// </summary>
-internal sealed class CoalescingStateWriter<TState>(IPersistentState<TState> state)
+/// <param name="state">The state to write.</param>
+/// <param name="write">How to write it; <see cref="OwnedStateWrites.WriteOwnedStateAsync{TState}"/> unless given.</param>
+internal sealed class CoalescingStateWriter<TState>(IPersistentState<TState> state, Func<Task>? write = null)
 {
+    private readonly Func<Task> _write = write ?? state.WriteOwnedStateAsync;
+
     private Task? _writing;
     private bool _dirty;
 
@@ -29,7 +33,7 @@ internal sealed class CoalescingStateWriter<TState>(IPersistentState<TState> sta
             _dirty = false;
             try
             {
-                await state.WriteOwnedStateAsync();
+                await _write();
             }
             catch
             {
