@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace FleetMfa.EndToEnd.Infrastructure;
 
@@ -131,12 +132,10 @@ public sealed class SiloProcess : IAsyncDisposable
             using var response = await _http.GetAsync(new Uri("/healthz", UriKind.Relative), timeout.Token);
             return response.StatusCode;
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException)
         {
-            return null;
-        }
-        catch (TaskCanceledException)
-        {
+            // A SocketException escapes HttpClient unwrapped when the connection breaks while it is being set up
+            // ("Transport endpoint is not connected" from the remote end point): nothing answers yet either.
             return null;
         }
     }
