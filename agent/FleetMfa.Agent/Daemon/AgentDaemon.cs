@@ -39,6 +39,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly Topics _topics;
     private readonly CachedSecretStore _secrets;
     private readonly VerifyServer _verifyServer;
+    private readonly bool _serveVerify;
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
@@ -48,8 +49,13 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private ECDiffieHellman? _identity;
     private DesiredStateApplier? _applier;
 
-    public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output)
+    /// <param name="serveVerify">
+    /// Whether to serve <c>verify.sock</c> (default). The load generator runs thousands of agents in one process and
+    /// turns it off: the socket costs each agent a descriptor, and its <c>verify</c> falls back to the store directly.
+    /// </param>
+    public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output, bool serveVerify = true)
     {
+        _serveVerify = serveVerify;
         _store = store;
         _config = config;
         _platform = platform;
@@ -65,7 +71,11 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromSeconds(1);
-        _verifyServer.Start();
+        if (_serveVerify)
+        {
+            _verifyServer.Start();
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             try
