@@ -49,10 +49,11 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private ECDiffieHellman? _identity;
     private DesiredStateApplier? _applier;
 
-    /// <param name="serveVerify">
-    /// Whether to serve <c>verify.sock</c> (default). The load generator runs thousands of agents in one process and
-    /// turns it off: the socket costs each agent a descriptor, and its <c>verify</c> falls back to the store directly.
-    /// </param>
+    /// <summary>
+    /// A daemon over the enrolled <paramref name="store"/>. <paramref name="serveVerify"/> off: no <c>verify.sock</c> —
+    /// the load generator runs thousands of agents in one process, and the socket costs each a descriptor (<c>verify</c>
+    /// falls back to the store directly).
+    /// </summary>
     public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output, bool serveVerify = true)
     {
         _serveVerify = serveVerify;
