@@ -1,6 +1,5 @@
 using FleetMfa.Grains.Internal;
 using Microsoft.Extensions.Logging;
-using Orleans.Storage;
 
 namespace FleetMfa.Grains.Devices;
 
@@ -72,15 +71,8 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         _changedRows = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            try
+            await _state.WriteOwnedStateAsync((mine, stored) =>
             {
-                await _state.WriteStateAsync();
-            }
-            catch (InconsistentStateException)
-            {
-                var mine = _state.State;
-                await _state.ReadStateAsync();
-                var stored = _state.State;
                 foreach (var id in changed)
                 {
                     stored.Rows[id] = mine.Rows[id];
@@ -94,8 +86,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
                 stored.FannedOutVersion = Math.Max(stored.FannedOutVersion, mine.FannedOutVersion);
                 _sortedIds = null;
                 LogMergedAfterConflict(_logger, this.GetPrimaryKeyString(), changed.Count, stored.Rows.Count);
-                await _state.WriteStateAsync();
-            }
+            });
         }
         catch
         {

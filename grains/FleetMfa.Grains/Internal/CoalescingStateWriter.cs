@@ -10,7 +10,7 @@ namespace FleetMfa.Grains.Internal;
 /// <param name="write">How to write it; <see cref="OwnedStateWrites.WriteOwnedStateAsync{TState}"/> unless given.</param>
 internal sealed class CoalescingStateWriter<TState>(IPersistentState<TState> state, Func<Task>? write = null)
 {
-    private readonly Func<Task> _write = write ?? state.WriteOwnedStateAsync;
+    private readonly Func<Task> _write = write ?? (() => state.WriteOwnedStateAsync());
 
     private Task? _writing;
     private bool _dirty;

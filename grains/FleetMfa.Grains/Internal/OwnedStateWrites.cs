@@ -10,7 +10,13 @@ internal static class OwnedStateWrites
     /// but went through, or was retried by the storage client after it had — takes the stored ETag and writes the
     /// in-memory state once more, instead of failing this and every later write of the activation.
     /// </summary>
-    public static async Task WriteOwnedStateAsync<TState>(this IPersistentState<TState> state)
+    /// <param name="state">The state to write.</param>
+    /// <param name="merge">
+    /// For a state that another writer may have changed too: given this activation's state and the stored one (now
+    /// <paramref name="state"/>'s), brings this activation's changes into the stored one, which is then written.
+    /// Without it the in-memory state is written as it is.
+    /// </param>
+    public static async Task WriteOwnedStateAsync<TState>(this IPersistentState<TState> state, Action<TState, TState>? merge = null)
     {
         try
         {
@@ -20,7 +26,15 @@ internal static class OwnedStateWrites
         {
             var mine = state.State;
             await state.ReadStateAsync();
-            state.State = mine;
+            if (merge is null)
+            {
+                state.State = mine;
+            }
+            else
+            {
+                merge(mine, state.State);
+            }
+
             await state.WriteStateAsync();
         }
     }
