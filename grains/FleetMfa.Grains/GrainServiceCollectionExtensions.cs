@@ -9,7 +9,8 @@ public static class GrainServiceCollectionExtensions
 {
     /// <summary>
     /// Services the grains need: the secret protector (configure <see cref="SecretProtectionOptions"/>), a clock and
-    /// the metrics. The host also registers an <see cref="Audit.IAuditLog"/> (Azure Table storage in every real deployment).
+    /// the metrics. The host also registers an <see cref="Audit.IAuditLog"/> and an <see cref="Devices.IDeviceIndexStore"/>
+    /// (Azure Table storage in every real deployment).
     /// </summary>
     public static IServiceCollection AddFleetGrainServices(this IServiceCollection services)
     {

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using FleetMfa.Grains.Internal;
 
 namespace FleetMfa.Grains.Audit;
 
@@ -13,7 +14,7 @@ namespace FleetMfa.Grains.Audit;
 public sealed class AzureTableAuditLog(TableClient table) : IAuditLog
 {
     private const int MaxTransactionActions = 100;
-    private volatile Task? _create;
+    private readonly TableCreation _creation = new(table);
 
     public async Task<IReadOnlyList<AuditEntry>> AppendAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken = default)
     {
@@ -23,7 +24,7 @@ public sealed class AzureTableAuditLog(TableClient table) : IAuditLog
             AuditRules.RequireValid(entry);
         }
 
-        await EnsureTableAsync(cancellationToken);
+        await _creation.EnsureAsync(cancellationToken);
         var added = new List<AuditEntry>(entries.Count);
         var rows = entries
             .Select(e => (Entry: e, Entity: ToEntity(e)))
@@ -45,7 +46,7 @@ public sealed class AzureTableAuditLog(TableClient table) : IAuditLog
         Slug.Require(orgId, "orgId");
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var token = AuditCursor.Decode(orgId, cursor);
-        await EnsureTableAsync(cancellationToken);
+        await _creation.EnsureAsync(cancellationToken);
         var (from, to) = AuditRules.PartitionRange(orgId);
         var filter = TableClient.CreateQueryFilter($"PartitionKey gt {from} and PartitionKey lt {to}");
         var items = new List<AuditEntry>(limit);
@@ -103,18 +104,6 @@ public sealed class AzureTableAuditLog(TableClient table) : IAuditLog
 
             return added;
         }
-    }
-
-    /// <summary>Creates the table once per process; a failed attempt is retried by the next call.</summary>
-    private Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        var create = _create;
-        if (create is null || create.IsFaulted || create.IsCanceled)
-        {
-            create = _create = table.CreateIfNotExistsAsync(CancellationToken.None);
-        }
-
-        return create.WaitAsync(cancellationToken);
     }
 
     private static TableEntity ToEntity(AuditEntry e)

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Logging;
 namespace FleetMfa.Grains.Devices;
 
 /// <summary>
-/// One of an org's <see cref="GrainKeys.DeviceIndexShards"/> index slices. Row updates interleave and share storage
-/// writes (group commit), so a burst of acks costs a few writes rather than one per device, and a long fan-out
-/// never blocks the devices that report to this shard.
+/// One of an org's <see cref="GrainKeys.DeviceIndexShards"/> index slices. It holds its rows in memory and keeps each in
+/// the <see cref="IDeviceIndexStore"/> as a record of its own, so a row change costs one small write at any org size.
+/// Row updates interleave and share storage writes (group commit): a burst of acks costs a few writes rather than one
+/// per device, and a long fan-out never blocks the devices that report to this shard. The shard's own state (the org
+/// policy and how far it was handed out) is grain state.
 /// </summary>
 public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrain
 {
@@ -20,91 +22,204 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     /// <summary>How long <see cref="ApplyOrgPolicyAsync"/> waits for its fan-out before it returns and lets it finish alone.</summary>
     internal static readonly TimeSpan FanOutWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// When a new activation reads the store once more. While the cluster decides that a silo died, the shard can
+    /// briefly have a second activation whose row writes this one has not read; well after that window closes, this
+    /// one takes them.
+    /// </summary>
+    internal static readonly TimeSpan ReconcileDelay = TimeSpan.FromMinutes(2);
+
     private readonly IPersistentState<DeviceIndexShardState> _state;
-    private readonly CoalescingStateWriter<DeviceIndexShardState> _writer;
+    private readonly IDeviceIndexStore _store;
+    private readonly GroupCommit _stateWriter;
+    private readonly GroupCommit _rowWriter;
     private readonly ILogger<DeviceIndexShardGrain> _logger;
     private readonly TimeProvider _time;
+    private readonly Dictionary<string, DeviceRow> _rows = new(StringComparer.Ordinal);
+    private Dictionary<string, DeviceRow> _unwritten = new(StringComparer.Ordinal);
+    private IReadOnlyCollection<string> _writing = [];
+    private HashSet<string>? _changedWhileReconciling;
     private string[]? _sortedIds;
-    private HashSet<string> _changedRows = new(StringComparer.Ordinal);
     private (long Version, Task Task)? _fanOut;
+    private string _orgId = "";
+    private int _shard;
 
     public DeviceIndexShardGrain(
         [PersistentState("deviceIndex", StorageNames.Fleet)] IPersistentState<DeviceIndexShardState> state,
+        IDeviceIndexStore store,
         ILogger<DeviceIndexShardGrain> logger,
         TimeProvider time)
     {
         _state = state;
-        _writer = new CoalescingStateWriter<DeviceIndexShardState>(state, WriteMergingAsync);
+        _store = store;
+        _stateWriter = new GroupCommit(WriteStateMergingAsync);
+        _rowWriter = new GroupCommit(WriteRowsAsync);
         _logger = logger;
         _time = time;
     }
 
-    private Dictionary<string, DeviceRow> Rows => _state.State.Rows;
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var (orgId, shard) = GrainKeys.Split(this.GetPrimaryKeyString());
+        _orgId = orgId;
+        _shard = int.Parse(shard, System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var row in await _store.ReadAsync(_orgId, _shard, cancellationToken))
+        {
+            _rows[row.DeviceId] = row;
+        }
+
+        if (_state.State.LegacyRows.Count > 0)
+        {
+            var moved = TakeLegacyRows(_state.State);
+            await _rowWriter.WriteAsync();
+            await _stateWriter.WriteAsync();
+            LogLegacyRowsMoved(_logger, this.GetPrimaryKeyString(), moved);
+        }
+
+        this.RegisterGrainTimer(ReconcileAsync, ReconcileDelay, Timeout.InfiniteTimeSpan);
+    }
 
     public async Task<OrgPolicy?> UpsertAsync(DeviceRow row, long knownPolicyVersion)
     {
         ArgumentNullException.ThrowIfNull(row);
-        if (!Rows.TryGetValue(row.DeviceId, out var existing) || existing != row)
+        if (!_rows.TryGetValue(row.DeviceId, out var existing) || existing != row)
         {
-            if (existing is null)
-            {
-                _sortedIds = null;
-            }
-
-            Rows[row.DeviceId] = row;
-            _changedRows.Add(row.DeviceId);
-            await _writer.WriteAsync();
+            Put(row);
+            await _rowWriter.WriteAsync();
         }
 
         return _state.State.Policy is { } policy && policy.Version > knownPolicyVersion ? policy : null;
     }
 
-    /// <summary>
-    /// Writes the shard. Storage answering with a stale ETag means that another activation of this shard wrote too —
-    /// briefly possible while the cluster decides that a silo died — or that a write timed out after it landed. Rows
-    /// come from their devices, so neither activation may overwrite the other's: this one re-reads the stored state,
-    /// lays the rows it changed since its last write over it, keeps the newer policy, and writes that.
-    /// </summary>
-    private async Task WriteMergingAsync()
+    private void Put(DeviceRow row)
     {
-        var changed = _changedRows;
-        _changedRows = new HashSet<string>(StringComparer.Ordinal);
+        if (!_rows.ContainsKey(row.DeviceId))
+        {
+            _sortedIds = null;
+        }
+
+        _rows[row.DeviceId] = row;
+        _unwritten[row.DeviceId] = row;
+        _changedWhileReconciling?.Add(row.DeviceId);
+    }
+
+    /// <summary>Writes the rows changed since the last write; those that fail to land go with the next one.</summary>
+    private async Task WriteRowsAsync()
+    {
+        var rows = _unwritten;
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        _unwritten = new Dictionary<string, DeviceRow>(StringComparer.Ordinal);
+        _writing = rows.Keys;
         try
         {
-            await _state.WriteOwnedStateAsync((mine, stored) =>
-            {
-                foreach (var id in changed)
-                {
-                    stored.Rows[id] = mine.Rows[id];
-                }
-
-                if (mine.Policy is { } policy && (stored.Policy is null || stored.Policy.Version < policy.Version))
-                {
-                    stored.Policy = policy;
-                }
-
-                stored.FannedOutVersion = Math.Max(stored.FannedOutVersion, mine.FannedOutVersion);
-                _sortedIds = null;
-                LogMergedAfterConflict(_logger, this.GetPrimaryKeyString(), changed.Count, stored.Rows.Count);
-            });
+            await _store.WriteAsync(_orgId, _shard, rows.Values);
         }
         catch
         {
-            // Not written: these rows go with the next write.
-            _changedRows.UnionWith(changed);
+            foreach (var (id, row) in rows)
+            {
+                // A row changed again meanwhile is newer than this one.
+                _unwritten.TryAdd(id, row);
+            }
+
             throw;
+        }
+        finally
+        {
+            _writing = [];
+        }
+    }
+
+    /// <summary>
+    /// Writes the shard's state. Storage answering with a stale ETag means that another activation of this shard
+    /// wrote too — briefly possible while the cluster decides that a silo died — or that a write timed out after it
+    /// landed: this one re-reads the stored state, keeps the newer policy and the furthest fan-out, and writes that.
+    /// </summary>
+    private Task WriteStateMergingAsync() =>
+        _state.WriteOwnedStateAsync((mine, stored) =>
+        {
+            if (mine.Policy is { } policy && (stored.Policy is null || stored.Policy.Version < policy.Version))
+            {
+                stored.Policy = policy;
+            }
+
+            stored.FannedOutVersion = Math.Max(stored.FannedOutVersion, mine.FannedOutVersion);
+            if (TakeLegacyRows(stored) > 0)
+            {
+                // An activation of an older version wrote rows the old way: they go to the store with the next write.
+                _rowWriter.WriteAsync().Ignore();
+            }
+
+            LogMergedAfterConflict(_logger, this.GetPrimaryKeyString(), stored.Policy?.Version ?? 0);
+        });
+
+    /// <summary>Moves rows kept in grain state into the store's rows, where the store has none of its own for the device.</summary>
+    private int TakeLegacyRows(DeviceIndexShardState state)
+    {
+        var moved = 0;
+        foreach (var row in state.LegacyRows.Values)
+        {
+            if (!_rows.ContainsKey(row.DeviceId))
+            {
+                Put(row);
+            }
+
+            // Present in the store already: the store's row was written later.
+            moved++;
+        }
+
+        state.LegacyRows = [];
+        return moved;
+    }
+
+    /// <summary>
+    /// Reads the store again and takes the rows that another activation wrote after this one read it
+    /// (<see cref="ReconcileDelay"/>). Rows this activation changed since the read began are its own and newer.
+    /// </summary>
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var mine = _changedWhileReconciling = [.. _unwritten.Keys, .. _writing];
+        try
+        {
+            var taken = 0;
+            foreach (var row in await _store.ReadAsync(_orgId, _shard, cancellationToken))
+            {
+                if (!mine.Contains(row.DeviceId) && (!_rows.TryGetValue(row.DeviceId, out var known) || known != row))
+                {
+                    _sortedIds = known is null ? null : _sortedIds;
+                    _rows[row.DeviceId] = row;
+                    taken++;
+                }
+            }
+
+            if (taken > 0)
+            {
+                LogReconciled(_logger, this.GetPrimaryKeyString(), taken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogReconcileFailed(_logger, this.GetPrimaryKeyString(), ex);
+        }
+        finally
+        {
+            _changedWhileReconciling = null;
         }
     }
 
     public Task<IReadOnlyList<DeviceRow>> QueryAsync(DeviceQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        _sortedIds ??= [.. Rows.Keys.Order(StringComparer.Ordinal)];
+        _sortedIds ??= [.. _rows.Keys.Order(StringComparer.Ordinal)];
         var start = query.After is null ? 0 : OrdinalSearch.UpperBound(_sortedIds, id => id, query.After);
         var page = new List<DeviceRow>(Math.Min(query.Limit, 64));
         for (var i = start; i < _sortedIds.Length && page.Count < query.Limit; i++)
         {
-            var row = Rows[_sortedIds[i]];
+            var row = _rows[_sortedIds[i]];
             if (query.Matches(row))
             {
                 page.Add(row);
@@ -117,7 +232,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     public Task<MfaStatusCounts> GetCountsAsync()
     {
         int disabled = 0, pending = 0, enabled = 0, failed = 0;
-        foreach (var row in Rows.Values)
+        foreach (var row in _rows.Values)
         {
             switch (row.MfaStatus)
             {
@@ -128,7 +243,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             }
         }
 
-        return Task.FromResult(new MfaStatusCounts(Rows.Count, disabled, pending, enabled, failed));
+        return Task.FromResult(new MfaStatusCounts(_rows.Count, disabled, pending, enabled, failed));
     }
 
     public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
@@ -142,30 +257,28 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         if (_state.State.Policy?.Version != policy.Version)
         {
             _state.State.Policy = policy;
-            await _writer.WriteAsync();
+            await _stateWriter.WriteAsync();
         }
 
-        var (orgId, shardName) = GrainKeys.Split(this.GetPrimaryKeyString());
-        var shard = int.Parse(shardName, System.Globalization.CultureInfo.InvariantCulture);
         if (_state.State.FannedOutVersion >= policy.Version)
         {
             // Done before, but the org may not have heard (a lost one-way call): tell it again.
-            await GrainFactory.GetOrg(orgId).PolicyFannedOutAsync(shard, policy.Version);
+            await GrainFactory.GetOrg(_orgId).PolicyFannedOutAsync(_shard, policy.Version);
             return;
         }
 
         if (_fanOut is not { } running || running.Version != policy.Version || running.Task.IsFaulted)
         {
-            _fanOut = running = (policy.Version, FanOutAsync(orgId, shard, policy));
+            _fanOut = running = (policy.Version, FanOutAsync(policy));
         }
 
         // A large shard keeps going after the caller's wait ends; the org's reminder comes back until it is done.
         await Task.WhenAny(running.Task, Task.Delay(FanOutWait, _time));
     }
 
-    private async Task FanOutAsync(string orgId, int shard, OrgPolicy policy)
+    private async Task FanOutAsync(OrgPolicy policy)
     {
-        var targets = Rows.Values.Where(r => r.MfaDesired).Select(r => r.DeviceId).ToArray();
+        var targets = _rows.Values.Where(r => r.MfaDesired).Select(r => r.DeviceId).ToArray();
         try
         {
             // A sliding window, not batches: one slow device does not hold up the next FanOutConcurrency - 1. The
@@ -175,7 +288,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             {
                 while (next < targets.Length)
                 {
-                    await GrainFactory.GetDevice(orgId, targets[next++]).ApplyOrgPolicyAsync(policy);
+                    await GrainFactory.GetDevice(_orgId, targets[next++]).ApplyOrgPolicyAsync(policy);
                 }
             }
 
@@ -190,10 +303,10 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         if (_state.State.FannedOutVersion < policy.Version)
         {
             _state.State.FannedOutVersion = policy.Version;
-            await _writer.WriteAsync();
+            await _stateWriter.WriteAsync();
         }
 
         LogPolicyFannedOut(_logger, this.GetPrimaryKeyString(), policy.Version, targets.Length);
-        await GrainFactory.GetOrg(orgId).PolicyFannedOutAsync(shard, policy.Version);
+        await GrainFactory.GetOrg(_orgId).PolicyFannedOutAsync(_shard, policy.Version);
     }
 }

@@ -1,9 +1,15 @@
 namespace FleetMfa.Grains.Devices;
 
+/// <summary>An index shard's own state; its rows live in the <see cref="IDeviceIndexStore"/>.</summary>
 [GenerateSerializer, Alias("fleetmfa.DeviceIndexShardState")]
 public sealed class DeviceIndexShardState
 {
-    [Id(0)] public Dictionary<string, DeviceRow> Rows { get; set; } = [];
+    /// <summary>
+    /// Rows stored before they had records of their own in the <see cref="IDeviceIndexStore"/>. The shard moves them
+    /// there when it activates and leaves this empty.
+    /// </summary>
+    [Id(0)] public Dictionary<string, DeviceRow> LegacyRows { get; set; } = [];
+
     [Id(1)] public OrgPolicy? Policy { get; set; }
 
     /// <summary>The policy version every device of this shard with MFA on has been handed.</summary>

@@ -5,6 +5,10 @@ namespace FleetMfa.Grains.Internal;
 /// <summary>Writes for grains whose single activation owns its state outright: its memory is the truth.</summary>
 internal static class OwnedStateWrites
 {
+    /// <summary>Group-committed <see cref="WriteOwnedStateAsync{TState}"/> writes of <paramref name="state"/>.</summary>
+    public static GroupCommit CoalescedWrites<TState>(this IPersistentState<TState> state) =>
+        new(() => state.WriteOwnedStateAsync());
+
     /// <summary>
     /// Writes the state; when storage answers that the ETag is stale — typically a write that timed out on our side
     /// but went through, or was retried by the storage client after it had — takes the stored ETag and writes the

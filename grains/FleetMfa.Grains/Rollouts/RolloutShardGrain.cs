@@ -35,7 +35,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     private const int ReportEveryPercent = 5;
 
     private readonly IPersistentState<RolloutShardState> _state;
-    private readonly CoalescingStateWriter<RolloutShardState> _writer;
+    private readonly GroupCommit _writer;
     private readonly ILogger<RolloutShardGrain> _logger;
     private readonly FleetMetrics _metrics;
     private readonly TimeProvider _time;
@@ -66,7 +66,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         TimeProvider time)
     {
         _state = state;
-        _writer = new CoalescingStateWriter<RolloutShardState>(state);
+        _writer = state.CoalescedWrites();
         _logger = logger;
         _metrics = metrics;
         _time = time;

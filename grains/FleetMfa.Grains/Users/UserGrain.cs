@@ -16,7 +16,7 @@ namespace FleetMfa.Grains.Users;
 public sealed partial class UserGrain : Grain, IUserGrain
 {
     private readonly IPersistentState<UserState> _state;
-    private readonly CoalescingStateWriter<UserState> _writer;
+    private readonly GroupCommit _writer;
     private readonly ISecretProtector _protector;
     private readonly ILogger<UserGrain> _logger;
     private readonly TimeProvider _time;
@@ -30,7 +30,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         TimeProvider time)
     {
         _state = state;
-        _writer = new CoalescingStateWriter<UserState>(state);
+        _writer = state.CoalescedWrites();
         _protector = protector;
         _logger = logger;
         _time = time;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Azure.Core;
 using Azure.Data.Tables;
 using FleetMfa.Grains;
+using FleetMfa.Grains.Devices;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
@@ -11,7 +12,10 @@ namespace FleetMfa.Silo.Hosting;
 
 public static class OrleansHostingExtensions
 {
-    /// <summary>Registers the shared <see cref="TableServiceClient"/> and the start-up/health probe. Fails fast without a connection string.</summary>
+    /// <summary>
+    /// Registers the shared <see cref="TableServiceClient"/>, the device index's store and the start-up/health probe.
+    /// Fails fast without a connection string.
+    /// </summary>
     public static WebApplicationBuilder AddFleetStorage(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -20,6 +24,8 @@ public static class OrleansHostingExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "No storage configured: set FLEETMFA_STORAGE (or FleetMfa:Storage:ConnectionString) to an Azure Storage / Azurite connection string.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateTableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
+        builder.Services.AddSingleton<IDeviceIndexStore>(sp => new AzureTableDeviceIndexStore(
+            sp.GetRequiredService<TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DeviceIndexTable)));
         builder.Services.AddSingleton<StorageProbe>();
         builder.Services.AddFleetGrainServices();
         return builder;

@@ -11,6 +11,9 @@ public sealed class StorageOptions
     /// <summary>Table that holds grain state.</summary>
     public string GrainStateTable { get; set; } = "FleetMfaGrainState";
 
+    /// <summary>Table that holds the device index: a row per device, a partition per org and index shard.</summary>
+    public string DeviceIndexTable { get; set; } = "FleetMfaDeviceIndex";
+
     /// <summary>Table that holds the audit trail (one partition per org and day).</summary>
     public string AuditTable { get; set; } = "FleetMfaAudit";
 

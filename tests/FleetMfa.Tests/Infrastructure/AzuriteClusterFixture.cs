@@ -29,6 +29,7 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
         GrainStateTable = $"fleetmfastate{suffix}";
         ReminderTable = $"fleetmfareminders{suffix}";
         AuditTable = $"fleetmfaaudit{suffix}";
+        DeviceIndexTable = $"fleetmfaindex{suffix}";
     }
 
     /// <summary>This fixture's own clock: the in-memory collection runs in parallel and advances its clock.</summary>
@@ -42,6 +43,9 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
 
     /// <summary>The audit trail's table of this fixture (tests write it through <c>AzureTableAuditLog</c>).</summary>
     public string AuditTable { get; }
+
+    /// <summary>The device index's table of this fixture's silos.</summary>
+    public string DeviceIndexTable { get; }
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -86,6 +90,7 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
                 await service.DeleteTableAsync(GrainStateTable);
                 await service.DeleteTableAsync(ReminderTable);
                 await service.DeleteTableAsync(AuditTable);
+                await service.DeleteTableAsync(DeviceIndexTable);
             }
         }
         finally
@@ -99,5 +104,5 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
     }
 
     private Task<TestCluster> StartClusterAsync() =>
-        FleetTestCluster.StartAsync(new FleetSiloSettings(_clockId, _masterKey, ConnectionString, GrainStateTable, ReminderTable), ServiceId);
+        FleetTestCluster.StartAsync(new FleetSiloSettings(_clockId, _masterKey, ConnectionString, GrainStateTable, ReminderTable, DeviceIndexTable), ServiceId);
 }

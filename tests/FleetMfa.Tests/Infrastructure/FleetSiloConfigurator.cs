@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Audit;
+using FleetMfa.Grains.Devices;
 using FleetMfa.Grains.Security;
 using FleetMfa.Grains.Twin;
 using Microsoft.Extensions.Configuration;
@@ -15,8 +16,8 @@ using Orleans.TestingHost;
 namespace FleetMfa.Tests.Infrastructure;
 
 /// <summary>
-/// Configures a test silo like the real host: grain storage under <see cref="StorageNames.Fleet"/>, reminders, the
-/// grain services with a random master key, and the fixture's fake clock as the grains' <see cref="TimeProvider"/>.
+/// Configures a test silo like the real host: grain storage under <see cref="StorageNames.Fleet"/>, the device index's
+/// store, reminders, the grain services with a random master key, and the fixture's fake clock as the grains' <see cref="TimeProvider"/>.
 /// </summary>
 public sealed class FleetSiloConfigurator : ISiloConfigurator
 {
@@ -41,6 +42,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
     /// <summary>The audit trail device grains write, shared by every in-process test silo (orgs keep tests apart).</summary>
     public static InMemoryAuditLog AuditLog { get; } = new();
 
+    /// <summary>The device index of every in-process test silo without Azure storage (orgs keep tests apart).</summary>
+    public static InMemoryDeviceIndexStore DeviceIndex { get; } = new();
+
     public void Configure(ISiloBuilder siloBuilder)
     {
         ArgumentNullException.ThrowIfNull(siloBuilder);
@@ -53,11 +57,15 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         {
             siloBuilder.AddMemoryGrainStorage(StorageNames.Fleet);
             siloBuilder.UseInMemoryReminderService();
+            siloBuilder.Services.AddSingleton<IDeviceIndexStore>(DeviceIndex);
         }
         else
         {
             var grainStateTable = Required(configuration, FleetSiloSettings.GrainStateTableKey);
             var reminderTable = Required(configuration, FleetSiloSettings.ReminderTableKey);
+            var deviceIndexTable = Required(configuration, FleetSiloSettings.DeviceIndexTableKey);
+            siloBuilder.Services.AddSingleton<IDeviceIndexStore>(
+                new AzureTableDeviceIndexStore(new TableServiceClient(connectionString).GetTableClient(deviceIndexTable)));
 
             // As silo/FleetMfa.Silo/Hosting/OrleansHostingExtensions.cs: Orleans' binary format for grain state.
             siloBuilder.AddAzureTableGrainStorage(StorageNames.Fleet, (OptionsBuilder<AzureTableStorageOptions> optionsBuilder) =>

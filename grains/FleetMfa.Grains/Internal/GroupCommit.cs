@@ -3,15 +3,12 @@ namespace FleetMfa.Grains.Internal;
 /// <summary>
 /// Group commit for a grain whose methods interleave: every caller of <see cref="WriteAsync"/> returns once a write
 /// that started after its change has completed, and changes that arrive while a write is in flight share the next
-/// one. There is never more than one <c>WriteStateAsync</c> outstanding, so
-/// interleaved turns cannot race on the storage ETag.
+/// one. There is never more than one <paramref name="write"/> outstanding, so interleaved turns cannot race on a
+/// storage ETag. For grain state, <see cref="OwnedStateWrites.CoalescedWrites{TState}"/> makes one.
 /// </summary>
-/// <param name="state">The state to write.</param>
-/// <param name="write">How to write it; <see cref="OwnedStateWrites.WriteOwnedStateAsync{TState}"/> unless given.</param>
-internal sealed class CoalescingStateWriter<TState>(IPersistentState<TState> state, Func<Task>? write = null)
+/// <param name="write">Writes everything changed so far.</param>
+internal sealed class GroupCommit(Func<Task> write)
 {
-    private readonly Func<Task> _write = write ?? (() => state.WriteOwnedStateAsync());
-
     private Task? _writing;
     private bool _dirty;
 
@@ -33,7 +30,7 @@ internal sealed class CoalescingStateWriter<TState>(IPersistentState<TState> sta
             _dirty = false;
             try
             {
-                await _write();
+                await write();
             }
             catch
             {

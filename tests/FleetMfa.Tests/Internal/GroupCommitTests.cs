@@ -2,7 +2,7 @@ using FleetMfa.Grains.Internal;
 
 namespace FleetMfa.Tests.Internal;
 
-public class CoalescingStateWriterTests
+public class GroupCommitTests
 {
     private static readonly TimeSpan _timeout = TimeSpan.FromSeconds(10);
 
@@ -16,7 +16,7 @@ public class CoalescingStateWriterTests
     [Fact]
     public async Task A_lone_write_is_one_storage_write()
     {
-        var writer = new CoalescingStateWriter<Counter>(_state);
+        var writer = _state.CoalescedWrites();
 
         var done = writer.WriteAsync();
         Assert.Equal(1, _state.WritesStarted);
@@ -30,7 +30,7 @@ public class CoalescingStateWriterTests
     [Fact]
     public async Task Callers_during_a_write_in_flight_share_the_next_write()
     {
-        var writer = new CoalescingStateWriter<Counter>(_state);
+        var writer = _state.CoalescedWrites();
 
         var first = writer.WriteAsync();
         var joiners = Enumerable.Range(0, 9).Select(_ => writer.WriteAsync()).ToList();
@@ -49,7 +49,7 @@ public class CoalescingStateWriterTests
     [Fact]
     public async Task Never_more_than_one_write_is_in_flight()
     {
-        var writer = new CoalescingStateWriter<Counter>(_state);
+        var writer = _state.CoalescedWrites();
         var callers = new List<Task>();
 
         for (var round = 0; round < 5; round++)
@@ -69,7 +69,7 @@ public class CoalescingStateWriterTests
     [Fact]
     public async Task Sequential_writes_each_reach_storage()
     {
-        var writer = new CoalescingStateWriter<Counter>(_state);
+        var writer = _state.CoalescedWrites();
         for (var i = 0; i < 3; i++)
         {
             var write = writer.WriteAsync();
@@ -83,7 +83,7 @@ public class CoalescingStateWriterTests
     [Fact]
     public async Task A_failed_write_reaches_its_callers_and_the_next_caller_writes_again()
     {
-        var writer = new CoalescingStateWriter<Counter>(_state);
+        var writer = _state.CoalescedWrites();
 
         var failed = writer.WriteAsync();
         var joined = writer.WriteAsync();
@@ -104,7 +104,7 @@ public class CoalescingStateWriterTests
     [Fact]
     public async Task A_stale_etag_is_refreshed_and_the_in_memory_state_written_again()
     {
-        var writer = new CoalescingStateWriter<Counter>(_state);
+        var writer = _state.CoalescedWrites();
         var mine = _state.State;
 
         var write = writer.WriteAsync();
@@ -122,7 +122,7 @@ public class CoalescingStateWriterTests
     [Fact]
     public async Task A_failure_after_coalescing_does_not_lose_the_joined_changes()
     {
-        var writer = new CoalescingStateWriter<Counter>(_state);
+        var writer = _state.CoalescedWrites();
 
         var first = writer.WriteAsync();
         var joined = writer.WriteAsync();

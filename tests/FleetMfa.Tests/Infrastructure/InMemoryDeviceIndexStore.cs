@@ -1,0 +1,37 @@
+using System.Collections.Concurrent;
+using FleetMfa.Grains;
+using FleetMfa.Grains.Devices;
+
+namespace FleetMfa.Tests.Infrastructure;
+
+/// <summary>
+/// The device index in memory, for unit tests only: a dictionary of rows per org and shard, each write replacing the
+/// rows it names, as <see cref="AzureTableDeviceIndexStore"/> does. The silo never uses it.
+/// </summary>
+public sealed class InMemoryDeviceIndexStore : IDeviceIndexStore
+{
+    private readonly ConcurrentDictionary<(string OrgId, int Shard), ConcurrentDictionary<string, DeviceRow>> _shards = new();
+
+    public Task<IReadOnlyList<DeviceRow>> ReadAsync(string orgId, int shard, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<DeviceRow>>([.. Shard(orgId, shard).Values]);
+
+    public Task WriteAsync(string orgId, int shard, IReadOnlyCollection<DeviceRow> rows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var stored = Shard(orgId, shard);
+        foreach (var row in rows)
+        {
+            stored[Slug.Require(row.DeviceId, "deviceId")] = row;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private ConcurrentDictionary<string, DeviceRow> Shard(string orgId, int shard)
+    {
+        Slug.Require(orgId, "orgId");
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, GrainKeys.DeviceIndexShards);
+        return _shards.GetOrAdd((orgId, shard), _ => new ConcurrentDictionary<string, DeviceRow>(StringComparer.Ordinal));
+    }
+}
