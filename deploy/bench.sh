@@ -23,7 +23,9 @@
 # up (at 256, requests queued behind Azurite for over Orleans' 30 s response timeout); FLEETMFA_BENCH_BUILD=0 skips
 # the (Release) build when one exists; FLEETMFA_BENCH_SCALE=N runs org-switch,
 # queries and grain-memory over N devices instead of 100,000 in the full set; FLEETMFA_BENCH_RESULTS=FILE writes the
-# results of a single run to FILE (the full set always writes RESULTS.md).
+# results of a single run to FILE (the full set always writes RESULTS.md). For a diagnosis: FLEETMFA_BENCH_KEEP=DIR
+# keeps the silo's, Azurite's and Mosquitto's logs and the load generator's output in DIR; FLEETMFA_AZURITE_DEBUG=FILE
+# writes Azurite's request log to FILE.
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -71,6 +73,10 @@ cleanup() {
     fm_stop_pid "$SILO_PID" 20
     fm_stop_pid "$FM_MOSQUITTO_PID" 10
     fm_stop_pid "$FM_AZURITE_PID" 10
+    if [[ -n "${FLEETMFA_BENCH_KEEP:-}" && -d "$WORK/run" ]]; then
+        mkdir -p "$FLEETMFA_BENCH_KEEP"
+        cp "$WORK"/run/*.log "$WORK"/load.out "$FLEETMFA_BENCH_KEEP"/ 2>/dev/null || true
+    fi
     rm -rf "$WORK" "$SHM"
 }
 trap cleanup EXIT

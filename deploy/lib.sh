@@ -317,8 +317,11 @@ fm_spawn_azurite() {
     # database every 5 s (LokiJS autosave), a cost that grows with the data and that Azure Table storage does not have.
     local persistence=(--location "$data/azurite")
     [[ "${FLEETMFA_AZURITE_IN_MEMORY:-0}" == 1 ]] && persistence=(--inMemoryPersistence)
+    # FLEETMFA_AZURITE_DEBUG=FILE: Azurite's request log (every request with its table and operation; slows it down).
+    local debug=()
+    [[ -n "${FLEETMFA_AZURITE_DEBUG:-}" ]] && debug=(--debug "$FLEETMFA_AZURITE_DEBUG")
     fm_spawn "$log" "$data/azurite.pid" \
-        "$FM_AZURITE_BIN" --silent --skipApiVersionCheck --loose --disableTelemetry "${persistence[@]}" \
+        "$FM_AZURITE_BIN" --silent --skipApiVersionCheck --loose --disableTelemetry "${persistence[@]}" "${debug[@]}" \
         --blobHost 127.0.0.1 --blobPort "$port" \
         --queueHost 127.0.0.1 --queuePort "$((port + 1))" \
         --tableHost 127.0.0.1 --tablePort "$((port + 2))"
