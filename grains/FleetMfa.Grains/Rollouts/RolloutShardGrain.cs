@@ -31,6 +31,14 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     /// </summary>
     internal static readonly TimeSpan AckRecheck = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How many device calls (apply or check) a shard has in flight at once, whatever the rollout's concurrency. Each
+    /// is a storage write; with all 10,000 of a rollout's devices called at once (deploy/bench.sh fanout) the writes
+    /// queued past Orleans' 30 s response timeout, every timed-out device was asked again, and the agents' acks
+    /// waited behind the retries: 911 of 10,000 applied in three minutes. 64 shards × 8 keep about 500 writes queued.
+    /// </summary>
+    internal const int CallConcurrency = 8;
+
     /// <summary>Report counts to the rollout after this share of the shard's devices finished (and on every failure).</summary>
     private const int ReportEveryPercent = 5;
 
@@ -53,7 +61,6 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     private int _rejected;
     private int _failed;
     private bool _dirty;
-    private bool _recheckInFlight;
     private int _reportedFinished = -1;
     private bool _reporting;
     private bool _reportAgain;
@@ -92,7 +99,11 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         if (State.Spec is not null && !Done)
         {
             // Whatever was in flight when the last activation ended may have settled unseen: ask those devices again.
-            _recheckInFlight = true;
+            foreach (var target in State.Targets.Where(t => t.InFlight))
+            {
+                _askedAt[target.DeviceId] = DateTimeOffset.MinValue;
+            }
+
             StartWorking();
         }
 
@@ -214,10 +225,10 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         }
     }
 
-    /// <summary>Starts devices while the concurrency and the rate allow.</summary>
+    /// <summary>Starts devices while the concurrency, the call window and the rate allow.</summary>
     private void Pump()
     {
-        while (!State.Aborted && State.Next < State.Targets.Count && _inFlight < Concurrency && _pacer!.TryTake())
+        while (!State.Aborted && State.Next < State.Targets.Count && _inFlight < Concurrency && _asking.Count < CallConcurrency && _pacer!.TryTake())
         {
             var target = State.Targets[State.Next++];
             if (target.Outcome != RolloutOutcome.Pending || target.StartedAt is not null)
@@ -235,7 +246,8 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
 
     /// <summary>
     /// Asks a device for its step: applies the change when the device has not answered yet (<see cref="RolloutTarget.Version"/> 0),
-    /// else checks the awaited version. A device that cannot be reached stays in flight and is asked again.
+    /// else checks the awaited version. A device that cannot be reached stays in flight and is asked again. The call
+    /// takes one of the <see cref="CallConcurrency"/> slots; when it returns, the next device can start.
     /// </summary>
     private async Task AskAsync(RolloutTarget target, bool final = false)
     {
@@ -264,6 +276,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         finally
         {
             _asking.Remove(target.DeviceId);
+            Pump();
         }
 
         if (final && step.Outcome == RolloutOutcome.Pending)
@@ -323,10 +336,14 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         }
 
         var now = _time.GetUtcNow();
-        var recheck = _recheckInFlight;
-        _recheckInFlight = false;
         foreach (var target in State.Targets)
         {
+            if (_asking.Count >= CallConcurrency)
+            {
+                // The rest wait for the next tick: the window is full.
+                break;
+            }
+
             if (!target.InFlight || _asking.Contains(target.DeviceId))
             {
                 continue;
@@ -337,7 +354,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
             {
                 _ = AskAsync(target, final: true);
             }
-            else if (recheck || (target.Version == 0 && waited >= UnreachableRetry) ||
+            else if ((target.Version == 0 && waited >= UnreachableRetry) ||
                 (target.Version != 0 && now - _askedAt.GetValueOrDefault(target.DeviceId, target.StartedAt.Value) >= AckRecheck))
             {
                 _ = AskAsync(target);

@@ -33,7 +33,7 @@ public sealed class MqttOptions
     public string? BridgePassword { get; set; }
 
     /// <summary>How many reports the bridge hands to grains at once.</summary>
-    public int IngestConcurrency { get; set; } = 32;
+    public int IngestConcurrency { get; set; } = 128;
 
     public bool IsEmbedded => string.Equals(Broker, Embedded, StringComparison.OrdinalIgnoreCase);
 

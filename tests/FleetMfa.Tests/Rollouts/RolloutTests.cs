@@ -112,6 +112,29 @@ public class RolloutTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_shard_calls_no_more_devices_at_once_than_its_call_window_whatever_the_rollout_concurrency()
+    {
+        var orgId = await _grains.NewOrgAsync(totpEnabled: true);
+        var ids = SameShardIds(3 * Grains.Rollouts.RolloutShardGrain.CallConcurrency);
+        await Task.WhenAll(ids.Select(id => _grains.EnrollAgentAsync(orgId, id)));
+        var gate = FleetSiloConfigurator.Publisher.Hold(orgId);
+        var rollout = _grains.GetRollout(orgId, "r-window");
+
+        await rollout.StartAsync(Enable(maxConcurrency: ids.Count), ids);
+
+        // Each held publish is a device call the shard is waiting for: the window fills, and nothing more starts.
+        await Poll.UntilAsync(() => Task.FromResult(gate.Held), held => held == Grains.Rollouts.RolloutShardGrain.CallConcurrency, "the call window filled");
+        Assert.Equal(ids.Count, (await rollout.GetAsync())!.Counts.Pending);
+        gate.Open();
+        await Poll.UntilAsync(() => DesiredAsync(orgId, ids), d => d.Count == ids.Count, "every device started");
+        await Task.WhenAll(ids.Select(id => _grains.AckAsync(orgId, id)));
+
+        var finished = await WaitUntilFinishedAsync(rollout);
+        Assert.Equal(new RolloutCounts(ids.Count, ids.Count, 0, 0, 0), finished.Counts);
+        Assert.Equal(Grains.Rollouts.RolloutShardGrain.CallConcurrency, gate.MaxHeld);
+    }
+
+    [Fact]
     public async Task Reaching_the_abort_threshold_stops_starting_devices_and_fails_the_rest_as_aborted()
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);
