@@ -92,7 +92,7 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         services.Configure<SecretProtectionOptions>(o => o.MasterKey = masterKey);
         services.AddFleetGrainServices();
         services.AddSingleton<IDesiredStatePublisher>(Publisher);
-        services.AddSingleton<IAuditLog>(AuditLog);
+        services.AddSingleton<IAuditLog>(new GroupCommitAuditLog(AuditLog));
     }
 
     private static string Required(IConfiguration configuration, string key) =>
