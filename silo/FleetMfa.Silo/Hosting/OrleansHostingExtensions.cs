@@ -22,11 +22,13 @@ public static class OrleansHostingExtensions
         builder.Services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "No storage configured: set FLEETMFA_STORAGE (or FleetMfa:Storage:ConnectionString) to an Azure Storage / Azurite connection string.")
+            .Validate(o => o.GrainStateTables is >= 1 and <= MaxGrainStateTables, $"FLEETMFA_GRAIN_STATE_TABLES (FleetMfa:Storage:GrainStateTables) must be between 1 and {MaxGrainStateTables}.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateTableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
         builder.Services.AddSingleton<IDeviceIndexStore>(sp => new AzureTableDeviceIndexStore(
             sp.GetRequiredService<TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DeviceIndexTable)));
         builder.Services.AddSingleton<StorageProbe>();
+        builder.Services.AddSingleton<GrainStateLayout>();
         builder.Services.AddFleetGrainServices();
         return builder;
     }
@@ -42,19 +44,41 @@ public static class OrleansHostingExtensions
         {
             silo.UseFleetClustering(cluster, storage.ConnectionString);
 
-            silo.AddAzureTableGrainStorage(StorageNames.Fleet, optionsBuilder => optionsBuilder.Configure<IServiceProvider>((o, services) =>
+            var tables = Math.Clamp(storage.GrainStateTables, 1, MaxGrainStateTables);
+            if (tables == 1)
             {
-                o.TableServiceClient = services.GetRequiredService<TableServiceClient>();
-                o.TableName = storage.GrainStateTable;
+                silo.AddFleetGrainTable(StorageNames.Fleet, storage.GrainStateTable);
+            }
+            else
+            {
+                var names = Enumerable.Range(0, tables).Select(i => $"{StorageNames.Fleet}-{i:D2}").ToArray();
+                for (var i = 0; i < tables; i++)
+                {
+                    silo.AddFleetGrainTable(names[i], $"{storage.GrainStateTable}{i:D2}");
+                }
 
-                // Orleans' binary format: compact rows for the index shards, version-tolerant through [Id] members.
-                o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(services);
-            }));
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
+                    new ShardedGrainStorage([.. names.Select(services.GetRequiredKeyedService<IGrainStorage>)]));
+            }
+
             silo.UseAzureTableReminderService(o => o.Configure<IServiceProvider>((r, services) =>
                 r.TableServiceClient = services.GetRequiredService<TableServiceClient>()));
         });
         return builder;
     }
+
+    private const int MaxGrainStateTables = 64;
+
+    /// <summary>Grain storage <paramref name="name"/> in the Azure table <paramref name="table"/>.</summary>
+    private static void AddFleetGrainTable(this ISiloBuilder silo, string name, string table) =>
+        silo.AddAzureTableGrainStorage(name, optionsBuilder => optionsBuilder.Configure<IServiceProvider>((o, services) =>
+        {
+            o.TableServiceClient = services.GetRequiredService<TableServiceClient>();
+            o.TableName = table;
+
+            // Orleans' binary format: compact rows, version-tolerant through [Id] members.
+            o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(services);
+        }));
 
     /// <summary>
     /// Membership and endpoints for <see cref="FleetClusterOptions.Mode"/>: localhost; Azure Table membership on

@@ -28,6 +28,11 @@ public static partial class SiloRunner
                 return ExitStorageUnreachable;
             }
 
+            if (!await app.Services.GetRequiredService<GrainStateLayout>().CheckAsync(app.Lifetime.ApplicationStopping))
+            {
+                return ExitConfiguration;
+            }
+
             await app.RunAsync();
             return 0;
         }

@@ -1,0 +1,68 @@
+using FleetMfa.Silo.Hosting;
+using Orleans.Storage;
+
+namespace FleetMfa.Tests.Hosting;
+
+public sealed class ShardedGrainStorageTests
+{
+    private readonly CountingStorage[] _shards = [.. Enumerable.Range(0, 4).Select(_ => new CountingStorage())];
+
+    [Fact]
+    public async Task Every_operation_on_a_grain_goes_to_the_same_shard_and_grains_spread_over_all_of_them()
+    {
+        var storage = new ShardedGrainStorage(_shards);
+        var grains = Enumerable.Range(0, 200).Select(i => GrainId.Create("device", $"org/host-{i}")).ToArray();
+
+        foreach (var grain in grains)
+        {
+            var state = new GrainState<string>();
+            await storage.ReadStateAsync("device", grain, state);
+            await storage.WriteStateAsync("device", grain, state);
+            await storage.ClearStateAsync("device", grain, state);
+        }
+
+        foreach (var grain in grains)
+        {
+            var shard = _shards[storage.ShardIndex(grain)];
+            Assert.Equal(["read", "write", "clear"], shard.Calls[grain]);
+        }
+
+        Assert.All(_shards, s => Assert.InRange(s.Calls.Count, 25, 75));
+        Assert.Equal(grains.Length, _shards.Sum(s => s.Calls.Count));
+    }
+
+    [Fact]
+    public void A_grain_keeps_its_shard_across_instances()
+    {
+        var grain = GrainId.Create("device", "org/web-01");
+
+        Assert.Equal(new ShardedGrainStorage(_shards).ShardIndex(grain), new ShardedGrainStorage([.. _shards]).ShardIndex(grain));
+        Assert.Equal(grain.GetUniformHashCode() % 4, (uint)new ShardedGrainStorage(_shards).ShardIndex(grain));
+    }
+
+    [Fact]
+    public void Without_shards_it_cannot_be_built() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ShardedGrainStorage([]));
+
+    private sealed class CountingStorage : IGrainStorage
+    {
+        public Dictionary<GrainId, List<string>> Calls { get; } = [];
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Record(grainId, "read");
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Record(grainId, "write");
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Record(grainId, "clear");
+
+        private Task Record(GrainId grainId, string call)
+        {
+            if (!Calls.TryGetValue(grainId, out var calls))
+            {
+                Calls[grainId] = calls = [];
+            }
+
+            calls.Add(call);
+            return Task.CompletedTask;
+        }
+    }
+}
