@@ -163,6 +163,27 @@ public class MfaSwitchTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_report_behind_sent_before_the_last_publish_and_delivered_late_brings_no_republish()
+    {
+        // Reports queue behind a burst; one the agent sent before it got the new version says nothing about the broker.
+        var orgId = await _grains.NewOrgAsync(totpEnabled: true);
+        await _grains.EnrollAgentAsync(orgId, "late-01");
+        var device = _grains.GetDevice(orgId, "late-01");
+        var publishedAt = fixture.Time.GetUtcNow();
+        await device.EnableMfaAsync(force: false);
+        var desired = (await device.GetAsync())!.Mfa.DesiredVersion;
+        var published = FleetSiloConfigurator.Publisher.Count(orgId, "late-01");
+        fixture.Time.Advance(TimeSpan.FromSeconds(10));
+
+        await _grains.ReportAppliedAsync(orgId, "late-01", desired - 1, publishedAt - TimeSpan.FromSeconds(1));
+        Assert.Equal(published, FleetSiloConfigurator.Publisher.Count(orgId, "late-01"));
+
+        // Sent well after the publish and still behind: the retained message may be lost, so it goes out again.
+        await _grains.ReportAppliedAsync(orgId, "late-01", desired - 1, publishedAt + TimeSpan.FromSeconds(8));
+        Assert.Equal(published + 1, FleetSiloConfigurator.Publisher.Count(orgId, "late-01"));
+    }
+
+    [Fact]
     public async Task An_unregistered_device_cannot_be_switched()
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);
