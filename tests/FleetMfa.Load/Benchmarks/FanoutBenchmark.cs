@@ -47,9 +47,11 @@ public static class FanoutBenchmark
         var start = Stopwatch.GetTimestamp();
         await api.EnableMfaAsync(org, fleet.DeviceIds, options.EnableMode, options.Concurrency, cancellationToken);
         var accepted = Stopwatch.GetElapsedTime(start);
-        // Until every device counts as enabled; or, when the count stops moving for --stall seconds (a lost update in
-        // the control plane), the time of the last device that did: reported with complete=no.
+        // Until every device counts as enabled; or, when neither that count nor the agents that applied MFA move for
+        // --stall seconds (a lost update in the control plane), the time of the last device that did: reported with
+        // complete=no. Agents count as progress: their acks may queue behind a burst before the first device counts.
         var enabled = 0;
+        var agentsApplied = 0;
         var lastChange = Stopwatch.GetTimestamp();
         var lastEnabledAt = lastChange;
         var stall = TimeSpan.FromSeconds(int.Parse(options.Optional("stall") ?? "60", System.Globalization.CultureInfo.InvariantCulture));
@@ -64,10 +66,17 @@ public static class FanoutBenchmark
                 lastChange = lastEnabledAt = Stopwatch.GetTimestamp();
             }
 
+            var applying = fleet.Agents.Count(a => a.Signals.MfaOnAppliedAt != 0);
+            if (applying != agentsApplied)
+            {
+                agentsApplied = applying;
+                lastChange = Stopwatch.GetTimestamp();
+            }
+
             if (Stopwatch.GetElapsedTime(said) > TimeSpan.FromSeconds(5))
             {
                 said = Stopwatch.GetTimestamp();
-                Progress.Say($"devices enabled in the control plane: {enabled}/{n} ({Stopwatch.GetElapsedTime(start).TotalSeconds:F0} s)");
+                Progress.Say($"devices enabled in the control plane: {enabled}/{n}, agents applied: {agentsApplied} ({Stopwatch.GetElapsedTime(start).TotalSeconds:F0} s)");
             }
         }
 
