@@ -25,9 +25,11 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     internal static readonly TimeSpan UnreachableRetry = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How often a device still waiting for its agent's ack is asked again. The ack may have been lost with a silo (a
+    /// When a device still waiting for its agent's ack is first asked again. The ack may have been lost with a silo (a
     /// report in a dead silo's MQTT bridge, or routed to a device activation on it); asked again, the device publishes
-    /// its desired state once more and the agent answers again, well before the ack timeout.
+    /// its desired state once more and the agent answers again, well before the ack timeout. Later asks back off (each
+    /// waits half the time the device has been waiting): an ack that is only late, queued behind a burst, must not
+    /// bring a publish and another report every 30 s.
     /// </summary>
     internal static readonly TimeSpan AckRecheck = TimeSpan.FromSeconds(30);
 
@@ -355,7 +357,7 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
                 _ = AskAsync(target, final: true);
             }
             else if ((target.Version == 0 && waited >= UnreachableRetry) ||
-                (target.Version != 0 && now - _askedAt.GetValueOrDefault(target.DeviceId, target.StartedAt.Value) >= AckRecheck))
+                (target.Version != 0 && RecheckDue(now - _askedAt.GetValueOrDefault(target.DeviceId, target.StartedAt.Value), waited)))
             {
                 _ = AskAsync(target);
             }
@@ -364,6 +366,14 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         Pump();
         await AfterChangeAsync(persist: true);
     }
+
+    /// <summary>
+    /// Whether a device waiting for its ack is asked again, <paramref name="sinceAsked"/> after the last ask and
+    /// <paramref name="waited"/> after it started: first after <see cref="AckRecheck"/>, then after half its wait, so
+    /// at 30, 60, 120, 240 s.
+    /// </summary>
+    internal static bool RecheckDue(TimeSpan sinceAsked, TimeSpan waited) =>
+        sinceAsked >= AckRecheck && sinceAsked >= waited / 2;
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

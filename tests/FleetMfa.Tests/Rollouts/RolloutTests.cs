@@ -266,6 +266,23 @@ public class RolloutTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public void A_device_slow_to_acknowledge_is_asked_again_at_30_60_120_and_240_seconds()
+    {
+        var asks = new List<int>();
+        var lastAsk = 0;
+        for (var second = 1; second <= 300; second++)
+        {
+            if (Grains.Rollouts.RolloutShardGrain.RecheckDue(TimeSpan.FromSeconds(second - lastAsk), TimeSpan.FromSeconds(second)))
+            {
+                asks.Add(second);
+                lastAsk = second;
+            }
+        }
+
+        Assert.Equal([30, 60, 120, 240], asks);
+    }
+
+    [Fact]
     public async Task Outcomes_page_through_every_shard_with_a_cursor()
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);
