@@ -7,18 +7,27 @@ namespace FleetMfa.Grains.Devices;
 /// The device index in one Azure Table (<c>FleetMfaDeviceIndex</c> by default): partition <c>{orgId}:{shard}</c>, row
 /// <c>{deviceId}</c>, a column per <see cref="DeviceRow"/> field. A shard's changed rows go in entity-group
 /// transactions of up to 100 upserts, so a burst of acks costs one request per hundred devices, and each request is
-/// as small as its rows at any org size (the index used to be one grain-state blob per shard, written whole).
+/// as small as its rows at any org size (the index used to be one grain-state blob per shard, written whole). Given
+/// several tables, shard <c>s</c> lives in table <c>s mod count</c>: Azurite's cost per write grows with the entities
+/// of the table it writes to.
 /// </summary>
-public sealed class AzureTableDeviceIndexStore(TableClient table) : IDeviceIndexStore
+public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
 {
     private const int MaxTransactionActions = 100;
     private static readonly string[] _columns = ["RowKey", "Hostname", "Os", "MfaDesired", "MfaStatus", "Online", "LastSeen", "MfaReason"];
-    private readonly TableCreation _creation = new(table);
+    private readonly (TableClient Table, TableCreation Creation)[] _tables;
+
+    public AzureTableDeviceIndexStore(params IReadOnlyList<TableClient> tables)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentOutOfRangeException.ThrowIfZero(tables.Count);
+        _tables = [.. tables.Select(t => (t, new TableCreation(t)))];
+    }
 
     public async Task<IReadOnlyList<DeviceRow>> ReadAsync(string orgId, int shard, CancellationToken cancellationToken = default)
     {
         var partition = PartitionKey(orgId, shard);
-        await _creation.EnsureAsync(cancellationToken);
+        var table = await TableAsync(shard, cancellationToken);
         var rows = new List<DeviceRow>();
         await foreach (var entity in table.QueryAsync<TableEntity>(
             TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), select: _columns, cancellationToken: cancellationToken))
@@ -33,13 +42,20 @@ public sealed class AzureTableDeviceIndexStore(TableClient table) : IDeviceIndex
     {
         ArgumentNullException.ThrowIfNull(rows);
         var partition = PartitionKey(orgId, shard);
-        await _creation.EnsureAsync(cancellationToken);
+        var table = await TableAsync(shard, cancellationToken);
         foreach (var chunk in rows.Chunk(MaxTransactionActions))
         {
             await table.SubmitTransactionAsync(
                 chunk.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(partition, row))),
                 cancellationToken);
         }
+    }
+
+    private async Task<TableClient> TableAsync(int shard, CancellationToken cancellationToken)
+    {
+        var (table, creation) = _tables[shard % _tables.Length];
+        await creation.EnsureAsync(cancellationToken);
+        return table;
     }
 
     private static string PartitionKey(string orgId, int shard)

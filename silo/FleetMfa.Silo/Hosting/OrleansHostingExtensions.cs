@@ -25,8 +25,14 @@ public static class OrleansHostingExtensions
             .Validate(o => o.GrainStateTables is >= 1 and <= MaxGrainStateTables, $"FLEETMFA_GRAIN_STATE_TABLES (FleetMfa:Storage:GrainStateTables) must be between 1 and {MaxGrainStateTables}.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateTableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
-        builder.Services.AddSingleton<IDeviceIndexStore>(sp => new AzureTableDeviceIndexStore(
-            sp.GetRequiredService<TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DeviceIndexTable)));
+        builder.Services.AddSingleton<IDeviceIndexStore>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var tables = sp.GetRequiredService<TableServiceClient>();
+            return new AzureTableDeviceIndexStore(storage.GrainStateTables == 1
+                ? [tables.GetTableClient(storage.DeviceIndexTable)]
+                : [.. Enumerable.Range(0, storage.GrainStateTables).Select(i => tables.GetTableClient($"{storage.DeviceIndexTable}{i:D2}"))]);
+        });
         builder.Services.AddSingleton<StorageProbe>();
         builder.Services.AddSingleton<GrainStateLayout>();
         builder.Services.AddFleetGrainServices();

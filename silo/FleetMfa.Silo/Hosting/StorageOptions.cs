@@ -12,13 +12,16 @@ public sealed class StorageOptions
     public string GrainStateTable { get; set; } = "FleetMfaGrainState";
 
     /// <summary>
-    /// Over how many tables grain state is spread (1–64; <see cref="ShardedGrainStorage"/>): <c>{GrainStateTable}00</c>,
+    /// Over how many tables grain state and the device index are spread (1–64; <see cref="ShardedGrainStorage"/>): <c>{GrainStateTable}00</c>,
     /// <c>{GrainStateTable}01</c>, … when more than one. One suits Azure Table storage; Azurite slows down with the number
     /// of grains of a type in one table, so the scripts that start it use 16. Fixed for the life of a store.
     /// </summary>
     public int GrainStateTables { get; set; } = 1;
 
-    /// <summary>Table that holds the device index: a row per device, a partition per org and index shard.</summary>
+    /// <summary>
+    /// Table that holds the device index: a row per device, a partition per org and index shard; spread over
+    /// <see cref="GrainStateTables"/> tables (<c>{DeviceIndexTable}00</c>, …) like grain state.
+    /// </summary>
     public string DeviceIndexTable { get; set; } = "FleetMfaDeviceIndex";
 
     /// <summary>Table that holds the audit trail (one partition per org and day).</summary>
