@@ -4,8 +4,8 @@
 # `key=value ...`. Without a NAME the whole set runs and tests/FleetMfa.Load/RESULTS.md is rewritten.
 #
 #   deploy/bench.sh                       the standard set -> RESULTS.md
-#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent, or scale
-#                                         (the four 100,000-device ones on one registered org)
+#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent storage, or
+#                                         scale (the four 100,000-device ones on one registered org)
 #
 #   fanout        N in {1000, 10000} real agents over Mosquitto + Azurite, one rollout enabling MFA on all;
 #                 and 1000 over the embedded broker (--devices N: only N, over Mosquitto)
@@ -15,6 +15,8 @@
 #   grain-memory  silo memory per activated device grain at 100,000 devices
 #   dashboard     deploy/bench-dashboard.sh over the same org: the devices view in Debian's Chromium
 #   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
+#   storage       Azurite alone: read+write pairs/s against the entities in a table, Orleans' key layout (one row
+#                 key for all grains of a type) against distinct row keys (why FLEETMFA_GRAIN_STATE_TABLES)
 #
 # Azurite runs in memory (FLEETMFA_AZURITE_IN_MEMORY=0 for its disk persistence, which rewrites its whole table
 # database every 5 s: 32 MB at 18,000 devices, a cost that grows with the data and that Azure Table storage does not have).
@@ -44,7 +46,7 @@ while (($#)); do
         DEVICES=$((10#$2))
         shift 2
         ;;
-    fanout | org-switch | queries | grain-memory | dashboard | scale | agent)
+    fanout | org-switch | queries | grain-memory | dashboard | scale | agent | storage)
         NAME=$1
         shift
         ;;
@@ -307,6 +309,30 @@ bench_agent() {
     row "agent (NativeAOT)" "binary (KiB)" "$(fig agent_binary_kib)"
 }
 
+# Azurite's cost per point operation against the entities in a table (tests/FleetMfa.Load StorageRowKeyBenchmark).
+bench_storage() {
+    stack_stop
+    rm -rf "$WORK/run"
+    mkdir -p "$WORK/run"
+    local p
+    for p in "$AZ" "$((AZ + 1))" "$((AZ + 2))"; do
+        fm_port_free "$p" FLEETMFA_BENCH_PORT_BASE
+    done
+    fm_start_azurite "$WORK/run" "$AZ" "$WORK/run/azurite.log"
+    fm_log "== storage: FleetMfa.Load storage-row-keys"
+    fm_run_group dotnet "$LOAD_DLL" storage-row-keys --storage "$(fm_azurite_connection_string "$AZ")" >"$WORK/load.out" ||
+        fm_die "storage failed"
+    FIGURES=$(tail -n 1 "$WORK/load.out")
+    printf '%s\n' "$FIGURES"
+    COMMANDS+=("storage: \`deploy/bench.sh storage\`")
+    local n
+    for n in 1000 5000 10000 20000; do
+        row "storage (Azurite), $n entities" "read+write pairs/s: one row key for all (Orleans' layout) / a row key each" \
+            "$(fig "shared_${n}_pairs_per_s") / $(fig "distinct_${n}_pairs_per_s")"
+    done
+    stack_stop
+}
+
 # shellcheck disable=SC2016  # backticks are Markdown here
 write_results() {
     local cpu mem
@@ -348,8 +374,11 @@ all)
     bench_scale all
     write_results
     bench_agent
+    write_results
+    bench_storage
     ;;
 fanout) bench_fanout ;;
+storage) bench_storage ;;
 org-switch | queries | grain-memory | dashboard) bench_scale "$NAME" ;;
 scale) bench_scale all ;;
 agent) bench_agent ;;
