@@ -21,4 +21,10 @@ public sealed partial class OrgGrain
 
     [LoggerMessage(1005, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} reached every index shard")]
     private static partial void LogPolicyFannedOut(ILogger logger, string orgId, long policyVersion);
+
+    [LoggerMessage(1006, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} is still being handed out after the switch request returned; the reminder finishes it")]
+    private static partial void LogFanOutContinues(ILogger logger, string orgId, long policyVersion);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Org {OrgId} could not hand policy version {PolicyVersion} to every index shard yet; the reminder retries")]
+    private static partial void LogFanOutIncomplete(ILogger logger, string orgId, long policyVersion, Exception exception);
 }

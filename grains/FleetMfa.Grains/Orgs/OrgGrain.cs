@@ -13,6 +13,9 @@ public sealed partial class OrgGrain(
     internal const string FanOutReminder = "policy-fan-out";
     internal static readonly TimeSpan FanOutReminderPeriod = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long the switch request waits for the index shards before it returns (well inside Orleans' 30 s response timeout).</summary>
+    internal static readonly TimeSpan FanOutWait = TimeSpan.FromSeconds(10);
+
     public static readonly TimeSpan DefaultEnrollmentPeriod = TimeSpan.FromDays(7);
     public static readonly TimeSpan MinEnrollmentPeriod = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxEnrollmentPeriod = TimeSpan.FromDays(90);
@@ -71,8 +74,11 @@ public sealed partial class OrgGrain(
 
     /// <summary>
     /// Records the switch, then hands the policy to every index shard in parallel; each shard passes it to its devices
-    /// with MFA on and reports back. The call returns once every shard is done or has worked on it for
-    /// <see cref="IDeviceIndexShardGrain"/>'s wait bound; a reminder keeps unfinished shards going, across restarts too.
+    /// with MFA on and reports back. The call returns once every shard is done or after <see cref="FanOutWait"/>,
+    /// whichever comes first; a reminder keeps unfinished shards going, across restarts too. Once the switch is
+    /// stored it has succeeded: a shard that cannot be reached yet is the reminder's to retry, not the caller's error
+    /// (over 30,000 devices the shards' answers queued behind storage past Orleans' 30 s response timeout, and the
+    /// request failed while the switch went on to completion).
     /// </summary>
     public async Task<OrgSettings> SetTotpEnabledAsync(bool enabled)
     {
@@ -87,7 +93,21 @@ public sealed partial class OrgGrain(
             LogTotpSwitched(logger, OrgId, enabled, State.PolicyVersion);
         }
 
-        await FanOutPolicyAsync();
+        var fanOut = FanOutPolicyAsync();
+        try
+        {
+            await fanOut.WaitAsync(FanOutWait, time);
+        }
+        catch (TimeoutException)
+        {
+            fanOut.Ignore();
+            LogFanOutContinues(logger, OrgId, State.PolicyVersion);
+        }
+        catch (Exception ex) when (ex is not FleetMfaException)
+        {
+            LogFanOutIncomplete(logger, OrgId, State.PolicyVersion, ex);
+        }
+
         return Settings();
     }
 

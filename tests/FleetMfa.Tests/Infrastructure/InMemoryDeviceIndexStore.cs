@@ -11,6 +11,12 @@ namespace FleetMfa.Tests.Infrastructure;
 public sealed class InMemoryDeviceIndexStore : IDeviceIndexStore
 {
     private readonly ConcurrentDictionary<(string OrgId, int Shard), ConcurrentDictionary<string, DeviceRow>> _shards = new();
+    private readonly ConcurrentDictionary<string, bool> _unreachable = new(StringComparer.Ordinal);
+
+    /// <summary>Makes every read and write of the org's rows fail (storage down), until <see cref="Restore"/>.</summary>
+    public void Break(string orgId) => _unreachable[orgId] = true;
+
+    public void Restore(string orgId) => _unreachable.TryRemove(orgId, out _);
 
     public Task<IReadOnlyList<DeviceRow>> ReadAsync(string orgId, int shard, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<DeviceRow>>([.. Shard(orgId, shard).Values]);
@@ -30,6 +36,11 @@ public sealed class InMemoryDeviceIndexStore : IDeviceIndexStore
     private ConcurrentDictionary<string, DeviceRow> Shard(string orgId, int shard)
     {
         Slug.Require(orgId, "orgId");
+        if (_unreachable.ContainsKey(orgId))
+        {
+            throw new IOException($"The index store of '{orgId}' is unreachable (test).");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(shard);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, GrainKeys.DeviceIndexShards);
         return _shards.GetOrAdd((orgId, shard), _ => new ConcurrentDictionary<string, DeviceRow>(StringComparer.Ordinal));

@@ -91,4 +91,30 @@ public class OrgTests(ClusterFixture fixture)
         await FleetAssert.RefusedAsync(ErrorCodes.Validation, () => org.UpdateAsync(new OrgSettingsPatch(null, TimeSpan.FromDays(91))));
         Assert.Equal(TimeSpan.FromDays(1), (await org.GetAsync())?.EnrollmentPeriod);
     }
+
+    [Fact]
+    public async Task The_totp_switch_succeeds_once_stored_while_index_shards_cannot_be_reached_and_a_repeat_finishes_it()
+    {
+        var orgId = await _grains.NewOrgAsync();
+        var org = _grains.GetOrg(orgId);
+        FleetSiloConfigurator.DeviceIndex.Break(orgId);
+        try
+        {
+            // No shard of the org can activate (its rows cannot be read): the switch is stored all the same.
+            var settings = await org.SetTotpEnabledAsync(true);
+
+            Assert.True(settings.TotpEnabled);
+            Assert.True(settings.PolicyFanOut.ShardsDone < GrainKeys.DeviceIndexShards);
+        }
+        finally
+        {
+            FleetSiloConfigurator.DeviceIndex.Restore(orgId);
+        }
+
+        // What the reminder does, asked for now: the shards that had not confirmed the policy get it.
+        await org.SetTotpEnabledAsync(true);
+        var done = await Poll.UntilAsync(async () => (await org.GetAsync())!.PolicyFanOut, f => f.ShardsDone == GrainKeys.DeviceIndexShards, "every shard confirmed the policy");
+        Assert.True((await org.GetAsync())!.TotpEnabled);
+        Assert.Equal(GrainKeys.DeviceIndexShards, done.Shards);
+    }
 }
