@@ -22,16 +22,14 @@ public static class OrleansHostingExtensions
         builder.Services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "No storage configured: set FLEETMFA_STORAGE (or FleetMfa:Storage:ConnectionString) to an Azure Storage / Azurite connection string.")
-            .Validate(o => o.GrainStateTables is >= 1 and <= MaxGrainStateTables, $"FLEETMFA_GRAIN_STATE_TABLES (FleetMfa:Storage:GrainStateTables) must be between 1 and {MaxGrainStateTables}.")
+            .Validate(o => o.GrainStateTables is >= 1 and <= StorageOptions.MaxGrainStateTables, $"FLEETMFA_GRAIN_STATE_TABLES (FleetMfa:Storage:GrainStateTables) must be between 1 and {StorageOptions.MaxGrainStateTables}.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateTableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
         builder.Services.AddSingleton<IDeviceIndexStore>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             var tables = sp.GetRequiredService<TableServiceClient>();
-            return new AzureTableDeviceIndexStore(storage.GrainStateTables == 1
-                ? [tables.GetTableClient(storage.DeviceIndexTable)]
-                : [.. Enumerable.Range(0, storage.GrainStateTables).Select(i => tables.GetTableClient($"{storage.DeviceIndexTable}{i:D2}"))]);
+            return new AzureTableDeviceIndexStore([.. storage.SpreadTables(storage.DeviceIndexTable).Select(tables.GetTableClient)]);
         });
         builder.Services.AddSingleton<StorageProbe>();
         builder.Services.AddSingleton<GrainStateLayout>();
@@ -50,17 +48,17 @@ public static class OrleansHostingExtensions
         {
             silo.UseFleetClustering(cluster, storage.ConnectionString);
 
-            var tables = Math.Clamp(storage.GrainStateTables, 1, MaxGrainStateTables);
-            if (tables == 1)
+            var tables = storage.SpreadTables(storage.GrainStateTable);
+            if (tables.Count == 1)
             {
-                silo.AddFleetGrainTable(StorageNames.Fleet, storage.GrainStateTable);
+                silo.AddFleetGrainTable(StorageNames.Fleet, tables[0]);
             }
             else
             {
-                var names = Enumerable.Range(0, tables).Select(i => $"{StorageNames.Fleet}-{i:D2}").ToArray();
-                for (var i = 0; i < tables; i++)
+                var names = tables.Select((_, i) => $"{StorageNames.Fleet}-{i:D2}").ToArray();
+                for (var i = 0; i < tables.Count; i++)
                 {
-                    silo.AddFleetGrainTable(names[i], $"{storage.GrainStateTable}{i:D2}");
+                    silo.AddFleetGrainTable(names[i], tables[i]);
                 }
 
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
@@ -72,8 +70,6 @@ public static class OrleansHostingExtensions
         });
         return builder;
     }
-
-    private const int MaxGrainStateTables = 64;
 
     /// <summary>Grain storage <paramref name="name"/> in the Azure table <paramref name="table"/>.</summary>
     private static void AddFleetGrainTable(this ISiloBuilder silo, string name, string table) =>

@@ -5,6 +5,8 @@ public sealed class StorageOptions
 {
     public const string SectionName = "FleetMfa:Storage";
 
+    public const int MaxGrainStateTables = 64;
+
     /// <summary>An Azure Storage connection string (Azurite locally). Required: there is no in-memory fallback.</summary>
     public string ConnectionString { get; set; } = "";
 
@@ -26,6 +28,16 @@ public sealed class StorageOptions
 
     /// <summary>Table that holds the audit trail (one partition per org and day).</summary>
     public string AuditTable { get; set; } = "FleetMfaAudit";
+
+    /// <summary>
+    /// The tables that <paramref name="baseName"/> stands for: itself with one table, else <c>{baseName}00</c>,
+    /// <c>{baseName}01</c>, … (<see cref="GrainStateTables"/>, clamped to its range).
+    /// </summary>
+    public IReadOnlyList<string> SpreadTables(string baseName)
+    {
+        var count = Math.Clamp(GrainStateTables, 1, MaxGrainStateTables);
+        return count == 1 ? [baseName] : [.. Enumerable.Range(0, count).Select(i => $"{baseName}{i:D2}")];
+    }
 
     /// <summary>How long start-up waits for storage to answer before giving up with a clear error.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(20);
