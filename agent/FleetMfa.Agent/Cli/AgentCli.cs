@@ -71,6 +71,8 @@ public static class AgentCli
     private static async Task<int> RunDaemonAsync(AgentStore store, TextWriter stdout, TimeProvider time, CancellationToken cancellationToken)
     {
         var config = store.LoadConfig() ?? throw new InvalidOperationException($"not enrolled: run 'fleetmfa-agent enroll' first (data dir {store.DataDirectory})");
+        using var running = DaemonLock.TryAcquire(store.DataDirectory)
+            ?? throw new InvalidOperationException($"another 'fleetmfa-agent run' is already running on {store.DataDirectory} (it holds {DaemonLock.FileName}); stop it first");
         await using var daemon = new AgentDaemon(store, config, Platforms.Current(store.DataDirectory), time, stdout);
         await daemon.RunAsync(cancellationToken);
         return ExitCodes.Ok;
