@@ -303,6 +303,8 @@ bench_agent() {
     printf '%s\n' "$FIGURES"
     COMMANDS+=("agent: \`deploy/bench.sh agent\` (runs \`deploy/bench-agent.sh\`)")
     row "agent (NativeAOT)" "idle RSS (KiB)" "$(fig idle_rss_kib)" "≤ 12288" le 12288
+    row "agent (NativeAOT)" "idle RSS: private / file pages (KiB)" "$(fig idle_rss_private_kib) / $(fig idle_rss_file_kib)"
+    row "agent (NativeAOT)" "RSS once idle after the verify runs (KiB)" "$(fig rss_after_verify_kib)"
     row "agent (NativeAOT)" "start-to-subscribed (ms)" "$(fig start_to_subscribed_ms)" "≤ 20" le 20
     row "agent (NativeAOT)" "verify p50 (ms)" "$(fig verify_p50_ms)"
     row "agent (NativeAOT)" "verify p99 (ms)" "$(fig verify_p99_ms)" "≤ 10" le 10

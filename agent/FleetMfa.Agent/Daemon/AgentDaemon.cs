@@ -39,7 +39,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly Topics _topics;
     private readonly CachedSecretStore _secrets;
     private readonly VerifyServer _verifyServer;
-    private readonly bool _serveVerify;
+    private readonly AgentDaemonOptions _options;
+    private readonly IdleMemoryTrim? _trim;
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
@@ -49,14 +50,11 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private ECDiffieHellman? _identity;
     private DesiredStateApplier? _applier;
 
-    /// <summary>
-    /// A daemon over the enrolled <paramref name="store"/>. <paramref name="serveVerify"/> off: no <c>verify.sock</c> —
-    /// the load generator runs thousands of agents in one process, and the socket costs each a descriptor (<c>verify</c>
-    /// falls back to the store directly).
-    /// </summary>
-    public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output, bool serveVerify = true)
+    /// <summary>A daemon over the enrolled <paramref name="store"/>; <paramref name="options"/> default to a device's (<see cref="AgentDaemonOptions"/>).</summary>
+    public AgentDaemon(AgentStore store, AgentConfig config, IPlatform platform, TimeProvider time, TextWriter output, AgentDaemonOptions? options = null)
     {
-        _serveVerify = serveVerify;
+        _options = options ?? new AgentDaemonOptions();
+        _trim = _options.TrimMemoryWhenIdle ? IdleMemoryTrim.ForThisProcess() : null;
         _store = store;
         _config = config;
         _platform = platform;
@@ -72,7 +70,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromSeconds(1);
-        if (_serveVerify)
+        if (_options.ServeVerify)
         {
             _verifyServer.Start();
         }
@@ -93,6 +91,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
                     await ReportCurrentAsync(cancellationToken);
                 }
 
+                _trim?.TrimIfAllocated();
                 await Task.Delay(AuditInterval, _time, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

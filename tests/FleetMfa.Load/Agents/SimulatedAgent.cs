@@ -34,7 +34,7 @@ public sealed class SimulatedAgent : IAsyncDisposable
 
     public void Start(CancellationToken cancellationToken)
     {
-        _daemon = new AgentDaemon(Store, Config ?? throw new InvalidOperationException("not enrolled"), _platform, TimeProvider.System, Signals, serveVerify: false);
+        _daemon = new AgentDaemon(Store, Config ?? throw new InvalidOperationException("not enrolled"), _platform, TimeProvider.System, Signals, new AgentDaemonOptions { ServeVerify = false, TrimMemoryWhenIdle = false });
         _run = Task.Run(() => _daemon.RunAsync(cancellationToken), CancellationToken.None);
     }
 
