@@ -5,52 +5,73 @@ using Microsoft.Extensions.Options;
 namespace FleetMfa.Silo.Hosting;
 
 /// <summary>
-/// Records over how many tables grain state is spread (<see cref="StorageOptions.GrainStateTables"/>) in the first
-/// table, and refuses a start with another count: a grain would look for its state in another table and find none.
-/// A store from before the count was recorded holds everything in the one table.
+/// A store's grain-state layout, recorded in its first table: over how many tables grain state is spread
+/// (<see cref="StorageOptions.GrainStateTables"/>), and whether row keys carry the grain's hash
+/// (<see cref="ShardedGrainStorage"/>). A start with another table count is refused: a grain would look for its state
+/// in another table and find none. The row-key layout is not configured but read: a new store gets per-grain row keys,
+/// a store written before them keeps the state name as row key, so nothing has to be moved. A store from before the
+/// layout was recorded holds everything in one table, with state names as row keys.
 /// </summary>
 public sealed partial class GrainStateLayout(TableServiceClient tables, IOptions<StorageOptions> options, ILogger<GrainStateLayout> logger)
 {
     private const string LayoutPartition = "fleetmfa-layout";
     private const string LayoutRow = "grain-state-tables";
     private const string TablesColumn = "Tables";
+    private const string RowKeysColumn = "RowKeys";
+    private const string PerGrainRowKeysValue = "state-name-and-grain-hash";
 
-    /// <summary>True when the configured count is the store's (recording it for a new store); false, logged, when not.</summary>
+    private bool? _perGrainRowKeys;
+
+    /// <summary>Whether grain state rows are keyed per grain; known once <see cref="CheckAsync"/> has passed.</summary>
+    public bool PerGrainRowKeys =>
+        _perGrainRowKeys ?? throw new InvalidOperationException("The grain-state layout is read before the silo starts (GrainStateLayout.CheckAsync).");
+
+    /// <summary>True when the configured count is the store's (recording the layout of a new store); false, logged, when not.</summary>
     public async Task<bool> CheckAsync(CancellationToken cancellationToken)
     {
         var wanted = options.Value.GrainStateTables;
         var table = tables.GetTableClient(options.Value.GrainStateTable);
-        var stored = await StoredCountAsync(table, cancellationToken);
+        var stored = await StoredLayoutAsync(table, cancellationToken);
         if (stored is null)
         {
-            stored = await HasGrainStateAsync(table, cancellationToken) ? 1 : wanted;
-            if (stored == wanted)
+            stored = await HasGrainStateAsync(table, cancellationToken) ? (1, false) : (wanted, true);
+            if (stored.Value.Tables == wanted)
             {
                 try
                 {
-                    await table.AddEntityAsync(new TableEntity(LayoutPartition, LayoutRow) { [TablesColumn] = wanted }, cancellationToken);
+                    var marker = new TableEntity(LayoutPartition, LayoutRow) { [TablesColumn] = wanted };
+                    if (stored.Value.PerGrainRowKeys)
+                    {
+                        marker[RowKeysColumn] = PerGrainRowKeysValue;
+                    }
+
+                    await table.AddEntityAsync(marker, cancellationToken);
                 }
                 catch (RequestFailedException ex) when (ex.Status == 409)
                 {
                     // Another silo recorded it first: that one counts.
-                    stored = await StoredCountAsync(table, cancellationToken);
+                    stored = await StoredLayoutAsync(table, cancellationToken);
                 }
             }
         }
 
-        if (stored != wanted)
+        var (storedTables, perGrainRowKeys) = stored ?? (0, false);
+        if (storedTables != wanted)
         {
-            LogLayoutMismatch(logger, options.Value.GrainStateTable, stored ?? 0, wanted);
+            LogLayoutMismatch(logger, options.Value.GrainStateTable, storedTables, wanted);
             return false;
         }
 
+        _perGrainRowKeys = perGrainRowKeys;
         return true;
     }
 
-    private static async Task<int?> StoredCountAsync(TableClient table, CancellationToken cancellationToken)
+    private static async Task<(int Tables, bool PerGrainRowKeys)?> StoredLayoutAsync(TableClient table, CancellationToken cancellationToken)
     {
         var marker = await table.GetEntityIfExistsAsync<TableEntity>(LayoutPartition, LayoutRow, cancellationToken: cancellationToken);
-        return marker.HasValue ? marker.Value!.GetInt32(TablesColumn) ?? 1 : null;
+        return marker.HasValue
+            ? (marker.Value!.GetInt32(TablesColumn) ?? 1, marker.Value.GetString(RowKeysColumn) == PerGrainRowKeysValue)
+            : null;
     }
 
     private static async Task<bool> HasGrainStateAsync(TableClient table, CancellationToken cancellationToken)

@@ -48,22 +48,18 @@ public static class OrleansHostingExtensions
         {
             silo.UseFleetClustering(cluster, storage.ConnectionString);
 
+            // Always through ShardedGrainStorage, even over one table: it also applies the store's row-key layout,
+            // which GrainStateLayout has read before the silo starts.
             var tables = storage.SpreadTables(storage.GrainStateTable);
-            if (tables.Count == 1)
+            var names = tables.Select((_, i) => $"{StorageNames.Fleet}-{i:D2}").ToArray();
+            for (var i = 0; i < tables.Count; i++)
             {
-                silo.AddFleetGrainTable(StorageNames.Fleet, tables[0]);
+                silo.AddFleetGrainTable(names[i], tables[i]);
             }
-            else
-            {
-                var names = tables.Select((_, i) => $"{StorageNames.Fleet}-{i:D2}").ToArray();
-                for (var i = 0; i < tables.Count; i++)
-                {
-                    silo.AddFleetGrainTable(names[i], tables[i]);
-                }
 
-                silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
-                    new ShardedGrainStorage([.. names.Select(services.GetRequiredKeyedService<IGrainStorage>)]));
-            }
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) => new ShardedGrainStorage(
+                [.. names.Select(services.GetRequiredKeyedService<IGrainStorage>)],
+                services.GetRequiredService<GrainStateLayout>().PerGrainRowKeys));
 
             silo.UseAzureTableReminderService(o => o.Configure<IServiceProvider>((r, services) =>
                 r.TableServiceClient = services.GetRequiredService<TableServiceClient>()));

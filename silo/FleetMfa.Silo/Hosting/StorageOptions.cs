@@ -15,8 +15,9 @@ public sealed class StorageOptions
 
     /// <summary>
     /// Over how many tables grain state and the device index are spread (1–64; <see cref="ShardedGrainStorage"/>): <c>{GrainStateTable}00</c>,
-    /// <c>{GrainStateTable}01</c>, … when more than one. One suits Azure Table storage; Azurite slows down with the number
-    /// of grains of a type in one table, so the scripts that start it use 16. Fixed for the life of a store.
+    /// <c>{GrainStateTable}01</c>, … when more than one. One suits Azure Table storage; Azurite slowed down with the number
+    /// of grains of a type in one table (until per-grain row keys, <see cref="GrainStateLayout"/>), so the scripts that
+    /// start it use 16. Fixed for the life of a store.
     /// </summary>
     public int GrainStateTables { get; set; } = 1;
 
