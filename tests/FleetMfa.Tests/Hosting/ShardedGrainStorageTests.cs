@@ -11,15 +11,7 @@ public sealed class ShardedGrainStorageTests
     public async Task Every_operation_on_a_grain_goes_to_the_same_shard_and_grains_spread_over_all_of_them()
     {
         var storage = new ShardedGrainStorage(_shards, perGrainRowKeys: false);
-        var grains = Enumerable.Range(0, 200).Select(i => GrainId.Create("device", $"org/host-{i}")).ToArray();
-
-        foreach (var grain in grains)
-        {
-            var state = new GrainState<string>();
-            await storage.ReadStateAsync("device", grain, state);
-            await storage.WriteStateAsync("device", grain, state);
-            await storage.ClearStateAsync("device", grain, state);
-        }
+        var grains = await ReadWriteAndClearAsync(storage, 200);
 
         foreach (var grain in grains)
         {
@@ -48,15 +40,7 @@ public sealed class ShardedGrainStorageTests
     public async Task With_per_grain_row_keys_every_operation_names_the_grains_hash_and_grains_get_distinct_ones()
     {
         var storage = new ShardedGrainStorage(_shards, perGrainRowKeys: true);
-        var grains = Enumerable.Range(0, 200).Select(i => GrainId.Create("device", $"org/host-{i}")).ToArray();
-
-        foreach (var grain in grains)
-        {
-            var state = new GrainState<string>();
-            await storage.ReadStateAsync("device", grain, state);
-            await storage.WriteStateAsync("device", grain, state);
-            await storage.ClearStateAsync("device", grain, state);
-        }
+        var grains = await ReadWriteAndClearAsync(storage, 200);
 
         var names = grains.ToDictionary(g => g, g => _shards[storage.ShardIndex(g)].StateNames[g]);
         Assert.All(grains, g => Assert.Equal(Enumerable.Repeat($"device-{g.GetUniformHashCode():x8}", 3), names[g]));
@@ -72,6 +56,21 @@ public sealed class ShardedGrainStorageTests
         await storage.WriteStateAsync("device", grain, new GrainState<string>());
 
         Assert.Equal(["device"], _shards[storage.ShardIndex(grain)].StateNames[grain]);
+    }
+
+    /// <summary>Reads, writes and clears the state of <paramref name="count"/> device grains; returns their ids.</summary>
+    private static async Task<GrainId[]> ReadWriteAndClearAsync(ShardedGrainStorage storage, int count)
+    {
+        var grains = Enumerable.Range(0, count).Select(i => GrainId.Create("device", $"org/host-{i}")).ToArray();
+        foreach (var grain in grains)
+        {
+            var state = new GrainState<string>();
+            await storage.ReadStateAsync("device", grain, state);
+            await storage.WriteStateAsync("device", grain, state);
+            await storage.ClearStateAsync("device", grain, state);
+        }
+
+        return grains;
     }
 
     private sealed class CountingStorage : IGrainStorage
