@@ -165,8 +165,9 @@ public sealed class SshPolicyTests : IDisposable
     [Fact]
     public async Task A_changed_drop_in_sends_SIGHUP_to_the_pid_in_the_pid_file()
     {
-        // A stand-in for sshd: SIGHUP's default action ends it, which is what we look for.
-        using var standIn = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
+        // A stand-in for sshd: SIGHUP's default action ends it, which is what we look for. `env --default-signal`
+        // restores that action: a test run started under nohup hands SIGHUP down ignored, and sleep would live on.
+        using var standIn = Process.Start(new ProcessStartInfo("env", ["--default-signal=HUP", "sleep", "300"]) { UseShellExecute = false })!;
         try
         {
             File.WriteAllText(_options.SshdPidFile, $"{standIn.Id}\n");
