@@ -56,7 +56,8 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         if (string.IsNullOrEmpty(connectionString))
         {
             siloBuilder.AddMemoryGrainStorage(StorageNames.Fleet);
-            siloBuilder.UseInMemoryReminderService();
+            siloBuilder.AddReminders();
+            siloBuilder.Services.AddSingleton<IReminderTable>(new InMemoryReminderTable());
             siloBuilder.Services.AddSingleton<IDeviceIndexStore>(DeviceIndex);
         }
         else
