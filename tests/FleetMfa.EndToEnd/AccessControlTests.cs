@@ -106,6 +106,7 @@ public sealed class AccessControlTests(EndToEndFixture fixture) : IAsyncLifetime
         var health = (await fixture.Silo.Anonymous.GetAsync("/healthz")).Ok();
         Assert.Equal("healthy", (string?)health["status"]);
         Assert.Equal("up", (string?)health["storage"]);
+        Assert.Equal("up", (string?)health["reminders"]);
         Assert.Equal(HttpStatusCode.OK, (await fixture.Silo.Anonymous.GetAsync("/openapi/v1.json")).Status);
     }
 }

@@ -1,3 +1,3 @@
 namespace FleetMfa.Silo.Api;
 
-public sealed record HealthReport(string Status, string Storage, string Broker, int ActiveSilos);
+public sealed record HealthReport(string Status, string Storage, string Broker, string Reminders, int ActiveSilos);

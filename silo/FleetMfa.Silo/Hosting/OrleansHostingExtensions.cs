@@ -63,8 +63,18 @@ public static class OrleansHostingExtensions
 
             silo.UseAzureTableReminderService(o => o.Configure<IServiceProvider>((r, services) =>
                 r.TableServiceClient = services.GetRequiredService<TableServiceClient>()));
+            silo.AddReminderServiceMonitor();
         });
         return builder;
+    }
+
+    /// <summary>Registers <see cref="ReminderServiceMonitor"/>, created with the silo so it sees the reminder service start.</summary>
+    public static ISiloBuilder AddReminderServiceMonitor(this ISiloBuilder silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.Services.AddSingleton<ReminderServiceMonitor>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<ReminderServiceMonitor>());
+        return silo;
     }
 
     /// <summary>Grain storage <paramref name="name"/> in the Azure table <paramref name="table"/>.</summary>

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using FleetMfa.Silo.Hosting;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Audit;
 using FleetMfa.Grains.Devices;
@@ -90,6 +91,7 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
             services.AddKeyedSingleton(area, TimeProvider.System);
         }
 
+        siloBuilder.AddReminderServiceMonitor();
         services.Configure<SecretProtectionOptions>(o => o.MasterKey = masterKey);
         services.AddFleetGrainServices();
         services.AddSingleton<IDesiredStatePublisher>(Publisher);

@@ -1,0 +1,49 @@
+using Orleans.Reminders.Diagnostics;
+
+namespace FleetMfa.Silo.Hosting;
+
+/// <summary>
+/// Whether this silo's reminder service has finished its initial load of the reminder table. Orleans starts the silo
+/// before that load is done and, when it fails three times, gives up until the silo restarts: every reminder
+/// registration on the silo then fails (rollouts and the org switch need reminders), while everything else looks
+/// fine. <c>/healthz</c> reports it, so that a silo without reminders is taken out of service instead of serving half.
+/// A lifecycle participant only to be created (and subscribed) before the grain services start.
+/// </summary>
+public sealed class ReminderServiceMonitor : IObserver<ReminderEvents.ReminderServiceEvent>, ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    private readonly SiloAddress _silo;
+    private readonly IDisposable _subscription;
+    private volatile bool _started;
+
+    public ReminderServiceMonitor(ILocalSiloDetails silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        _silo = silo.SiloAddress;
+        _subscription = ReminderEvents.ServiceEvents.Subscribe(this);
+    }
+
+    /// <summary>True once this silo's reminder service has read its range of the reminder table.</summary>
+    public bool IsStarted => _started;
+
+    public void OnNext(ReminderEvents.ReminderServiceEvent value)
+    {
+        if (value is ReminderEvents.ReminderServiceStarted && _silo.Equals(value.SiloAddress))
+        {
+            _started = true;
+        }
+    }
+
+    public void OnError(Exception error)
+    {
+    }
+
+    public void OnCompleted()
+    {
+    }
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+    }
+
+    public void Dispose() => _subscription.Dispose();
+}
