@@ -117,7 +117,11 @@ public sealed partial class DeviceGrain(
         return Detail();
     }
 
-    public async Task<DeviceDetail> EnableMfaAsync(bool force)
+    public Task<DeviceDetail> EnableMfaAsync(bool force) => EnableMfaAsync(force, rollout: null);
+
+    /// <param name="force">As <see cref="IDeviceGrain.EnableMfaAsync"/>.</param>
+    /// <param name="rollout">The rollout that asks, if one does: remembered in the same write as the change.</param>
+    private async Task<DeviceDetail> EnableMfaAsync(bool force, RolloutTicket? rollout)
     {
         EnsureRegistered();
         MfaRules.EnsureCanRequire(State.Os, State.OsVersion, State.Settings, State.Facts, force);
@@ -135,12 +139,16 @@ public sealed partial class DeviceGrain(
         }
 
         BumpDesired(requiredBefore);
+        WatchInSameWrite(rollout);
         await SaveAsync();
         LogMfaSwitched(logger, _orgId, _deviceId, true, State.DesiredVersion);
         return Detail();
     }
 
-    public async Task<DeviceDetail> DisableMfaAsync()
+    public Task<DeviceDetail> DisableMfaAsync() => DisableMfaAsync(rollout: null);
+
+    /// <param name="rollout">The rollout that asks, if one does: remembered in the same write as the change.</param>
+    private async Task<DeviceDetail> DisableMfaAsync(RolloutTicket? rollout)
     {
         EnsureRegistered();
         if (!State.MfaDesired)
@@ -151,6 +159,7 @@ public sealed partial class DeviceGrain(
         var requiredBefore = State.Required;
         State.MfaDesired = false;
         BumpDesired(requiredBefore);
+        WatchInSameWrite(rollout);
         await SaveAsync();
         LogMfaSwitched(logger, _orgId, _deviceId, false, State.DesiredVersion);
         return Detail();
@@ -166,7 +175,7 @@ public sealed partial class DeviceGrain(
 
         try
         {
-            _ = ticket.Action == RolloutAction.EnableMfa ? await EnableMfaAsync(ticket.Force) : await DisableMfaAsync();
+            _ = ticket.Action == RolloutAction.EnableMfa ? await EnableMfaAsync(ticket.Force, ticket) : await DisableMfaAsync(ticket);
         }
         catch (FleetMfaException ex) when (ErrorCodes.IsOsRule(ex.Code))
         {
@@ -197,14 +206,9 @@ public sealed partial class DeviceGrain(
             return settled;
         }
 
-        if (State.RolloutWatch is null || State.RolloutWatch.RolloutId == ticket.RolloutId || State.RolloutWatch.Version < version)
+        if (TakeRolloutWatch(ticket, version))
         {
-            var watch = new RolloutWatch(ticket.RolloutId, ticket.Shard, version);
-            if (watch != State.RolloutWatch)
-            {
-                State.RolloutWatch = watch;
-                await state.WriteOwnedStateAsync();
-            }
+            await state.WriteOwnedStateAsync();
         }
 
         // Still waiting when asked (again): the agent's ack may have been lost with a silo, or the desired state itself,
@@ -215,6 +219,39 @@ public sealed partial class DeviceGrain(
         }
 
         return new RolloutStep(RolloutOutcome.Pending, version);
+    }
+
+    /// <summary>
+    /// Remembers <paramref name="ticket"/>'s rollout as the one to tell when <paramref name="version"/> settles, unless
+    /// another rollout already waits for a version at least as new. Returns whether the state changed (unwritten).
+    /// </summary>
+    private bool TakeRolloutWatch(RolloutTicket ticket, long version)
+    {
+        if (State.RolloutWatch is not null && State.RolloutWatch.RolloutId != ticket.RolloutId && State.RolloutWatch.Version >= version)
+        {
+            return false;
+        }
+
+        var watch = new RolloutWatch(ticket.RolloutId, ticket.Shard, version);
+        if (watch == State.RolloutWatch)
+        {
+            return false;
+        }
+
+        State.RolloutWatch = watch;
+        return true;
+    }
+
+    /// <summary>
+    /// For a switch a rollout asked for: the watch <see cref="WatchAsync"/> would store right after, taken now so that
+    /// it goes into the switch's write (a fan-out then stores each device twice, not three times: switch, ack).
+    /// </summary>
+    private void WatchInSameWrite(RolloutTicket? rollout)
+    {
+        if (rollout is not null && SettledStep(State.DesiredVersion) is null)
+        {
+            TakeRolloutWatch(rollout, State.DesiredVersion);
+        }
     }
 
     /// <summary>Whether the agent has acknowledged <paramref name="version"/> (or cannot): <c>null</c> while that is still open.</summary>

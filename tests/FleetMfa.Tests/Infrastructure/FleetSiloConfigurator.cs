@@ -37,6 +37,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         ReminderTimeProviderNames.Reminders,
     ];
 
+    /// <summary>Orleans' memory storage under the write counter that grains see as <see cref="StorageNames.Fleet"/>.</summary>
+    private const string MemoryStorage = "fleet-memory";
+
     /// <summary>What device grains publish, shared by every in-process test silo.</summary>
     public static RecordingDesiredStatePublisher Publisher { get; } = new();
 
@@ -56,7 +59,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
 
         if (string.IsNullOrEmpty(connectionString))
         {
-            siloBuilder.AddMemoryGrainStorage(StorageNames.Fleet);
+            siloBuilder.AddMemoryGrainStorage(MemoryStorage);
+            siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
+                new WriteCountingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(MemoryStorage)));
             siloBuilder.AddReminders();
             siloBuilder.Services.AddSingleton<IReminderTable>(new InMemoryReminderTable());
             siloBuilder.Services.AddSingleton<IDeviceIndexStore>(DeviceIndex);

@@ -53,6 +53,23 @@ public class RolloutTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_rollout_stores_a_device_once_for_the_switch_and_once_for_the_ack()
+    {
+        var orgId = await _grains.NewOrgAsync(totpEnabled: true);
+        await _grains.EnrollAgentAsync(orgId, "host-w");
+        var device = _grains.GetDevice(orgId, "host-w").GetGrainId();
+        var writes = WriteCountingGrainStorage.WritesOf(device);
+        var rollout = _grains.GetRollout(orgId, "r-writes");
+
+        await rollout.StartAsync(Enable(), ["host-w"]);
+        Assert.Equal(writes + 1, WriteCountingGrainStorage.WritesOf(device));
+
+        await _grains.AckAsync(orgId, "host-w");
+        Assert.Equal(writes + 2, WriteCountingGrainStorage.WritesOf(device));
+        Assert.Equal(new RolloutCounts(1, 1, 0, 0, 0), (await WaitUntilFinishedAsync(rollout)).Counts);
+    }
+
+    [Fact]
     public async Task Each_device_gets_its_own_outcome_rule_refusals_agent_errors_missing_agents_and_unknown_ids()
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);
