@@ -7,7 +7,8 @@ namespace FleetMfa.EndToEnd;
 /// <summary>
 /// An external broker that goes away and comes back: the silo reports itself unhealthy meanwhile, the bridge and the
 /// agent reconnect on their own (DESIGN §5 "reconnects with back-off forever"), and a change made during the outage
-/// still reaches the device.
+/// still reaches the device. And the other way round: the silo goes away while the broker stays, and what agents sent
+/// meanwhile waits in the bridge's session.
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class BrokerOutageTests(EndToEndFixture fixture)
@@ -43,5 +44,34 @@ public sealed class BrokerOutageTests(EndToEndFixture fixture)
         Assert.False((bool)status["mfa"]!);
         Assert.Equal(0, await agent.VerifyAsync(flow.LocalUsername, Oathtool.WrongTotp(flow.Secret)));
         Assert.Equal("not-required", (string?)Assert.Single(await admin.GetDeviceUsersAsync(flow.OrgId, flow.DeviceId))!["onDevice"]);
+    }
+
+    [Fact]
+    public async Task A_login_decided_while_the_silo_restarts_reaches_the_audit_trail_through_the_bridges_session()
+    {
+        const string name = "bridge-session";
+        await using var mosquitto = await MosquittoBroker.StartAsync(fixture.Workspace, name);
+        var settings = (fixture.NewSiloSettings(name) with { HttpPort = FreePorts.Next() }).WithMosquitto(mosquitto);
+        AgentFlowResult flow;
+        await using (var first = await SiloProcess.StartAsync(settings))
+        {
+            flow = await AgentFlow.RunAsync(first, fixture.Workspace, name);
+            Assert.Equal(0, await first.StopAsync());
+        }
+
+        // The agent stays connected to Mosquitto and uploads the login at once; no bridge is subscribed right now.
+        await using var agent = flow.Agent;
+        Assert.Equal(0, await agent.VerifyAsync(flow.LocalUsername, Oathtool.Totp(flow.Secret)));
+        await Eventually.HoldsAsync(
+            () => Task.FromResult(agent.AllLogs()),
+            logs => logs.Contains("uploaded 1 audit events", StringComparison.Ordinal),
+            "the agent uploaded its login event to Mosquitto");
+
+        await using var second = await SiloProcess.StartAsync(settings);
+        var events = await Eventually.HoldsAsync(
+            () => second.Admin.ReadDeviceEventsAsync(flow.OrgId),
+            e => e.Count == 1,
+            "the login sent while no silo was connected, in the audit trail");
+        Assert.Equal("accepted", (string?)events[0]["outcome"]);
     }
 }

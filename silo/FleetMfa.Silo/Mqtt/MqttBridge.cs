@@ -111,9 +111,12 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer(host, port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithClientId($"fleetmfa-silo-{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}")
+            // One bridge account per silo, and its name as client id (Mosquitto's use_username_as_clientid does the
+            // same): the silo finds its session again when it reconnects or restarts, with what was queued meanwhile.
+            .WithClientId(_credentials.Username)
             .WithCredentials(_credentials.Username, _credentials.Password)
-            .WithCleanStart()
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)_options.BridgeSessionExpiry.TotalSeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithTimeout(TimeSpan.FromSeconds(10))
             .Build();

@@ -11,6 +11,7 @@ public static class MqttHostingExtensions
         builder.Services.AddOptions<MqttOptions>()
             .BindConfiguration(MqttOptions.SectionName)
             .Validate(o => o.IsValidBroker, "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port.")
+            .Validate(o => o.BridgeSessionExpiry >= TimeSpan.Zero && o.BridgeSessionExpiry.TotalSeconds <= uint.MaxValue, "FleetMfa:Mqtt:BridgeSessionExpiry must be a non-negative time span.")
             .Validate(o => o.IsEmbedded || !string.IsNullOrEmpty(o.BridgeUsername), "An external broker needs the bridge's credentials: FLEETMFA_BROKER_USERNAME and FLEETMFA_BROKER_PASSWORD.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new BridgeCredentials(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MqttOptions>>().Value));

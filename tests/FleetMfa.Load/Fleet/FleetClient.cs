@@ -28,6 +28,10 @@ public sealed class FleetClient : IDisposable
     public Task<JsonNode> GetAsync(string path, CancellationToken cancellationToken = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
 
+    /// <summary>A GET whose answer is not JSON (<c>/metrics</c>).</summary>
+    public Task<string> GetTextAsync(string path, CancellationToken cancellationToken = default) =>
+        SendForTextAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+
     public Task<JsonNode> PutAsync(string path, object body, CancellationToken cancellationToken = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body) }, cancellationToken);
 
@@ -42,6 +46,12 @@ public sealed class FleetClient : IDisposable
 
     private async Task<JsonNode> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var text = await SendForTextAsync(request, cancellationToken);
+        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
+    }
+
+    private async Task<string> SendForTextAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         using (request)
         {
             using var response = await _http.SendAsync(request, cancellationToken);
@@ -51,7 +61,7 @@ public sealed class FleetClient : IDisposable
                 throw new HttpRequestException($"{request.Method} {request.RequestUri} -> {(int)response.StatusCode}: {(text.Length > 300 ? text[..300] : text)}");
             }
 
-            return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
+            return text;
         }
     }
 }

@@ -12,6 +12,25 @@ public static class FleetSetup
         await api.PutAsync($"/api/orgs/{orgId}/mfa/totp", new { enabled = totp }, cancellationToken);
     }
 
+    /// <summary>
+    /// The sum of every series of the counter <paramref name="name"/> in the silo's <c>/metrics</c> (Prometheus text
+    /// format, the admin key's), 0 before the counter has any.
+    /// </summary>
+    public static async Task<double> MetricAsync(this FleetClient api, string name, CancellationToken cancellationToken)
+    {
+        var sum = 0.0;
+        foreach (var line in (await api.GetTextAsync("/metrics", cancellationToken)).Split('\n'))
+        {
+            var end = line.IndexOfAny(['{', ' ']);
+            if (end > 0 && line.AsSpan(0, end).SequenceEqual(name))
+            {
+                sum += double.Parse(line.AsSpan(line.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
     public static async Task<string> CreateConnectKeyAsync(this FleetClient api, string orgId, CancellationToken cancellationToken) =>
         (string)(await api.PostAsync($"/api/orgs/{orgId}/connect-keys", null, cancellationToken))["key"]!;
 
