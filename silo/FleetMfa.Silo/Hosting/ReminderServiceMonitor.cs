@@ -13,7 +13,7 @@ public sealed class ReminderServiceMonitor : IObserver<ReminderEvents.ReminderSe
 {
     private readonly SiloAddress _silo;
     private readonly IDisposable _subscription;
-    private volatile bool _started;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ReminderServiceMonitor(ILocalSiloDetails silo)
     {
@@ -22,14 +22,20 @@ public sealed class ReminderServiceMonitor : IObserver<ReminderEvents.ReminderSe
         _subscription = ReminderEvents.ServiceEvents.Subscribe(this);
     }
 
+    /// <summary>The silo this monitor watches.</summary>
+    public SiloAddress Silo => _silo;
+
+    /// <summary>Completes once this silo's reminder service has read its range of the reminder table.</summary>
+    public Task Started => _started.Task;
+
     /// <summary>True once this silo's reminder service has read its range of the reminder table.</summary>
-    public bool IsStarted => _started;
+    public bool IsStarted => _started.Task.IsCompleted;
 
     public void OnNext(ReminderEvents.ReminderServiceEvent value)
     {
         if (value is ReminderEvents.ReminderServiceStarted && _silo.Equals(value.SiloAddress))
         {
-            _started = true;
+            _started.TrySetResult();
         }
     }
 

@@ -60,10 +60,10 @@ public sealed class TestReminderTableTests
     [Fact]
     public async Task A_silo_whose_reminder_service_never_starts_is_named()
     {
-        using var readiness = ReminderServiceReadiness.Listen();
         var silo = SiloAddress.New(System.Net.IPAddress.Loopback, 1, 1);
 
-        var e = await Assert.ThrowsAsync<TimeoutException>(() => readiness.WaitAsync([silo], TimeSpan.Zero));
+        var e = await Assert.ThrowsAsync<TimeoutException>(
+            () => FleetTestCluster.WaitForReminderServicesAsync([(silo, new TaskCompletionSource().Task)], TimeSpan.Zero));
 
         Assert.Contains(silo.ToString(), e.Message, StringComparison.Ordinal);
     }

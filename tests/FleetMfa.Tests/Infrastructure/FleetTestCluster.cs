@@ -1,3 +1,5 @@
+using FleetMfa.Silo.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace FleetMfa.Tests.Infrastructure;
@@ -25,11 +27,13 @@ public static class FleetTestCluster
 
         builder.AddSiloBuilderConfigurator<FleetSiloConfigurator>();
         var cluster = builder.Build();
-        using var reminders = ReminderServiceReadiness.Listen();
         try
         {
+            // A silo counts as started before its reminder service has loaded (Orleans does that in the background),
+            // and a reminder registered in between waits on it and may fail: hand out the cluster only after.
             await cluster.DeployAsync();
-            await reminders.WaitAsync([.. cluster.Silos.Select(s => s.SiloAddress)], _reminderServiceStart);
+            var monitors = cluster.Silos.Select(s => ((InProcessSiloHandle)s).SiloHost.Services.GetRequiredService<ReminderServiceMonitor>());
+            await WaitForReminderServicesAsync([.. monitors.Select(m => (m.Silo, m.Started))], _reminderServiceStart);
         }
         catch
         {
@@ -38,6 +42,24 @@ public static class FleetTestCluster
         }
 
         return cluster;
+    }
+
+    /// <summary>Completes when every silo's reminder service has started; otherwise names the silos whose did not.</summary>
+    /// <exception cref="TimeoutException">One of them did not within <paramref name="timeout"/> (real time).</exception>
+    public static async Task WaitForReminderServicesAsync(IReadOnlyCollection<(SiloAddress Silo, Task Started)> silos, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(silos);
+        try
+        {
+            await Task.WhenAll(silos.Select(s => s.Started)).WaitAsync(timeout);
+        }
+        catch (TimeoutException e)
+        {
+            var missing = silos.Where(s => !s.Started.IsCompleted).Select(s => s.Silo);
+            throw new TimeoutException(
+                $"The reminder service of silo {string.Join(", ", missing)} did not finish its initial load within {timeout}; " +
+                "its reminder table did not answer (see the silo log for LocalReminderService).", e);
+        }
     }
 
     public static async Task StopAsync(TestCluster? cluster)
