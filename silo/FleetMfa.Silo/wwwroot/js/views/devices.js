@@ -94,6 +94,8 @@ export function devicesView() {
     prev.disabled = n <= 1;
     next.disabled = !result.nextCursor;
     updateSelection();
+    // For the load benchmark: when each page of rows was on screen, and which.
+    performance.mark('fleetmfa-rows-rendered', { detail: { first: result.items[0]?.deviceId ?? null, mfa: state.filters.mfa } });
     if (!loadedOnce) {
       loadedOnce = true;
       performance.mark('fleetmfa-devices-rendered');
