@@ -156,7 +156,7 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
             output.WriteLine(
                 $"recovery: the survivor declared the killed silo dead after {declaredDead.TotalSeconds:F1} s; the rollout completed " +
                 $"{recovered.TotalSeconds:F1} s after the kill ({rolloutClock.Elapsed.TotalSeconds:F1} s after it started); the survivor's bridge " +
-                $"could not hand {RouteFailed().Count(survivor.Output)} MQTT messages to a grain meanwhile (lost with the dead silo)");
+                $"gave up on {RouteFailed().Count(survivor.Output)} MQTT messages that no grain took in all attempts");
 
             Assert.Equal("completed", (string?)done!["state"]);
             Assert.Equal(
@@ -211,7 +211,7 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
     [GeneratedRegex(@"Rollout (?<rollout>\S+) shard (?<shard>\d+) started with")]
     private static partial Regex ShardStarted();
 
-    /// <summary>The bridge's "MQTT message on {Topic} could not be handled" (event 313).</summary>
+    /// <summary>The bridge's "MQTT message on {Topic} could not be handled after {Attempts} attempts" (event 313).</summary>
     [GeneratedRegex(@"MqttBridge\[313\]")]
     private static partial Regex RouteFailed();
 

@@ -16,7 +16,8 @@ namespace FleetMfa.Silo.Mqtt;
 /// states (retained, QoS 1) and ingests every device's <c>reported</c>, <c>events</c> and <c>presence</c> — through
 /// an MQTT 5 shared subscription on an external broker, so several silos share the load and each message is handled
 /// once. Incoming messages are size-checked and routed by topic to device grains by a bounded set of workers;
-/// garbage is logged and dropped and never stops the bridge.
+/// garbage is logged and dropped and never stops the bridge. A message is acknowledged to the broker only once a grain
+/// took it (<see cref="IngestRetry"/>): one that a restarting silo had not handed over yet is delivered again.
 /// </summary>
 public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublisher
 {
@@ -30,8 +31,8 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
     private readonly TimeProvider _time;
     private readonly Topics _topics;
     private readonly IMqttClient _client;
-    private readonly Channel<MqttApplicationMessage> _inbox = Channel.CreateBounded<MqttApplicationMessage>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
+    private readonly IngestRetry _retry;
+    private readonly Channel<MqttApplicationMessageReceivedEventArgs> _inbox;
 
     public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time)
     {
@@ -42,8 +43,15 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
         _logger = logger;
         _time = time;
         _topics = new Topics(_options.TopicPrefix);
+        _retry = new IngestRetry(time, logger);
+        _inbox = Channel.CreateBounded<MqttApplicationMessageReceivedEventArgs>(
+            new BoundedChannelOptions(_options.IngestWindow) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
         _client = new MqttClientFactory().CreateMqttClient();
-        _client.ApplicationMessageReceivedAsync += e => _inbox.Writer.WriteAsync(e.ApplicationMessage).AsTask();
+        _client.ApplicationMessageReceivedAsync += e =>
+        {
+            e.AutoAcknowledge = false;
+            return _inbox.Writer.WriteAsync(e).AsTask();
+        };
     }
 
     public bool IsConnected => _client.IsConnected;
@@ -117,6 +125,9 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
             .WithCredentials(_credentials.Username, _credentials.Password)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)_options.BridgeSessionExpiry.TotalSeconds)
+            // Unacknowledged messages the broker may send at once: the rest wait in the session on the broker, not in
+            // this process, and a keep-alive answer is never queued behind a whole burst of reports.
+            .WithReceiveMaximum((ushort)_options.IngestWindow)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithTimeout(TimeSpan.FromSeconds(10))
             .Build();
@@ -145,16 +156,26 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
 
     private async Task IngestAsync(CancellationToken stoppingToken)
     {
-        await foreach (var message in _inbox.Reader.ReadAllAsync(CancellationToken.None))
+        await foreach (var received in _inbox.Reader.ReadAllAsync(CancellationToken.None))
         {
-            try
+            var message = received.ApplicationMessage;
+            if (await _retry.HandAsync(message.Topic, () => RouteAsync(message), stoppingToken))
             {
-                await RouteAsync(message);
+                await AcknowledgeAsync(received);
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested || ex is not OperationCanceledException)
-            {
-                LogRouteFailed(_logger, message.Topic, ex);
-            }
+        }
+    }
+
+    private async Task AcknowledgeAsync(MqttApplicationMessageReceivedEventArgs received)
+    {
+        try
+        {
+            await received.AcknowledgeAsync(CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The connection it came on is gone: the broker delivers it again, and handling it twice changes nothing.
+            LogAcknowledgeFailed(_logger, received.ApplicationMessage.Topic, ex.GetType().Name);
         }
     }
 
@@ -199,6 +220,6 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
     [LoggerMessage(312, LogLevel.Warning, "MQTT message on {Topic} dropped: {Reason}")]
     private static partial void LogDropped(ILogger logger, string topic, string reason);
 
-    [LoggerMessage(313, LogLevel.Error, "MQTT message on {Topic} could not be handled")]
-    private static partial void LogRouteFailed(ILogger logger, string topic, Exception exception);
+    [LoggerMessage(316, LogLevel.Debug, "MQTT message on {Topic} handled but not acknowledged ({Error}): the broker delivers it again")]
+    private static partial void LogAcknowledgeFailed(ILogger logger, string topic, string error);
 }

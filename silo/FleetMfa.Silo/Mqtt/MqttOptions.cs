@@ -36,6 +36,13 @@ public sealed class MqttOptions
     public int IngestConcurrency { get; set; } = 128;
 
     /// <summary>
+    /// How many messages the broker may hand the bridge before the bridge acknowledged them (its MQTT 5 Receive
+    /// Maximum, 1–65,535, at least <see cref="IngestConcurrency"/>). The bridge acknowledges a message once a grain
+    /// took it; the broker keeps the rest of a burst in the bridge's session.
+    /// </summary>
+    public int IngestWindow { get; set; } = 1024;
+
+    /// <summary>
     /// How long the broker keeps the bridge's session after the bridge disconnects, queueing the reports and login
     /// events agents send meanwhile: a silo that restarts or reconnects within it loses none of them (with a clean
     /// session every message sent while the bridge was away was dropped, login events for good). A silo gone for good
