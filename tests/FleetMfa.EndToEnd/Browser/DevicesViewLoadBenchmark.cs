@@ -217,7 +217,7 @@ public sealed class DevicesViewLoadBenchmark(EndToEndFixture fixture, ITestOutpu
     private static async Task<double> TimeRenderAsync(IPage page, string action, string rendered, string arg)
     {
         var start = await page.EvaluateAsync<double>($"arg => {{ const t = performance.now(); {action}; return t; }}", arg);
-        var script = $"([arg, start]) => performance.getEntriesByName('fleetmfa-rows-rendered').find(m => m.startTime > start && ({rendered})(m.detail))?.startTime ?? null";
+        var script = $"([arg, start]) => (globalThis.fleetmfaRowsRendered ?? []).find(r => r.at > start && ({rendered})(r))?.at ?? null";
         var handle = await page.WaitForFunctionAsync(script, new object[] { arg, start });
         return await handle.JsonValueAsync<double>() - start;
     }
