@@ -1,18 +1,27 @@
 /*
  * pam_fleetmfa: the PAM side of FleetMfa's SSH MFA (DESIGN §5).
  *
- * It asks nothing itself. For PAM_USER it runs
- *     fleetmfa-agent verify --user USER --check-required [--data-dir DIR]
+ * For the canonical account of PAM_USER (getpwnam: with SSSD or LDAP "ALICE" and "alice@corp" may log in as alice,
+ * and the agent must match the bound user alice) it runs
+ *     fleetmfa-agent verify --user NAME --uid UID --check-required [--data-dir DIR]
  * and, only when the agent answers "a code is required" (exit 4), asks "Verification code: " through the PAM
  * conversation (so sshd's keyboard-interactive shows it to the SSH client), then hands the code to
- *     fleetmfa-agent verify --user USER [--data-dir DIR]
+ *     fleetmfa-agent verify --user NAME --uid UID [--data-dir DIR]
  * on stdin and maps the exit code: 0 accepted or not required -> PAM_SUCCESS, 1 rejected -> PAM_AUTH_ERR,
  * 3 locked out -> PAM_MAXTRIES, anything else (2 store error, a crash, a timeout) -> PAM_AUTH_ERR (fail closed).
  *
- * Options (in the pam.d line):
+ * mode=publickey: the agent wrote this line in place of the password stack, because sshd's AuthenticationMethods
+ * asks for a public key first. The module then succeeds only when sshd has already completed a "publickey" method for
+ * this connection, as sshd records in the PAM environment (SSH_AUTH_INFO_0, OpenSSH 7.8 and later) — for every user,
+ * enrolled or not. Without that proof (the drop-in not in effect, a Match block, a reload that has not happened yet)
+ * this line would be the only factor, so it refuses.
+ *
+ * Options (in the pam.d line); an unknown option or value is a configuration error and refuses every login:
+ *   mode=password|publickey   what stands in front of the module (default password: the original stack)
  *   agent=PATH      the agent executable (default /usr/bin/fleetmfa-agent)
  *   data_dir=DIR    the agent's data directory (default: the agent's own default)
- *   timeout=MS      how long one agent run may take (default 10000)
+ *   timeout=MS      how long one agent run may take (default 15000; the agent waits at most 3 s for its daemon, then
+ *                   decides from the store itself, so its direct path has the rest)
  *   timing=FILE     append "<check_us> <verify_us> <result>" per authentication, for measurements (no user, no code)
  *
  * The agent runs with a minimal environment, no inherited descriptors but a pipe on stdin, and output to /dev/null.
@@ -23,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,20 +50,24 @@
 #define FLEETMFA_EXIT_REQUIRED 4
 #define FLEETMFA_MAX_CODE 16
 #define FLEETMFA_MAX_USER 64
+#define FLEETMFA_AUTH_INFO "SSH_AUTH_INFO_0"
 
 struct fleetmfa_options {
     const char *agent;
     const char *data_dir;
     const char *timing;
     int timeout_ms;
+    int require_publickey;
 };
 
-static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struct fleetmfa_options *o)
+/* Returns 0 when every option is known and valid; else logs the first bad one and returns -1. */
+static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct fleetmfa_options *o)
 {
     o->agent = FLEETMFA_DEFAULT_AGENT;
     o->data_dir = NULL;
     o->timing = NULL;
-    o->timeout_ms = 10000;
+    o->timeout_ms = 15000;
+    o->require_publickey = 0;
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "agent=", 6) == 0)
             o->agent = argv[i] + 6;
@@ -61,11 +75,36 @@ static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
             o->data_dir = argv[i] + 9;
         else if (strncmp(argv[i], "timing=", 7) == 0)
             o->timing = argv[i] + 7;
-        else if (strncmp(argv[i], "timeout=", 8) == 0)
-            o->timeout_ms = atoi(argv[i] + 8) > 0 ? atoi(argv[i] + 8) : o->timeout_ms;
-        else
-            pam_syslog(pamh, LOG_ERR, "unknown option: %s", argv[i]);
+        else if (strcmp(argv[i], "mode=password") == 0)
+            o->require_publickey = 0;
+        else if (strcmp(argv[i], "mode=publickey") == 0)
+            o->require_publickey = 1;
+        else if (strncmp(argv[i], "timeout=", 8) == 0 && atoi(argv[i] + 8) > 0)
+            o->timeout_ms = atoi(argv[i] + 8);
+        else {
+            pam_syslog(pamh, LOG_ERR, "invalid option '%s': refusing every login until the PAM line is fixed", argv[i]);
+            return -1;
+        }
     }
+    return 0;
+}
+
+/*
+ * Whether sshd completed a public-key method for this connection before handing it to PAM: SSH_AUTH_INFO_0 holds one
+ * line per completed method, "publickey <type> <key>" for a key. PAM's environment is set by sshd (and modules), never
+ * by the client.
+ */
+static int has_publickey_proof(pam_handle_t *pamh)
+{
+    const char *info = pam_getenv(pamh, FLEETMFA_AUTH_INFO);
+    for (const char *line = info; line != NULL && *line != '\0';) {
+        if (strncmp(line, "publickey ", 10) == 0)
+            return 1;
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return 0;
 }
 
 static long long now_us(void)
@@ -98,14 +137,16 @@ static int wait_for(pid_t pid, int timeout_ms)
 }
 
 /* Runs the agent's verify command; input (may be NULL) goes to its stdin followed by a newline. Returns the exit code or -1. */
-static int run_agent(const struct fleetmfa_options *o, const char *user, int check_only, const char *input)
+static int run_agent(const struct fleetmfa_options *o, const char *user, const char *uid, int check_only, const char *input)
 {
-    const char *args[10];
+    const char *args[12];
     int n = 0;
     args[n++] = o->agent;
     args[n++] = "verify";
     args[n++] = "--user";
     args[n++] = user;
+    args[n++] = "--uid";
+    args[n++] = uid;
     if (check_only)
         args[n++] = "--check-required";
     if (o->data_dir != NULL) {
@@ -180,14 +221,32 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 {
     (void)flags;
     struct fleetmfa_options o;
-    parse_options(pamh, argc, argv, &o);
+    if (parse_options(pamh, argc, argv, &o) != 0)
+        return PAM_AUTH_ERR;
 
-    const char *user = NULL;
-    if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL || user[0] == '\0' || strlen(user) > FLEETMFA_MAX_USER)
+    const char *typed = NULL;
+    if (pam_get_user(pamh, &typed, NULL) != PAM_SUCCESS || typed == NULL || typed[0] == '\0' || strlen(typed) > FLEETMFA_MAX_USER)
         return PAM_USER_UNKNOWN;
 
+    if (o.require_publickey && !has_publickey_proof(pamh)) {
+        pam_syslog(pamh, LOG_NOTICE, "refusing %s: no public key was accepted before the verification code (mode=publickey)", typed);
+        record_timing(&o, 0, 0, PAM_AUTH_ERR);
+        return PAM_AUTH_ERR;
+    }
+
+    /* The account the name resolves to, as the rest of the system sees it (NSS: files, SSSD, LDAP). */
+    struct passwd pwd, *found = NULL;
+    char pwbuf[4096];
+    if (getpwnam_r(typed, &pwd, pwbuf, sizeof pwbuf, &found) != 0 || found == NULL || strlen(found->pw_name) > FLEETMFA_MAX_USER) {
+        pam_syslog(pamh, LOG_NOTICE, "refusing %s: no such account", typed);
+        return PAM_USER_UNKNOWN;
+    }
+    const char *user = found->pw_name;
+    char uid[16];
+    snprintf(uid, sizeof uid, "%u", (unsigned)found->pw_uid);
+
     long long start = now_us();
-    int check = run_agent(&o, user, 1, NULL);
+    int check = run_agent(&o, user, uid, 1, NULL);
     long long check_us = now_us() - start;
     if (check == 0) {
         /* MFA off on this device, or the user has not completed setup: no prompt. */
@@ -215,7 +274,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         code[0] = '\0';
     }
     start = now_us();
-    int verdict = run_agent(&o, user, 0, code);
+    int verdict = run_agent(&o, user, uid, 0, code);
     verify_us = now_us() - start;
     explicit_bzero(code, strlen(code));
     free(code);

@@ -22,4 +22,21 @@ public interface IPlatform
     /// then nothing was changed.
     /// </summary>
     PolicyResult ApplyPolicy(PolicyRequest request);
+
+    /// <summary>
+    /// Checks that the policy the device already applied (<paramref name="request"/>) is still in force — the files the
+    /// agent manages and the configuration in effect — and repairs what drifted (a package upgrade rewriting a file,
+    /// a deleted drop-in). Never loosens anything; a problem it cannot repair is reported, not hidden.
+    /// </summary>
+    PolicyCheck CheckPolicy(PolicyRequest request);
+
+    /// <summary>Directories whose changes can take the applied policy out of force; the daemon checks it when they change.</summary>
+    IReadOnlyList<string> WatchedDirectories();
+
+    /// <summary>
+    /// Puts every file and setting the agent ever changed back as it was before, byte for byte, and drops the backups
+    /// (uninstall; <c>fleetmfa-agent restore</c>). Throws <see cref="PolicyException"/> when something could not be put
+    /// back; the backups of what was not restored are kept.
+    /// </summary>
+    PolicyResult RestorePolicy();
 }

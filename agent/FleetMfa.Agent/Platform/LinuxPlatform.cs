@@ -47,8 +47,22 @@ public sealed class LinuxPlatform(string osReleasePath = "/etc/os-release", stri
     public PolicyResult ApplyPolicy(PolicyRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return ssh?.Apply(request.Mfa, request.Policy.Linux) ?? PolicyResult.Unchanged;
+        return ssh?.Apply(request.Mfa, request.Policy.Linux, request.PromptedUsers) ?? PolicyResult.Unchanged;
     }
+
+    public PolicyCheck CheckPolicy(PolicyRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ssh?.Check(request.Mfa, request.Policy.Linux, request.PromptedUsers) ?? PolicyCheck.InEffect;
+    }
+
+    /// <summary>sshd's PAM service directory, its drop-in directory and its main configuration's directory.</summary>
+    public IReadOnlyList<string> WatchedDirectories() =>
+        ssh is not { Options.Enforce: true } ? []
+        : new[] { Path.GetDirectoryName(ssh.Options.PamServiceFile), ssh.Options.SshdConfigDirectory, Path.GetDirectoryName(ssh.Options.SshdConfigFile) }
+            .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+
+    public PolicyResult RestorePolicy() => ssh?.Restore() ?? PolicyResult.Unchanged;
 
     private static string Unquote(string value) => value.Trim().Trim('"', '\'');
 }

@@ -27,20 +27,25 @@ public sealed class ManagedFiles(string backupDirectory)
             return false;
         }
 
+        string? newBackup = null;
         if (!HasBackup(path))
         {
             EnsureBackupDirectory();
-            if (current is null)
-            {
-                AtomicFile.Write(BackupPath(path, Absent), []);
-            }
-            else
-            {
-                AtomicFile.Write(BackupPath(path, Orig), current);
-            }
+            newBackup = BackupPath(path, current is null ? Absent : Orig);
+            AtomicFile.Write(newBackup, current ?? []);
         }
 
-        Replace(path, content);
+        try
+        {
+            Replace(path, content);
+        }
+        catch when (newBackup is not null)
+        {
+            // The file is as it was: a backup of it would say the agent changed it.
+            File.Delete(newBackup);
+            throw;
+        }
+
         return true;
     }
 
@@ -73,6 +78,36 @@ public sealed class ManagedFiles(string backupDirectory)
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// Takes the file as it is now as its new original (a package upgrade replaced a file the agent manages): the
+    /// next <see cref="Restore"/> puts this content back, not the one from before the upgrade.
+    /// </summary>
+    public void ReplaceOriginal(string path, byte[] original)
+    {
+        EnsureBackupDirectory();
+        AtomicFile.Write(BackupPath(path, Orig), original);
+        File.Delete(BackupPath(path, Absent));
+    }
+
+    /// <summary>Every path the agent holds a backup for (the file names encode the path: <c>/</c> as <c>%</c>).</summary>
+    public IReadOnlyList<string> BackedUpPaths()
+    {
+        if (!Directory.Exists(BackupDirectory))
+        {
+            return [];
+        }
+
+        return Directory.EnumerateFiles(BackupDirectory)
+            .Select(Path.GetFileName)
+            .Select(name => name!.EndsWith(Orig, StringComparison.Ordinal) ? name[..^Orig.Length]
+                : name.EndsWith(Absent, StringComparison.Ordinal) ? name[..^Absent.Length] : null)
+            .Where(name => name is { Length: > 0 } && name[0] == '%')
+            .Select(name => name!.Replace('%', Path.DirectorySeparatorChar))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
     }
 
     /// <summary>Replaces the file atomically, keeping the mode of the file it replaces (0644 for a new one: these are system config files).</summary>

@@ -15,4 +15,10 @@ public enum AuditOutcome
 
     [JsonStringEnumMemberName("not-required")]
     NotRequired,
+
+    [JsonStringEnumMemberName("repaired")]
+    Repaired,
+
+    [JsonStringEnumMemberName("unrepairable")]
+    Unrepairable,
 }

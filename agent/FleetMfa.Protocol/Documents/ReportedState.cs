@@ -4,6 +4,8 @@ namespace FleetMfa.Protocol.Documents;
 /// What the agent reports (on <c>…/reported</c>) after each desired state it receives and on every (re)connect.
 /// <see cref="AppliedVersion"/> is the version the device enforces now; when a newer version could not be applied,
 /// <see cref="FailedVersion"/> and <see cref="Reason"/> say which and why (the device keeps enforcing the old one).
+/// <see cref="Enforcement"/> is what the agent's last check of the applied version's OS policy found (absent: in
+/// effect, or never checked).
 /// </summary>
 public sealed record ReportedState(
     int Schema,
@@ -12,7 +14,8 @@ public sealed record ReportedState(
     string? Reason,
     DeviceReport Device,
     IReadOnlyList<ReportedUser> Users,
-    DateTimeOffset At)
+    DateTimeOffset At,
+    PolicyEnforcement? Enforcement = null)
 {
     public const int CurrentSchema = 1;
     public const int MaxReasonLength = 500;

@@ -24,4 +24,25 @@ public sealed class RecordingPlatform : IPlatform
         Requests.Add(request);
         return Refusal is { } reason ? throw new PolicyException(reason) : new PolicyResult(["recorded"]);
     }
+
+    /// <summary>What the next <see cref="CheckPolicy"/> answers (in effect unless a test says otherwise).</summary>
+    public PolicyCheck Check { get; set; } = PolicyCheck.InEffect;
+
+    public List<PolicyRequest> Checks { get; } = [];
+
+    public PolicyCheck CheckPolicy(PolicyRequest request)
+    {
+        Checks.Add(request);
+        return Check;
+    }
+
+    public IReadOnlyList<string> WatchedDirectories() => [];
+
+    public int Restores { get; private set; }
+
+    public PolicyResult RestorePolicy()
+    {
+        Restores++;
+        return new PolicyResult(["restored"]);
+    }
 }

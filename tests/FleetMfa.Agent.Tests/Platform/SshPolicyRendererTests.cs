@@ -24,7 +24,7 @@ public sealed class SshPolicyRendererTests
 
         """;
 
-    private const string Module = "auth required /lib/security/pam_fleetmfa.so agent=/usr/bin/fleetmfa-agent data_dir=/var/lib/fleetmfa-agent";
+    private const string Module = "auth required /lib/security/pam_fleetmfa.so mode=publickey agent=/usr/bin/fleetmfa-agent data_dir=/var/lib/fleetmfa-agent";
 
     [Theory]
     [InlineData(false, true, false, SshMode.Off)]
@@ -98,10 +98,19 @@ public sealed class SshPolicyRendererTests
             SshPolicyRenderer.PamService(DebianPam, SshMode.PublicKeyThenCode, Module));
 
     [Fact]
-    public void The_module_line_names_the_agent_and_its_data_directory()
+    public void The_module_line_names_the_mode_the_agent_and_its_data_directory()
     {
         var options = new SshPolicyOptions { DataDirectory = "/var/lib/x", PamModule = "/m/pam_fleetmfa.so", AgentExecutable = "/usr/bin/fleetmfa-agent" };
 
-        Assert.Equal("auth required /m/pam_fleetmfa.so agent=/usr/bin/fleetmfa-agent data_dir=/var/lib/x", SshPolicyRenderer.ModuleLine(options));
+        Assert.Equal("auth required /m/pam_fleetmfa.so mode=password agent=/usr/bin/fleetmfa-agent data_dir=/var/lib/x", SshPolicyRenderer.ModuleLine(options, SshMode.PasswordThenCode));
+        Assert.Equal("auth required /m/pam_fleetmfa.so mode=publickey agent=/usr/bin/fleetmfa-agent data_dir=/var/lib/x", SshPolicyRenderer.ModuleLine(options, SshMode.PublicKeyThenCode));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SshPolicyRenderer.ModuleLine(options, SshMode.Off));
+    }
+
+    [Fact]
+    public void A_rendered_PAM_file_is_told_from_an_original()
+    {
+        Assert.False(SshPolicyRenderer.IsRendered(DebianPam));
+        Assert.True(SshPolicyRenderer.IsRendered(SshPolicyRenderer.PamService(DebianPam, SshMode.PasswordThenCode, Module)));
     }
 }

@@ -19,4 +19,10 @@ public sealed class SimulatedPlatform(string hostname) : IPlatform
     public IReadOnlyList<string> AuthPlugins() => [];
 
     public PolicyResult ApplyPolicy(PolicyRequest request) => PolicyResult.Unchanged;
+
+    public PolicyCheck CheckPolicy(PolicyRequest request) => PolicyCheck.InEffect;
+
+    public IReadOnlyList<string> WatchedDirectories() => [];
+
+    public PolicyResult RestorePolicy() => PolicyResult.Unchanged;
 }

@@ -1,145 +1,302 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using FleetMfa.Protocol.Documents;
 
 namespace FleetMfa.Agent.Platform.Linux;
 
 /// <summary>
-/// Applies the Linux part of a desired state to sshd and PAM: MFA on writes the sshd drop-in (sorted first in
-/// <c>sshd_config.d</c>) and adds <c>pam_fleetmfa.so</c> to sshd's PAM service; MFA off restores both from their
-/// backups. A changed drop-in is checked with <c>sshd -t</c> (and rolled back when sshd rejects it) before the running
-/// sshd gets SIGHUP; PAM reads its service file per login, so that change needs no reload.
+/// Applies the Linux part of a desired state to sshd and PAM, and never lets an SSH login through with fewer factors
+/// than either the policy before or the policy after a change asks for:
+/// <list type="bullet">
+/// <item>MFA on writes sshd's PAM service (the module in it) <em>before</em> the sshd drop-in, so sshd never routes a
+/// login to a PAM stack without the code; MFA off removes the drop-in and reloads sshd <em>before</em> it puts the PAM
+/// file back.</item>
+/// <item>A change is in force only once sshd says so: <c>sshd -t</c> accepts the files, <c>sshd -T</c> shows the
+/// policy's settings in effect (for a plain connection and for each prompted user, <c>Match</c> blocks included), and
+/// the running sshd offers a new connection exactly the policy's first method (so its reload really happened).
+/// Otherwise every file is rolled back and the version fails with <see cref="PolicyCodes.SshPolicyNotEffective"/>.</item>
+/// <item>Any failure on the way (a write, sshd refusing the configuration) rolls back every file written so far, in
+/// reverse order.</item>
+/// </list>
+/// PAM reads its service file per login; sshd gets SIGHUP after a drop-in change.
 /// </summary>
 public sealed class SshPolicy(SshPolicyOptions options)
 {
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly ManagedFiles _files = new(options.BackupDirectory);
+    private readonly SshdControl _sshd = new(options);
 
     public SshPolicyOptions Options => options;
 
-    public PolicyResult Apply(bool mfa, LinuxPolicy policy)
+    public PolicyResult Apply(bool mfa, LinuxPolicy policy, IReadOnlyList<string> promptedUsers)
     {
-        if (!options.Enforce || !Directory.Exists(options.SshdConfigDirectory))
+        ArgumentNullException.ThrowIfNull(promptedUsers);
+        if (!options.Enforce)
         {
-            // Not ours to manage (FLEETMFA_SSH_POLICY=off), or no OpenSSH server here (the agent reports that fact).
+            // FLEETMFA_SSH_POLICY=off: the agent only reports (development and simulated devices).
             return PolicyResult.Unchanged;
         }
 
         var mode = SshPolicyRenderer.ModeFor(mfa, policy);
-        return mode == SshMode.Off ? Remove() : Enforce(mode);
+        if (mode == SshMode.Off)
+        {
+            return Disable();
+        }
+
+        // No OpenSSH server: no SSH login to protect (the agent reports the fact). The periodic check installs the
+        // policy once a server appears.
+        return _sshd.IsInstalled ? Enable(mode, promptedUsers) : PolicyResult.Unchanged;
     }
 
-    private PolicyResult Enforce(SshMode mode)
+    /// <summary>
+    /// Checks that an applied MFA-on policy is still in force and repairs drift: a PAM file rewritten by a package
+    /// upgrade is taken as the new original and rendered again, a deleted or edited drop-in is written again. Nothing
+    /// is rolled back here — what the agent writes is the stricter state.
+    /// </summary>
+    public PolicyCheck Check(bool mfa, LinuxPolicy policy, IReadOnlyList<string> promptedUsers)
+    {
+        ArgumentNullException.ThrowIfNull(promptedUsers);
+        if (!options.Enforce || !mfa || !_sshd.IsInstalled)
+        {
+            return PolicyCheck.InEffect;
+        }
+
+        var mode = SshPolicyRenderer.ModeFor(mfa, policy);
+        var repairs = new List<string>();
+        try
+        {
+            var (pam, dropIn) = Render(mode, adoptNewOriginal: repairs);
+            if (_files.Write(options.PamServiceFile, pam))
+            {
+                repairs.Add($"{options.PamServiceFile} had changed and was rewritten");
+            }
+
+            if (_files.Write(options.DropInPath, dropIn))
+            {
+                repairs.Add($"{options.DropInPath} had changed or was deleted and was rewritten");
+                if (_sshd.CheckConfig() is { } problem)
+                {
+                    throw new PolicyException($"sshd rejects its configuration with the FleetMfa drop-in: {problem}");
+                }
+
+                _sshd.Reload();
+            }
+
+            EnsureInEffect(mode, promptedUsers);
+        }
+        catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException)
+        {
+            var done = repairs.Count > 0 ? $" (repaired: {string.Join("; ", repairs)})" : "";
+            return PolicyCheck.NotEffective($"{PolicyCodes.DriftUnrepairable}: {WithoutCode(ex.Message)}{done}");
+        }
+
+        return repairs.Count > 0 ? PolicyCheck.Repaired(repairs) : PolicyCheck.InEffect;
+    }
+
+    /// <summary>Uninstall: MFA off (drop-in first, then PAM), then any other file the agent still holds a backup of.</summary>
+    public PolicyResult Restore()
+    {
+        var changes = new List<string>(Disable().Changes);
+        foreach (var path in _files.BackedUpPaths())
+        {
+            if (_files.Restore(path))
+            {
+                changes.Add($"restored {path}");
+            }
+        }
+
+        return new PolicyResult(changes);
+    }
+
+    private PolicyResult Enable(SshMode mode, IReadOnlyList<string> promptedUsers)
+    {
+        if (!Directory.Exists(options.SshdConfigDirectory))
+        {
+            throw new PolicyException(
+                $"{PolicyCodes.SshPolicyNotEffective}: {options.SshdConfigDirectory} does not exist, so sshd cannot read the FleetMfa drop-in (FLEETMFA_SSHD_CONFIG_DIR)");
+        }
+
+        var (pam, dropIn) = Render(mode, adoptNewOriginal: null);
+        var journal = new WriteJournal(_files);
+        var changes = new List<string>();
+        try
+        {
+            // PAM first: from here on, any login sshd hands to PAM needs the code (and, in key mode, the key's proof).
+            if (journal.Write(options.PamServiceFile, pam))
+            {
+                changes.Add($"wrote {options.PamServiceFile}");
+            }
+
+            if (journal.Write(options.DropInPath, dropIn))
+            {
+                changes.Add($"wrote {options.DropInPath}");
+                if (_sshd.CheckConfig() is { } problem)
+                {
+                    throw new PolicyException($"{PolicyCodes.SshPolicyNotEffective}: sshd rejected the configuration with the FleetMfa drop-in: {problem}");
+                }
+
+                if (_sshd.Reload())
+                {
+                    changes.Add("reloaded sshd");
+                }
+            }
+
+            EnsureInEffect(mode, promptedUsers);
+            return new PolicyResult(changes);
+        }
+        catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException)
+        {
+            var rolledBack = RollBack(journal);
+            throw new PolicyException($"{ex.Message}; {rolledBack}", ex);
+        }
+    }
+
+    private PolicyResult Disable()
+    {
+        var changes = new List<string>();
+        var dropIn = ManagedFiles.ReadOrNull(options.DropInPath);
+        if (_files.Restore(options.DropInPath))
+        {
+            changes.Add($"removed {options.DropInPath}");
+            if (_sshd.Reload())
+            {
+                changes.Add("reloaded sshd");
+            }
+        }
+
+        try
+        {
+            if (_files.Restore(options.PamServiceFile))
+            {
+                changes.Add($"restored {options.PamServiceFile}");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The PAM file still asks for the code: put the drop-in back, so sshd keeps sending every login through it.
+            if (dropIn is not null && changes.Count > 0)
+            {
+                _files.Write(options.DropInPath, dropIn);
+                _sshd.Reload();
+            }
+
+            throw new PolicyException($"{options.PamServiceFile} could not be restored ({ex.Message}); MFA stays on", ex);
+        }
+
+        return new PolicyResult(changes);
+    }
+
+    /// <summary>
+    /// The policy's files, rendered from the machine's original PAM service. When <paramref name="adoptNewOriginal"/>
+    /// is given (a drift check), a PAM file that no longer carries the agent's lines is taken as the new original.
+    /// </summary>
+    private (byte[] Pam, byte[] DropIn) Render(SshMode mode, List<string>? adoptNewOriginal)
     {
         if (!File.Exists(options.PamModule))
         {
             throw new PolicyException($"the PAM module {options.PamModule} is not installed (FLEETMFA_PAM_MODULE)");
         }
 
-        if (_files.Original(options.PamServiceFile) is not { } originalPam)
+        var current = ManagedFiles.ReadOrNull(options.PamServiceFile);
+        if (adoptNewOriginal is not null && current is not null && _files.HasBackup(options.PamServiceFile) &&
+            !SshPolicyRenderer.IsRendered(Encoding.UTF8.GetString(current)))
+        {
+            _files.ReplaceOriginal(options.PamServiceFile, current);
+            adoptNewOriginal.Add($"{options.PamServiceFile} was replaced (a package upgrade?) and is the new original");
+        }
+
+        if (_files.Original(options.PamServiceFile) is not { } original)
         {
             throw new PolicyException($"sshd's PAM service file {options.PamServiceFile} does not exist (FLEETMFA_PAM_SERVICE_FILE)");
         }
 
-        var dropIn = Encoding.UTF8.GetBytes(SshPolicyRenderer.DropIn(mode));
-        var pam = Encoding.UTF8.GetBytes(SshPolicyRenderer.PamService(Encoding.UTF8.GetString(originalPam), mode, SshPolicyRenderer.ModuleLine(options)));
-        var previousDropIn = ManagedFiles.ReadOrNull(options.DropInPath);
-        var previousPam = ManagedFiles.ReadOrNull(options.PamServiceFile);
-        var changes = new List<string>();
+        var pam = SshPolicyRenderer.PamService(Encoding.UTF8.GetString(original), mode, SshPolicyRenderer.ModuleLine(options, mode));
+        return (Encoding.UTF8.GetBytes(pam), Encoding.UTF8.GetBytes(SshPolicyRenderer.DropIn(mode)));
+    }
 
-        // PAM first: sshd asks PAM only once its drop-in says keyboard-interactive, so no moment allows a login without the code.
-        if (_files.Write(options.PamServiceFile, pam))
+    /// <summary>
+    /// Throws <see cref="PolicyCodes.SshPolicyNotEffective"/> unless sshd's effective configuration is the policy's —
+    /// for a connection by a user nobody bound and for each prompted user — and the running sshd (if one runs) offers a
+    /// new connection exactly the policy's first method. A running sshd that still offers the old methods is sent one
+    /// more SIGHUP halfway through the wait (a reload an earlier run wrote the files for but never sent).
+    /// </summary>
+    private void EnsureInEffect(SshMode mode, IReadOnlyList<string> promptedUsers)
+    {
+        var general = _sshd.Effective(SshdControl.ProbeUser);
+        var problems = new List<string>();
+        foreach (var (user, config) in promptedUsers.Distinct(StringComparer.Ordinal).Select(u => (u, _sshd.Effective(u))).Prepend(("any user", general)))
         {
-            changes.Add($"wrote {options.PamServiceFile}");
-        }
-
-        if (_files.Write(options.DropInPath, dropIn))
-        {
-            changes.Add($"wrote {options.DropInPath}");
-            if (CheckConfig() is { } problem)
+            if (config.Mismatches(mode) is { Count: > 0 } mismatches)
             {
-                RollBack(options.DropInPath, previousDropIn);
-                RollBack(options.PamServiceFile, previousPam);
-                throw new PolicyException($"sshd rejected the configuration with the FleetMfa drop-in; both files were rolled back: {problem}");
+                problems.Add($"for {user}: {string.Join(", ", mismatches)}");
             }
-
-            Reload(changes);
         }
 
-        return new PolicyResult(changes);
-    }
-
-    private void RollBack(string path, byte[]? previous)
-    {
-        if (previous is null)
+        if (problems.Count > 0)
         {
-            _files.Restore(path);
-        }
-        else
-        {
-            ManagedFiles.Replace(path, previous);
-        }
-    }
-
-    private PolicyResult Remove()
-    {
-        var changes = new List<string>();
-        if (_files.Restore(options.DropInPath))
-        {
-            changes.Add($"removed {options.DropInPath}");
-            Reload(changes);
+            throw new PolicyException(
+                $"{PolicyCodes.SshPolicyNotEffective}: sshd's effective configuration is not the policy ({string.Join("; ", problems)}); " +
+                $"sshd_config must include {options.SshdConfigDirectory}/*.conf before its own settings, and no Match block may override them");
         }
 
-        if (_files.Restore(options.PamServiceFile))
-        {
-            changes.Add($"restored {options.PamServiceFile}");
-        }
-
-        return new PolicyResult(changes);
-    }
-
-    /// <summary><c>sshd -t -f CONFIG</c>: null when sshd accepts it (or there is no sshd/config to check), else what it said.</summary>
-    private string? CheckConfig()
-    {
-        if (!File.Exists(options.SshdBinary) || !File.Exists(options.SshdConfigFile))
-        {
-            return null;
-        }
-
-        var info = new ProcessStartInfo(options.SshdBinary)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add("-t");
-        info.ArgumentList.Add("-f");
-        info.ArgumentList.Add(options.SshdConfigFile);
-        using var process = Process.Start(info) ?? throw new PolicyException($"{options.SshdBinary} did not start");
-        var errors = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            process.Kill();
-            return "sshd -t did not finish within 30 s";
-        }
-
-        var message = errors.GetAwaiter().GetResult().Trim();
-        return process.ExitCode == 0 ? null : message.Length > 300 ? message[..300] : message;
-    }
-
-    /// <summary>SIGHUP to the sshd in the pid file; no pid file means no sshd is running and the next start reads the new config.</summary>
-    private void Reload(List<string> changes)
-    {
-        if (ManagedFiles.ReadOrNull(options.SshdPidFile) is not { } content ||
-            !int.TryParse(Encoding.ASCII.GetString(content).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
+        if (_sshd.RunningPid() is not { } pid || general.ListenEndpoints() is not [var endpoint, ..])
         {
             return;
         }
 
-        if (LibC.Kill(pid, LibC.SigHup) == 0)
+        string[] expected = mode == SshMode.PublicKeyThenCode ? ["publickey"] : ["keyboard-interactive"];
+        var waited = Stopwatch.StartNew();
+        var reloadedAgain = false;
+        while (true)
         {
-            changes.Add($"reloaded sshd (pid {pid})");
+            var offered = _sshd.OfferedMethods(endpoint);
+            if (offered is null && !File.Exists(options.SshClientBinary))
+            {
+                return;
+            }
+
+            if (offered is not null && offered.SequenceEqual(expected, StringComparer.Ordinal))
+            {
+                return;
+            }
+
+            if (waited.Elapsed >= options.ReloadTimeout)
+            {
+                throw new PolicyException(
+                    $"{PolicyCodes.SshPolicyNotEffective}: the running sshd (pid {pid}) offers a new connection " +
+                    $"'{(offered is null ? "nothing" : string.Join(",", offered))}', not '{string.Join(",", expected)}', {options.ReloadTimeout.TotalSeconds:0} s after its reload");
+            }
+
+            if (!reloadedAgain && waited.Elapsed >= options.ReloadTimeout / 2)
+            {
+                _sshd.Reload();
+                reloadedAgain = true;
+            }
+
+            Thread.Sleep(ProbeInterval);
         }
     }
+
+    /// <summary>Puts back every file <paramref name="journal"/> wrote, newest first (so the drop-in goes before PAM), and reloads sshd if the drop-in changed.</summary>
+    private string RollBack(WriteJournal journal)
+    {
+        try
+        {
+            var restored = journal.RollBack();
+            if (restored.Contains(options.DropInPath))
+            {
+                _sshd.Reload();
+            }
+
+            return restored.Count == 0 ? "nothing had been changed" : $"rolled back {string.Join(" and ", restored)}";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"the rollback failed too ({ex.Message}); the PAM file keeps asking for the code";
+        }
+    }
+
+    private static string WithoutCode(string reason) =>
+        reason.StartsWith(PolicyCodes.SshPolicyNotEffective + ": ", StringComparison.Ordinal) ? reason[(PolicyCodes.SshPolicyNotEffective.Length + 2)..] : reason;
 }

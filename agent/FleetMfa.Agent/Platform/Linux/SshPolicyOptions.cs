@@ -21,6 +21,15 @@ public sealed class SshPolicyOptions
     /// <summary><c>FLEETMFA_SSHD_BINARY</c> (default <c>/usr/sbin/sshd</c>).</summary>
     public string SshdBinary { get; init; } = "/usr/sbin/sshd";
 
+    /// <summary>
+    /// <c>FLEETMFA_SSH_CLIENT</c>: the OpenSSH client that asks the running sshd which methods it offers, to prove a
+    /// reload took effect (default <c>/usr/bin/ssh</c>; Debian's openssh-server depends on it). Missing: not asked.
+    /// </summary>
+    public string SshClientBinary { get; init; } = "/usr/bin/ssh";
+
+    /// <summary>How long the running sshd may take to offer the policy's methods after its reload before the change fails.</summary>
+    public TimeSpan ReloadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary><c>FLEETMFA_SSHD_PID_FILE</c>: the running sshd gets SIGHUP after its config changed (default <c>/run/sshd.pid</c>).</summary>
     public string SshdPidFile { get; init; } = "/run/sshd.pid";
 
@@ -61,6 +70,7 @@ public sealed class SshPolicyOptions
             SshdConfigFile = Get("FLEETMFA_SSHD_CONFIG", defaults.SshdConfigFile),
             SshdBinary = Get("FLEETMFA_SSHD_BINARY", defaults.SshdBinary),
             SshdPidFile = Get("FLEETMFA_SSHD_PID_FILE", defaults.SshdPidFile),
+            SshClientBinary = Get("FLEETMFA_SSH_CLIENT", defaults.SshClientBinary),
             PamServiceFile = Get("FLEETMFA_PAM_SERVICE_FILE", defaults.PamServiceFile),
             PamModule = Get("FLEETMFA_PAM_MODULE", defaults.PamModule),
             AgentExecutable = Get("FLEETMFA_AGENT_EXECUTABLE", defaults.AgentExecutable),

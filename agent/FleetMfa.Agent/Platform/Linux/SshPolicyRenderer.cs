@@ -54,11 +54,21 @@ public static class SshPolicyRenderer
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "MFA off has no drop-in."),
     };
 
-    /// <summary>The PAM line that runs the module, with its options.</summary>
-    public static string ModuleLine(SshPolicyOptions options)
+    /// <summary>
+    /// The PAM line that runs the module, with its options. <c>mode=publickey</c> makes the module refuse every login
+    /// for which sshd has not already completed a public-key method (<c>SSH_AUTH_INFO_0</c>), enrolled user or not: in
+    /// that mode the password stack is not asked, so without that proof the module would be the only factor.
+    /// </summary>
+    public static string ModuleLine(SshPolicyOptions options, SshMode mode)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var line = new StringBuilder($"auth required {options.PamModule} agent={options.AgentExecutable} data_dir={options.DataDirectory}");
+        var modeOption = mode switch
+        {
+            SshMode.PasswordThenCode => "password",
+            SshMode.PublicKeyThenCode => "publickey",
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "MFA off has no module line."),
+        };
+        var line = new StringBuilder($"auth required {options.PamModule} mode={modeOption} agent={options.AgentExecutable} data_dir={options.DataDirectory}");
         if (options.PamTimingFile is { } timing)
         {
             line.Append(" timing=").Append(timing);
@@ -71,7 +81,8 @@ public static class SshPolicyRenderer
     /// sshd's PAM service for <paramref name="mode"/>, from the <paramref name="original"/> file: for password-then-code
     /// the module line goes right after the last password (<c>auth</c>) line, so a wrong password stops the stack before
     /// any code is asked; for key-then-code the original <c>auth</c> lines are commented out (the key already proved who
-    /// it is; PAM asks only for the code). Every other line (account, session, password) stays as it was.
+    /// it is — the module checks that proof itself; PAM asks only for the code). Every other line (account, session,
+    /// password) stays as it was.
     /// </summary>
     public static string PamService(string original, SshMode mode, string moduleLine)
     {
@@ -105,6 +116,13 @@ public static class SshPolicyRenderer
         }
 
         return string.Join('\n', lines) + (trailingNewline ? "\n" : "");
+    }
+
+    /// <summary>Whether a PAM service file carries lines this agent wrote (an edited rendering, not a new original).</summary>
+    public static bool IsRendered(string pamService)
+    {
+        ArgumentNullException.ThrowIfNull(pamService);
+        return pamService.Split('\n').Any(l => l.StartsWith(Marker, StringComparison.Ordinal));
     }
 
     private static bool IsAuthLine(string line)

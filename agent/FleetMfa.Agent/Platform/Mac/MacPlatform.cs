@@ -32,4 +32,15 @@ public sealed class MacPlatform(IAuthorizationDb db, string backupDirectory) : I
     public IReadOnlyList<string> AuthPlugins() => _enforcer.OtherPlugins();
 
     public PolicyResult ApplyPolicy(PolicyRequest request) => _enforcer.Apply(request);
+
+    /// <summary>The authorization database can be rewritten by any admin; re-applying the same request puts the right back.</summary>
+    public PolicyCheck CheckPolicy(PolicyRequest request)
+    {
+        var result = _enforcer.Apply(request);
+        return result.Changed ? PolicyCheck.Repaired(result.Changes) : PolicyCheck.InEffect;
+    }
+
+    public IReadOnlyList<string> WatchedDirectories() => [];
+
+    public PolicyResult RestorePolicy() => _enforcer.Apply(PolicyRequest.Off);
 }

@@ -22,4 +22,15 @@ public sealed class WindowsPlatform(IPolicyRegistry registry, string backupDirec
     public IReadOnlyList<string> AuthPlugins() => [];
 
     public PolicyResult ApplyPolicy(PolicyRequest request) => _enforcer.Apply(request);
+
+    /// <summary>Registry values can be changed by anyone with admin rights; re-applying the same request puts them back.</summary>
+    public PolicyCheck CheckPolicy(PolicyRequest request)
+    {
+        var result = _enforcer.Apply(request);
+        return result.Changed ? PolicyCheck.Repaired(result.Changes) : PolicyCheck.InEffect;
+    }
+
+    public IReadOnlyList<string> WatchedDirectories() => [];
+
+    public PolicyResult RestorePolicy() => _enforcer.Apply(PolicyRequest.Off);
 }
