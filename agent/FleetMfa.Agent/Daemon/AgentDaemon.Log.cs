@@ -30,4 +30,13 @@ public sealed partial class AgentDaemon
 
     [LoggerMessage(9, LogLevel.Information, "subscribed to the desired state of {OrgId}/{DeviceId}")]
     private static partial void LogSubscribed(ILogger logger, string orgId, string deviceId);
+
+    [LoggerMessage(10, LogLevel.Warning, "the OS policy had drifted and was repaired: {Repairs}")]
+    private static partial void LogPolicyRepaired(ILogger logger, string repairs);
+
+    [LoggerMessage(11, LogLevel.Error, "the OS policy of version {Version} is not in effect: {Problem}")]
+    private static partial void LogPolicyNotEffective(ILogger logger, long version, string problem);
+
+    [LoggerMessage(12, LogLevel.Information, "the OS policy of version {Version} is in effect again")]
+    private static partial void LogPolicyInEffectAgain(ILogger logger, long version);
 }

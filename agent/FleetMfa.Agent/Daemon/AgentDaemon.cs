@@ -42,7 +42,11 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly AgentDaemonOptions _options;
     private readonly IdleMemoryTrim? _trim;
     private readonly IMqttClient _client;
+    private readonly PolicyWatch _policyWatch;
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>What the last policy check found, reported with every state until a newer version is applied; null: in effect.</summary>
+    private PolicyEnforcement? _enforcement;
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
     private volatile bool _stopping;
 
@@ -65,6 +69,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _verifyServer = new VerifyServer(store, _secrets, time, _logger);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        _policyWatch = new PolicyWatch(time, _options.PolicyCheckInterval, platform.WatchedDirectories());
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -79,6 +84,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         {
             try
             {
+                // First, and connected or not: an offline device must keep its policy in force too.
+                await CheckPolicyAsync(cancellationToken);
                 if (!_client.IsConnected)
                 {
                     await ConnectAsync(cancellationToken);
@@ -121,6 +128,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _policyWatch.Dispose();
         _client.Dispose();
         _identity?.Dispose();
         _gate.Dispose();
@@ -243,6 +251,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             }
             else if (result.Changed)
             {
+                // The applier proved the new version's policy in effect: what an earlier check found is history.
+                _enforcement = null;
                 LogApplied(_logger, result.State?.Version ?? 0, result.State?.Mfa ?? false, result.State?.Users.Count ?? 0);
             }
 
@@ -272,11 +282,78 @@ public sealed partial class AgentDaemon : IAsyncDisposable
                 AgentVersion,
                 null),
             state?.Users.Select(u => new ReportedUser(u.UserId, u.SecretVersion)).ToList() ?? [],
-            _time.GetUtcNow());
+            _time.GetUtcNow(),
+            _enforcement);
         var payload = JsonSerializer.SerializeToUtf8Bytes(report, ProtocolJsonContext.Default.ReportedState);
         _lastReport = _time.GetUtcNow();
         return PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Reported), payload, retain: false, cancellationToken);
     }
+
+    /// <summary>
+    /// When due (<see cref="PolicyWatch"/>), checks that the applied version's OS policy is still in force and repairs
+    /// drift. A repair, or a problem the agent cannot repair, becomes an audit event and is reported at once; a problem
+    /// is recorded once, not on every check while it lasts.
+    /// </summary>
+    private async Task CheckPolicyAsync(CancellationToken cancellationToken)
+    {
+        if (!_policyWatch.IsDue())
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var state = _secrets.Load();
+            _policyWatch.Checked();
+            if (state is null)
+            {
+                return;
+            }
+
+            PolicyCheck check;
+            try
+            {
+                check = _platform.CheckPolicy(new PolicyRequest(state.Version, state.Mfa, state.Policy, state.Users.Select(u => u.LocalUsername).ToList()));
+            }
+            catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+            {
+                check = PolicyCheck.NotEffective($"{PolicyCodes.DriftUnrepairable}: {ex.Message}");
+            }
+
+            var now = _time.GetUtcNow();
+            var before = _enforcement;
+            switch (check.Status)
+            {
+                case PolicyCheckStatus.Repaired:
+                    var repairs = $"{PolicyCodes.DriftRepaired}: {string.Join("; ", check.Repairs)}";
+                    LogPolicyRepaired(_logger, repairs);
+                    _enforcement = new PolicyEnforcement(PolicyEnforcementStatus.Repaired, Shorten(repairs), now);
+                    _store.AppendAudit(new AuditEvent(Guid.NewGuid().ToString("N"), now, AuditOutcome.Repaired, null, null, AuditActions.PolicyDriftRepaired, Shorten(repairs)));
+                    break;
+                case PolicyCheckStatus.NotEffective when before is not { Status: PolicyEnforcementStatus.NotEffective } || before.Detail != Shorten(check.Problem!):
+                    LogPolicyNotEffective(_logger, state.Version, check.Problem!);
+                    _enforcement = new PolicyEnforcement(PolicyEnforcementStatus.NotEffective, Shorten(check.Problem!), now);
+                    _store.AppendAudit(new AuditEvent(Guid.NewGuid().ToString("N"), now, AuditOutcome.Unrepairable, null, null, AuditActions.PolicyDriftUnrepairable, Shorten(check.Problem!)));
+                    break;
+                case PolicyCheckStatus.InEffect when before is { Status: PolicyEnforcementStatus.NotEffective }:
+                    LogPolicyInEffectAgain(_logger, state.Version);
+                    _enforcement = null;
+                    break;
+            }
+
+            if (!ReferenceEquals(before, _enforcement) && _client.IsConnected)
+            {
+                await ReportAsync(new ApplyResult(state, false, null, null), cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static string Shorten(string text) => text.Length > AuditEvent.MaxDetailLength ? text[..AuditEvent.MaxDetailLength] : text;
 
     private async Task UploadAuditAsync(CancellationToken cancellationToken)
     {

@@ -50,9 +50,10 @@ public sealed class DesiredStateApplier(ISecretStore store, AgentConfig config, 
             {
                 platform.ApplyPolicy(new PolicyRequest(desired.Version, desired.Mfa, desired.Policy, users.Select(u => u.LocalUsername).ToList()));
             }
-            catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
             {
-                return new ApplyResult(current, false, desired.Version, $"the OS policy could not be applied: {ex.Message}");
+                // A PolicyException's message starts with its stable code where it has one (ssh-policy-not-effective: …).
+                return new ApplyResult(current, false, desired.Version, ex is PolicyException ? ex.Message : $"the OS policy could not be applied: {ex.Message}");
             }
         }
 

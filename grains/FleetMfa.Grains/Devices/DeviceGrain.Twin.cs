@@ -112,6 +112,15 @@ public sealed partial class DeviceGrain
             persist = true;
         }
 
+        var problem = report.Enforcement is { Status: PolicyEnforcementStatus.NotEffective } p ? p.Detail : null;
+        var repair = report.Enforcement is { Status: PolicyEnforcementStatus.Repaired } r ? r.Detail : null;
+        if (problem != State.EnforcementProblem || repair != State.EnforcementRepair)
+        {
+            State.EnforcementProblem = problem;
+            State.EnforcementRepair = repair;
+            persist = true;
+        }
+
         var facts = new DeviceFacts(
             report.Device.SshServerInstalled,
             [.. report.Device.AuthPlugins],
@@ -223,7 +232,7 @@ public sealed partial class DeviceGrain
 
         // Stored before this call returns; a redelivered batch finds its records there and adds nothing.
         var added = entries.Count == 0 ? [] : await auditLog.AppendAsync(entries);
-        foreach (var entry in added)
+        foreach (var entry in added.Where(a => a.Action == AuditActions.Login))
         {
             metrics.Verified(entry.Outcome!, entry.Late);
         }
@@ -235,11 +244,23 @@ public sealed partial class DeviceGrain
     /// <summary>An agent's event as an audit record, or null (and dropped) when it is malformed or its time is implausible.</summary>
     private AuditEntry? ToAuditEntry(AuditEvent? e, DateTimeOffset received)
     {
-        if (e is null)
+        if (e is null || !IsEventId(e.Id) || e.At > received + AuditRules.MaxClockAhead || e.At < received - AuditRules.MaxAge ||
+            (e.Detail is not null && (e.Detail.Length > AuditEvent.MaxDetailLength || e.Detail.Any(char.IsControl))))
         {
             return null;
         }
 
+        return e.Action switch
+        {
+            null or AuditActions.Login => LoginEntry(e, received),
+            AuditActions.PolicyDriftRepaired when e.Outcome == AuditOutcome.Repaired => PolicyEntry(e, received, "repaired"),
+            AuditActions.PolicyDriftUnrepairable when e.Outcome == AuditOutcome.Unrepairable => PolicyEntry(e, received, "unrepairable"),
+            _ => null,
+        };
+    }
+
+    private AuditEntry? LoginEntry(AuditEvent e, DateTimeOffset received)
+    {
         var outcome = e.Outcome switch
         {
             AuditOutcome.Accepted => "accepted",
@@ -248,9 +269,8 @@ public sealed partial class DeviceGrain
             AuditOutcome.NotRequired => "not-required",
             _ => null,
         };
-        if (outcome is null || !IsEventId(e.Id) || !InputRules.IsLocalUsername(e.LocalUsername) ||
-            (e.UserId is not null && !Slug.IsValid(e.UserId)) ||
-            e.At > received + AuditRules.MaxClockAhead || e.At < received - AuditRules.MaxAge)
+        if (outcome is null || e.LocalUsername is null || !InputRules.IsLocalUsername(e.LocalUsername) ||
+            (e.UserId is not null && !Slug.IsValid(e.UserId)) || e.Detail is not null)
         {
             return null;
         }
@@ -262,7 +282,7 @@ public sealed partial class DeviceGrain
             AuditKind.Device,
             $"device:{_deviceId}",
             ActorName: null,
-            "login",
+            AuditActions.Login,
             e.UserId is null ? $"local-user:{e.LocalUsername}" : $"user:{e.UserId}",
             _deviceId,
             e.UserId,
@@ -272,6 +292,27 @@ public sealed partial class DeviceGrain
             AuditRules.IsLate(e.At, received),
             received);
     }
+
+    /// <summary>The agent kept (or could not keep) the OS policy in force: the record names the device, and says what in <c>detail</c>.</summary>
+    private AuditEntry? PolicyEntry(AuditEvent e, DateTimeOffset received, string outcome) =>
+        e.LocalUsername is not null || e.UserId is not null || e.Detail is null
+            ? null
+            : new AuditEntry(
+                _orgId,
+                $"dev:{_deviceId}:{e.Id}",
+                e.At,
+                AuditKind.Device,
+                $"device:{_deviceId}",
+                ActorName: null,
+                e.Action!,
+                $"device:{_deviceId}",
+                _deviceId,
+                UserId: null,
+                LocalUsername: null,
+                outcome,
+                e.Detail,
+                AuditRules.IsLate(e.At, received),
+                received);
 
     /// <summary>The agent's event ids are GUIDs; anything of letters, digits and '-' up to 64 is accepted.</summary>
     private static bool IsEventId(string? id) =>
@@ -381,6 +422,7 @@ public sealed partial class DeviceGrain
             _ when report.AppliedVersion > State.DesiredVersion => $"applied version {report.AppliedVersion} was never issued",
             { FailedVersion: { } f } when f <= report.AppliedVersion || f > State.DesiredVersion => "impossible failed version",
             { Reason.Length: > ReportedState.MaxReasonLength } => "reason too long",
+            { Enforcement: { } e } when e.Detail is not { Length: > 0 and <= AuditEvent.MaxDetailLength } || e.Detail.Any(char.IsControl) => "invalid policy enforcement",
             { Users.Count: > 10_000 } => "too many users",
             _ when report.Users.Any(u => !Ids.IsValid(u.UserId) || u.SecretVersion < 0) => "invalid user entry",
             _ when !IsSaneDeviceReport(report.Device) => "invalid device facts",

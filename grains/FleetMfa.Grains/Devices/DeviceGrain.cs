@@ -488,7 +488,7 @@ public sealed partial class DeviceGrain(
     }
 
     private DeviceRow Row() =>
-        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, State.LastSeen, State.FailureReason);
+        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, State.LastSeen, State.Reason);
 
     private DeviceDetail Detail() => new(
         _orgId,
@@ -504,7 +504,7 @@ public sealed partial class DeviceGrain(
             State.Status,
             State.DesiredVersion,
             State.AppliedVersion,
-            State.FailureReason,
+            State.Reason,
             MfaRules.Warnings(State.Os, State.OsVersion, State.Facts)),
         _online,
         State.LastSeen,

@@ -36,12 +36,25 @@ public sealed class DeviceState
     /// <summary>The agent's time on the latest report taken; an older report that arrives later is stale.</summary>
     [Id(18)] public DateTimeOffset? LastReportAt { get; set; }
 
+    /// <summary>
+    /// The agent's latest report that the applied version's OS policy is not in force and it could not repair it (e.g.
+    /// sshd no longer includes the drop-in); the device is then <c>failed</c>, never <c>enabled</c>. Cleared by the next
+    /// report without it.
+    /// </summary>
+    [Id(19)] public string? EnforcementProblem { get; set; }
+
+    /// <summary>The agent's latest report that the OS policy had drifted and it put it back (still in force).</summary>
+    [Id(20)] public string? EnforcementRepair { get; set; }
+
     public bool HasAgent => PublicKey is not null;
+
+    /// <summary>Why the device is not (or was not quite) where it should be: a failed version, a policy not in effect, a repaired drift.</summary>
+    public string? Reason => FailureReason ?? EnforcementProblem ?? EnforcementRepair;
 
     public bool Required => MfaDesired && Policy is { TotpEnabled: true };
 
     public MfaStatus Status =>
-        AppliedVersion >= MfaChangeVersion ? (Required ? MfaStatus.Enabled : MfaStatus.Disabled)
+        AppliedVersion >= MfaChangeVersion ? (!Required ? MfaStatus.Disabled : EnforcementProblem is null ? MfaStatus.Enabled : MfaStatus.Failed)
         : FailureReason is not null ? MfaStatus.Failed
         : MfaStatus.Pending;
 }
