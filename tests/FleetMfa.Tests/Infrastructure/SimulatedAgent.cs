@@ -40,7 +40,15 @@ internal static class SimulatedAgent
         await ReportAsync(grains, orgId, deviceId, applied, null, null, detail.OsVersion, at);
     }
 
-    private static Task ReportAsync(IGrainFactory grains, string orgId, string deviceId, long applied, long? failed, string? reason, string osVersion, DateTimeOffset? at = null)
+    /// <summary>Reports the current desired version applied, with what the agent's last policy check found.</summary>
+    public static async Task ReportEnforcementAsync(this IGrainFactory grains, string orgId, string deviceId, PolicyEnforcement? enforcement)
+    {
+        var detail = await grains.GetDevice(orgId, deviceId).GetAsync() ?? throw new InvalidOperationException($"{deviceId} is not registered.");
+        await ReportAsync(grains, orgId, deviceId, detail.Mfa.DesiredVersion, null, null, detail.OsVersion, enforcement: enforcement);
+    }
+
+    private static Task ReportAsync(
+        IGrainFactory grains, string orgId, string deviceId, long applied, long? failed, string? reason, string osVersion, DateTimeOffset? at = null, PolicyEnforcement? enforcement = null)
     {
         var report = new ReportedState(
             ReportedState.CurrentSchema,
@@ -49,7 +57,8 @@ internal static class SimulatedAgent
             reason,
             new DeviceReport($"{deviceId}.example", "linux", osVersion, true, [], null, "1.0.0-test", 0),
             [],
-            at ?? DateTimeOffset.UtcNow);
+            at ?? DateTimeOffset.UtcNow,
+            enforcement);
         return grains.GetDevice(orgId, deviceId).ReportAsync(JsonSerializer.SerializeToUtf8Bytes(report, ProtocolJsonContext.Default.ReportedState));
     }
 }
