@@ -39,6 +39,18 @@ public sealed class PolicyWatch : IDisposable
 
     public TimeSpan Interval { get; }
 
+    /// <summary>A change was seen that no check has covered yet.</summary>
+    public bool ChangePending
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _changedAt is not null;
+            }
+        }
+    }
+
     /// <summary>Whether a check is due now: never checked yet, the interval has passed, or a change has settled.</summary>
     public bool IsDue()
     {
