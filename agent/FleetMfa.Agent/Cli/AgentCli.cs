@@ -34,7 +34,7 @@ public static class AgentCli
             var store = new AgentStore(line.Optional("data-dir") ?? Environment.GetEnvironmentVariable("FLEETMFA_AGENT_DATA") ?? AgentStore.DefaultDataDirectory);
             return line.Command switch
             {
-                "enroll" => await EnrollAsync(line, store, stdout, cancellationToken),
+                "enroll" => await EnrollAsync(line, store, stdout, time, cancellationToken),
                 "run" => await RunDaemonAsync(store, stdout, time, cancellationToken),
                 "verify" => Verify(line, store, stdin, time),
                 "status" => Status(store, stdout),
@@ -53,7 +53,7 @@ public static class AgentCli
         }
     }
 
-    private static async Task<int> EnrollAsync(CommandLine line, AgentStore store, TextWriter stdout, CancellationToken cancellationToken)
+    private static async Task<int> EnrollAsync(CommandLine line, AgentStore store, TextWriter stdout, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(line.Required("server"), UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
         {
@@ -63,7 +63,7 @@ public static class AgentCli
         var connectKey = line.Optional("connect-key") ?? Environment.GetEnvironmentVariable("FLEETMFA_CONNECT_KEY")
             ?? throw new UsageException("--connect-key (or FLEETMFA_CONNECT_KEY) is required");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var config = await new Enroller(store, Platforms.Current(store.DataDirectory), http).EnrollAsync(server, connectKey, cancellationToken);
+        var config = await new Enroller(store, Platforms.Current(store.DataDirectory), http, time).EnrollAsync(server, connectKey, cancellationToken);
         await stdout.WriteLineAsync($"enrolled as {config.OrgId}/{config.DeviceId}; start the daemon with: fleetmfa-agent run --data-dir {store.DataDirectory}");
         return ExitCodes.Ok;
     }
@@ -93,21 +93,28 @@ public static class AgentCli
 
         if (line.Flag("check-required"))
         {
-            // For the PAM module / credential provider: prompt only users the device holds a secret for while MFA is on.
-            return store.Load() is { Mfa: true } state && state.FindByLocalUsername(user) is not null ? ExitCodes.CodeRequired : ExitCodes.Ok;
+            // For the PAM module / credential provider: prompt only users the device holds a secret for while MFA is
+            // on. No applied state is a store error (exit 2), never "not required".
+            return Verifier(store, time).IsRequired(user) ? ExitCodes.CodeRequired : ExitCodes.Ok;
         }
 
         var code = ReadCode(stdin);
 
         // The running daemon decides from its decrypted state (no key, no crypto here); else decide from the store.
         var outcome = VerifyClient.TryVerify(store.DataDirectory, user, code, VerifyClient.DefaultTimeout)
-            ?? new CodeVerifier(store, store, store.LoadConfig()!.Verification, time).Verify(user, code);
+            ?? Verifier(store, time).Verify(user, code);
         return outcome switch
         {
             VerifyOutcome.Accepted or VerifyOutcome.NotRequired => ExitCodes.Ok,
             VerifyOutcome.LockedOut => ExitCodes.LockedOut,
             _ => ExitCodes.Rejected,
         };
+    }
+
+    private static CodeVerifier Verifier(AgentStore store, TimeProvider time)
+    {
+        var config = store.LoadConfig() ?? throw new InvalidOperationException($"no agent configuration in {store.DataDirectory}");
+        return new CodeVerifier(store, store, config.Verification, time);
     }
 
     /// <summary>One line, at most a few characters: anything longer is not a code and is not read further.</summary>
@@ -139,7 +146,8 @@ public static class AgentCli
             config?.DeviceId,
             state?.Version ?? 0,
             state?.Mfa ?? false,
-            state?.Users.Select(u => new StatusUser(u.UserId, u.LocalUsername, u.SecretVersion)).ToList() ?? []);
+            state?.Users.Select(u => new StatusUser(u.UserId, u.LocalUsername, u.SecretVersion)).ToList() ?? [],
+            config is not null && state is null ? "state.bin is missing: verify exits 2 (store error) until a desired state is applied" : null);
         stdout.WriteLine(JsonSerializer.Serialize(report, AgentJsonContext.Default.StatusReport));
         return ExitCodes.Ok;
     }

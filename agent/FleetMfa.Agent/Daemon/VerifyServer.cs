@@ -11,9 +11,11 @@ namespace FleetMfa.Agent.Daemon;
 /// The daemon's local verify socket (<see cref="VerifyWire"/>): <c>verify</c> sends a user and a code, the daemon
 /// decides with the same <see cref="CodeVerifier"/> a direct <c>verify</c> runs — same store lock, ledger and audit
 /// queue, so replay and lockout hold across both paths — but from its already-decrypted state, so the caller needs
-/// neither the store key nor any cryptography. The socket is 0600 in the 0700 data directory, and every connection's
-/// peer is checked with <c>SO_PEERCRED</c>: only root and the daemon's own user are served. Malformed, oversized, slow
-/// or refused requests are closed without a reply (the caller then decides directly). No code is ever logged.
+/// neither the store key nor any cryptography. A store that cannot be read or holds no applied state is answered with
+/// <see cref="VerifyWire.StoreError"/>, never a decision. The socket is 0600 in the 0700 data directory, and every
+/// connection's peer is checked with <c>SO_PEERCRED</c>: only root and the daemon's own user are served. Malformed,
+/// oversized, slow or refused requests are closed without a reply (the caller then decides directly). No code is ever
+/// logged.
 /// </summary>
 public sealed partial class VerifyServer : IAsyncDisposable
 {

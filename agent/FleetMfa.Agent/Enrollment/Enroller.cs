@@ -4,8 +4,11 @@ using FleetMfa.Agent.Store;
 
 namespace FleetMfa.Agent.Enrollment;
 
-/// <summary>Registers this device with the control plane and stores the broker credentials it gets back.</summary>
-public sealed class Enroller(AgentStore store, IPlatform platform, HttpClient http)
+/// <summary>
+/// Registers this device with the control plane and stores the broker credentials it gets back, with the initial
+/// applied state (version 0, MFA off) when the store has none yet: an enrolled store always has a state.
+/// </summary>
+public sealed class Enroller(AgentStore store, IPlatform platform, HttpClient http, TimeProvider? time = null)
 {
     public async Task<AgentConfig> EnrollAsync(Uri server, string connectKey, CancellationToken cancellationToken)
     {
@@ -36,7 +39,7 @@ public sealed class Enroller(AgentStore store, IPlatform platform, HttpClient ht
             new MqttEndpoint(mqtt.Host, mqtt.Port, mqtt.UseTls, mqtt.Username, mqtt.TopicPrefix),
             store.Protect(System.Text.Encoding.UTF8.GetBytes(mqtt.Password), MqttPasswordPurpose),
             VerificationSettings.Default);
-        store.SaveConfig(config);
+        store.SaveConfigAndInitialState(config, (time ?? TimeProvider.System).GetUtcNow());
         return config;
     }
 

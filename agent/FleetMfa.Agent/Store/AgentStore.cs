@@ -11,7 +11,8 @@ namespace FleetMfa.Agent.Store;
 /// <item><c>identity.key</c> — the device's P-256 key pair (PKCS#8); the control plane seals secrets to its public half;</item>
 /// <item><c>storage.key</c> — a 256-bit key that encrypts <c>state.bin</c> and the MQTT password;</item>
 /// <item><c>config.json</c> — enrollment: org, device, broker endpoint;</item>
-/// <item><c>state.bin</c> — the applied desired state with unsealed secrets, AES-256-GCM;</item>
+/// <item><c>state.bin</c> — the applied desired state with unsealed secrets, AES-256-GCM; written at enrollment (version 0,
+/// MFA off), so an enrolled store without one is damaged and <c>verify</c> fails closed;</item>
 /// <item><c>ledger.json</c>, <c>audit.jsonl</c> — replay/lockout bookkeeping and the audit queue, changed only under <c>store.lock</c>;</item>
 /// <item><c>verify.sock</c> — while the daemon runs, where <c>verify</c> asks it to decide (see <c>VerifyWire</c>).</item>
 /// </list>
@@ -89,6 +90,20 @@ public sealed class AgentStore : ISecretStore
 
     public void SaveConfig(AgentConfig config) =>
         AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, AgentJsonContext.Default.AgentConfig));
+
+    /// <summary>
+    /// What enrollment leaves behind: <c>config.json</c>, then — unless a state is already there, which enrolling again
+    /// keeps — the initial applied state (<see cref="AppliedState.Initial"/>). From here on a missing <c>state.bin</c>
+    /// means a damaged store, and <c>verify</c> answers it with a store error instead of "no code required".
+    /// </summary>
+    public void SaveConfigAndInitialState(AgentConfig config, DateTimeOffset enrolledAt)
+    {
+        SaveConfig(config);
+        if (StateStamp() is null)
+        {
+            Save(AppliedState.Initial(enrolledAt));
+        }
+    }
 
     public byte[] Protect(ReadOnlySpan<byte> plaintext, string purpose)
     {

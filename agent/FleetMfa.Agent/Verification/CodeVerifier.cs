@@ -7,27 +7,42 @@ namespace FleetMfa.Agent.Verification;
 /// Decides a login offline from the local store: RFC 6238 with the desired parameters and drift window, each time
 /// step accepted once per user (replay), and lockout after too many failures in a window. The ledger update happens
 /// under the store lock, so concurrent verifications neither reuse a step nor lose a failure. Every decision is
-/// queued as an audit event.
+/// queued as an audit event. A store without an applied state is damaged (enrollment writes one): that is an error,
+/// never "not required".
 /// </summary>
 public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time)
 {
+    /// <exception cref="InvalidOperationException">The store holds no applied state.</exception>
     public VerifyOutcome Verify(string localUsername, string code)
     {
         ArgumentNullException.ThrowIfNull(localUsername);
         ArgumentNullException.ThrowIfNull(code);
         var now = time.GetUtcNow();
-        var state = secrets.Load();
-        var user = state is { Mfa: true } ? state.FindByLocalUsername(localUsername) : null;
-        if (state is null || user is null)
+        var state = LoadState();
+        if (FindRequiredUser(state, localUsername) is not { } user)
         {
-            Audit(now, VerifyOutcome.NotRequired, localUsername, null);
+            store.AppendAudit(AuditEventFor(now, VerifyOutcome.NotRequired, localUsername, null));
             return VerifyOutcome.NotRequired;
         }
 
         var outcome = store.UpdateLedger(ledger => Decide(ledger.For(localUsername), user, state.Totp, code, now));
-        Audit(now, outcome, localUsername, user.UserId);
+        store.AppendAudit(AuditEventFor(now, outcome, localUsername, user.UserId));
         return outcome;
     }
+
+    /// <summary>Whether the login must give a code (MFA on and it is a bound user); records nothing.</summary>
+    /// <exception cref="InvalidOperationException">The store holds no applied state.</exception>
+    public bool IsRequired(string localUsername)
+    {
+        ArgumentNullException.ThrowIfNull(localUsername);
+        return FindRequiredUser(LoadState(), localUsername) is not null;
+    }
+
+    private AppliedState LoadState() =>
+        secrets.Load() ?? throw new InvalidOperationException($"the agent store at {store.DataDirectory} has no applied state (state.bin is missing); refusing to decide");
+
+    private static LocalUser? FindRequiredUser(AppliedState state, string localUsername) =>
+        state.Mfa ? state.FindByLocalUsername(localUsername) : null;
 
     private VerifyOutcome Decide(UserLedger ledger, LocalUser user, TotpSettings totp, string code, DateTimeOffset now)
     {
@@ -62,7 +77,7 @@ public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, Verific
         return VerifyOutcome.Rejected;
     }
 
-    private void Audit(DateTimeOffset now, VerifyOutcome outcome, string localUsername, string? userId)
+    private static AuditEvent AuditEventFor(DateTimeOffset now, VerifyOutcome outcome, string localUsername, string? userId)
     {
         var auditOutcome = outcome switch
         {
@@ -71,6 +86,6 @@ public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, Verific
             VerifyOutcome.LockedOut => AuditOutcome.LockedOut,
             _ => AuditOutcome.Rejected,
         };
-        store.AppendAudit(new AuditEvent(Guid.NewGuid().ToString("N"), now, auditOutcome, localUsername, userId));
+        return new AuditEvent(Guid.NewGuid().ToString("N"), now, auditOutcome, localUsername, userId);
     }
 }

@@ -49,5 +49,39 @@ public sealed class CheckRequiredTests : IDisposable
     public async Task Nobody_is_asked_before_a_first_desired_state() =>
         Assert.Equal(ExitCodes.Ok, (await CheckAsync("alice")).ExitCode);
 
+    [Fact]
+    public async Task An_enrolled_store_without_state_bin_is_a_store_error_not_a_no()
+    {
+        _store.SaveState(2, true, new LocalUser("alice", "alice", 1, TestTotp.Secret("alice")));
+        _store.DeleteState();
+
+        var result = await CheckAsync("alice");
+
+        Assert.True(result.ExitCode == ExitCodes.UsageOrStoreError, result.ToString());
+        Assert.Contains("state.bin is missing", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageOrStoreError, (await CheckAsync("bob")).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_state_that_does_not_decrypt_is_a_store_error_not_a_no()
+    {
+        _store.SaveState(2, true, new LocalUser("alice", "alice", 1, TestTotp.Secret("alice")));
+        var bytes = File.ReadAllBytes(_store.PathOf("state.bin"));
+        bytes[^1] ^= 0x01;
+        File.WriteAllBytes(_store.PathOf("state.bin"), bytes);
+
+        Assert.Equal(ExitCodes.UsageOrStoreError, (await CheckAsync("bob")).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_directory_that_was_never_enrolled_is_a_store_error()
+    {
+        using var empty = new TestStore();
+
+        var result = await AgentProcess.RunAsync(null, "verify", "--user", "alice", "--check-required", "--data-dir", empty.DataDirectory);
+
+        Assert.True(result.ExitCode == ExitCodes.UsageOrStoreError, result.ToString());
+    }
+
     public void Dispose() => _store.Dispose();
 }

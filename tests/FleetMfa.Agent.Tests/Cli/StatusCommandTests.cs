@@ -62,6 +62,31 @@ public sealed class StatusCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_of_an_enrolled_device_says_so_when_its_state_is_missing()
+    {
+        _store.Enroll();
+        _store.DeleteState();
+
+        var result = await AgentProcess.RunAsync(null, "status", "--data-dir", _store.DataDirectory);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.True(json.RootElement.GetProperty("enrolled").GetBoolean());
+        Assert.Contains("state.bin is missing", json.RootElement.GetProperty("stateError").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_of_a_healthy_store_has_no_state_error()
+    {
+        _store.Enroll();
+
+        var result = await AgentProcess.RunAsync(null, "status", "--data-dir", _store.DataDirectory);
+
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("stateError").ValueKind);
+    }
+
+    [Fact]
     public async Task Status_of_an_unenrolled_directory_says_so()
     {
         var result = await AgentProcess.RunAsync(null, "status", "--data-dir", _store.DataDirectory);

@@ -128,6 +128,19 @@ public sealed class VerifyCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_missing_state_file_exits_2_never_0()
+    {
+        _store.DeleteState();
+
+        var forAlice = await VerifyAsync("alice", CurrentCode() + "\n");
+        var forRoot = await VerifyAsync("root", "\n");
+
+        Assert.True(forAlice.ExitCode == ExitCodes.UsageOrStoreError, forAlice.ToString());
+        Assert.True(forRoot.ExitCode == ExitCodes.UsageOrStoreError, forRoot.ToString());
+        Assert.Empty(_store.Store.PeekAudit(10));
+    }
+
+    [Fact]
     public async Task Verify_honours_the_configured_lockout_threshold()
     {
         _store.Enroll(new VerificationSettings(MaxFailures: 1, WindowSeconds: 300));

@@ -85,6 +85,26 @@ public sealed class VerifySocketTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_daemon_whose_state_bin_is_gone_decides_nothing_and_verify_exits_2()
+    {
+        // The daemon has the state decrypted and cached; the file goes away underneath it.
+        var server = StartServer();
+        Assert.Equal(ExitCodes.Ok, (await VerifyAsync(CodeNow())).ExitCode);
+        _store.DeleteState();
+
+        var reply = await RawSocketClient.ExchangeAsync(SocketPath, VerifyWire.EncodeRequest("root", "123456")!);
+        var forAlice = await VerifyAsync(WrongNow());
+        var forRoot = await AgentProcess.RunAsync("\n", "verify", "--user", "root", "--data-dir", _store.DataDirectory);
+
+        Assert.Equal(VerifyWire.EncodeReply(VerifyWire.StoreError), reply);
+        Assert.True(forAlice.ExitCode == ExitCodes.UsageOrStoreError, forAlice.ToString());
+        Assert.True(forRoot.ExitCode == ExitCodes.UsageOrStoreError, forRoot.ToString());
+        Assert.Equal([AuditOutcome.Accepted], _store.Store.PeekAudit(10).Select(e => e.Outcome));
+        Assert.Contains(_log.Lines, l => l.Contains("state.bin is missing", StringComparison.Ordinal));
+        Assert.Equal(4, server.Served);
+    }
+
+    [Fact]
     public async Task The_daemon_answers_every_exit_code_of_the_contract()
     {
         _store.Enroll(new VerificationSettings(MaxFailures: 1, WindowSeconds: 300));

@@ -28,7 +28,12 @@ public sealed class TestStore : IDisposable
 
     public string PathOf(string file) => Path.Combine(DataDirectory, file);
 
-    /// <summary>Writes <c>config.json</c> as <c>enroll</c> would.</summary>
+    public static DateTimeOffset EnrolledAt { get; } = new(2026, 1, 5, 8, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// Writes <c>config.json</c> and, unless there is one, the version-0 state, as <c>enroll</c> does; again with other
+    /// <paramref name="verification"/> settings keeps the state.
+    /// </summary>
     public AgentConfig Enroll(VerificationSettings? verification = null)
     {
         var config = new AgentConfig(
@@ -38,7 +43,7 @@ public sealed class TestStore : IDisposable
             new MqttEndpoint("127.0.0.1", 1883, false, $"{OrgId}/{DeviceId}", "fleetmfa/v1"),
             Store.Protect(System.Text.Encoding.UTF8.GetBytes(MqttPassword), Enroller.MqttPasswordPurpose),
             verification ?? VerificationSettings.Default);
-        Store.SaveConfig(config);
+        Store.SaveConfigAndInitialState(config, EnrolledAt);
         return config;
     }
 
@@ -51,6 +56,9 @@ public sealed class TestStore : IDisposable
     }
 
     public AppliedState SaveState(long version, bool mfa, params LocalUser[] users) => SaveState(version, mfa, TestTotp.Default, users);
+
+    /// <summary>Removes <c>state.bin</c>: an enrolled store damaged by hand or by a failing disk.</summary>
+    public void DeleteState() => File.Delete(PathOf("state.bin"));
 
     /// <summary>A user's ledger entry as it is on disk now (read without taking the lock or writing anything).</summary>
     public UserLedger Ledger(string localUsername) =>

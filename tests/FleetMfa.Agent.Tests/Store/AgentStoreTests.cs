@@ -253,6 +253,18 @@ public sealed class AgentStoreTests : IDisposable
     }
 
     [Fact]
+    public void Enrollment_writes_the_initial_state_once_and_enrolling_again_keeps_the_applied_one()
+    {
+        var config = _store.Enroll();
+        Assert.Equal((0L, false, 0), (Store.Load()!.Version, Store.Load()!.Mfa, Store.Load()!.Users.Count));
+        SaveTwoUsers();
+
+        Store.SaveConfigAndInitialState(config, _at);
+
+        Assert.Equal(7, Store.Load()!.Version);
+    }
+
+    [Fact]
     public void A_throwing_ledger_update_changes_nothing()
     {
         Store.UpdateLedger(ledger => ledger.For("alice.l").LastAcceptedStep = 1);

@@ -150,9 +150,30 @@ public sealed class CodeVerifierTests : IDisposable
     [Fact]
     public void Nothing_is_required_before_any_desired_state_was_applied()
     {
-        using var empty = new TestStore();
+        using var enrolled = new TestStore();
+        enrolled.Enroll();
 
-        Assert.Equal(VerifyOutcome.NotRequired, new CodeVerifier(empty.Store, empty.Store, VerificationSettings.Default, _clock).Verify(Alice, "123456"));
+        Assert.Equal(VerifyOutcome.NotRequired, new CodeVerifier(enrolled.Store, enrolled.Store, VerificationSettings.Default, _clock).Verify(Alice, "123456"));
+    }
+
+    [Fact]
+    public void A_store_without_an_applied_state_is_an_error_not_a_decision()
+    {
+        _store.DeleteState();
+        var verifier = new CodeVerifier(_store.Store, _store.Store, VerificationSettings.Default, _clock);
+
+        Assert.Throws<InvalidOperationException>(() => verifier.Verify(Alice, TestTotp.CodeAt(_aliceSecret, Now)));
+        Assert.Throws<InvalidOperationException>(() => verifier.Verify("root", "123456"));
+        Assert.Throws<InvalidOperationException>(() => verifier.IsRequired("root"));
+        Assert.Empty(_store.Store.PeekAudit(10));
+    }
+
+    [Fact]
+    public void A_store_whose_state_decrypts_to_nothing_is_an_error_not_a_decision()
+    {
+        File.WriteAllBytes(_store.PathOf("state.bin"), _store.Store.Protect("null"u8, "fleetmfa-agent/state/v1"));
+
+        Assert.Throws<InvalidOperationException>(() => Verify("root", "123456"));
     }
 
     [Fact]
@@ -305,7 +326,7 @@ public sealed class CodeVerifierTests : IDisposable
              AuditOutcome.Rejected, AuditOutcome.Rejected, AuditOutcome.Rejected, AuditOutcome.Rejected, AuditOutcome.Rejected,
              AuditOutcome.LockedOut],
             audit.Select(e => e.Outcome));
-        Assert.Equal(decisions.Select(d => (d.User, d.At)), audit.Select(e => (e.LocalUsername, e.At)));
+        Assert.Equal(decisions.Select(d => (d.User, d.At)), audit.Select(e => (e.LocalUsername!, e.At)));
         Assert.Equal(
             ["alice", "alice", "alice", null, "bob", "bob", "bob", "bob", "bob", "bob"],
             audit.Select(e => e.UserId));
