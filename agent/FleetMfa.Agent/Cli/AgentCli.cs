@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FleetMfa.Agent.Daemon;
@@ -14,13 +15,15 @@ public static class AgentCli
     public const string Usage = """
         usage: fleetmfa-agent enroll --server URL --connect-key KEY [--data-dir DIR]
                fleetmfa-agent run [--data-dir DIR]
-               fleetmfa-agent verify --user NAME [--data-dir DIR]     (reads the code from stdin)
-               fleetmfa-agent verify --user NAME --check-required [--data-dir DIR]   (exit 4: a code is required, 0: not)
+               fleetmfa-agent verify --user NAME [--uid UID] [--data-dir DIR]     (reads the code from stdin)
+               fleetmfa-agent verify --user NAME [--uid UID] --check-required [--data-dir DIR]   (exit 4: a code is required, 0: not)
                fleetmfa-agent status [--data-dir DIR]
+        --uid: the login's uid as the system resolves NAME (decimal, 0-4294967294); a bound user whose local
+               username resolves to the same uid is this login
         exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out, 4 code required
         """;
 
-    private static readonly HashSet<string> Options = ["data-dir", "server", "connect-key", "user"];
+    private static readonly HashSet<string> Options = ["data-dir", "server", "connect-key", "user", "uid"];
     private static readonly HashSet<string> Flags = ["check-required"];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken)
@@ -81,11 +84,12 @@ public static class AgentCli
     private static int Verify(CommandLine line, AgentStore store, TextReader stdin, TimeProvider time)
     {
         var user = line.Required("user");
-        if (user.Length is 0 or > 64)
+        if (user.Length is 0 or > VerifyWire.MaxUserChars)
         {
             throw new UsageException("--user must be 1–64 characters");
         }
 
+        var uid = ParseUid(line.Optional("uid"));
         if (!store.IsEnrolled)
         {
             throw new InvalidOperationException($"no agent store at {store.DataDirectory}");
@@ -95,14 +99,14 @@ public static class AgentCli
         {
             // For the PAM module / credential provider: prompt only users the device holds a secret for while MFA is
             // on. No applied state is a store error (exit 2), never "not required".
-            return Verifier(store, time).IsRequired(user) ? ExitCodes.CodeRequired : ExitCodes.Ok;
+            return Verifier(store, time).IsRequired(user, uid) ? ExitCodes.CodeRequired : ExitCodes.Ok;
         }
 
         var code = ReadCode(stdin);
 
         // The running daemon decides from its decrypted state (no key, no crypto here); else decide from the store.
-        var outcome = VerifyClient.TryVerify(store.DataDirectory, user, code, VerifyClient.DefaultTimeout)
-            ?? Verifier(store, time).Verify(user, code);
+        var outcome = VerifyClient.TryVerify(store.DataDirectory, user, uid, code, VerifyClient.DefaultTimeout)
+            ?? Verifier(store, time).Verify(user, uid, code);
         return outcome switch
         {
             VerifyOutcome.Accepted or VerifyOutcome.NotRequired => ExitCodes.Ok,
@@ -115,6 +119,23 @@ public static class AgentCli
     {
         var config = store.LoadConfig() ?? throw new InvalidOperationException($"no agent configuration in {store.DataDirectory}");
         return new CodeVerifier(store, store, config.Verification, time);
+    }
+
+    /// <summary><c>--uid</c>: plain decimal digits, 0 to 4294967294 (<c>(uid_t)-1</c> is no user).</summary>
+    private static uint? ParseUid(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length is 0 or > 10 || !value.All(char.IsAsciiDigit) ||
+            !uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var uid) || uid > VerifyWire.MaxUid)
+        {
+            throw new UsageException("--uid must be a decimal uid from 0 to 4294967294");
+        }
+
+        return uid;
     }
 
     /// <summary>One line, at most a few characters: anything longer is not a code and is not read further.</summary>

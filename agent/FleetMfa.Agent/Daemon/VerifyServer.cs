@@ -11,11 +11,12 @@ namespace FleetMfa.Agent.Daemon;
 /// The daemon's local verify socket (<see cref="VerifyWire"/>): <c>verify</c> sends a user and a code, the daemon
 /// decides with the same <see cref="CodeVerifier"/> a direct <c>verify</c> runs — same store lock, ledger and audit
 /// queue, so replay and lockout hold across both paths — but from its already-decrypted state, so the caller needs
-/// neither the store key nor any cryptography. A store that cannot be read or holds no applied state is answered with
-/// <see cref="VerifyWire.StoreError"/>, never a decision. The socket is 0600 in the 0700 data directory, and every
-/// connection's peer is checked with <c>SO_PEERCRED</c>: only root and the daemon's own user are served. Malformed,
-/// oversized, slow or refused requests are closed without a reply (the caller then decides directly). No code is ever
-/// logged.
+/// neither the store key nor any cryptography. A request may carry the login's uid (<c>FMV2</c>); the daemon matches it
+/// to a bound user exactly as a direct <c>verify --uid</c> does. A store that cannot be read or holds no applied state
+/// is answered with <see cref="VerifyWire.StoreError"/>, never a decision. The socket is 0600 in the 0700 data
+/// directory, and every connection's peer is checked with <c>SO_PEERCRED</c>: only root and the daemon's own user are
+/// served. Malformed, oversized, slow or refused requests are closed without a reply (the caller then decides
+/// directly). No code is ever logged.
 /// </summary>
 public sealed partial class VerifyServer : IAsyncDisposable
 {
@@ -29,6 +30,7 @@ public sealed partial class VerifyServer : IAsyncDisposable
     private readonly Func<uint, bool> _isAllowedUser;
     private readonly int _maxConnections;
     private readonly TimeSpan _requestTimeout;
+    private readonly IUserDirectory _users;
     private readonly SemaphoreSlim _decide = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _handlers = [];
@@ -38,7 +40,11 @@ public sealed partial class VerifyServer : IAsyncDisposable
     private int _served;
     private int _refused;
 
-    /// <summary>A server for the store's socket; <paramref name="isAllowedUser"/> says which peer uids are served (by default root and this process's effective user).</summary>
+    /// <summary>
+    /// A server for the store's socket; <paramref name="isAllowedUser"/> says which peer uids are served (by default root
+    /// and this process's effective user), <paramref name="users"/> resolves bound users' names for a request with a uid
+    /// (by default the system's user database).
+    /// </summary>
     public VerifyServer(
         AgentStore store,
         ISecretStore secrets,
@@ -46,7 +52,8 @@ public sealed partial class VerifyServer : IAsyncDisposable
         ILogger logger,
         Func<uint, bool>? isAllowedUser = null,
         int maxConnections = DefaultMaxConnections,
-        TimeSpan? requestTimeout = null)
+        TimeSpan? requestTimeout = null,
+        IUserDirectory? users = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _store = store;
@@ -56,6 +63,7 @@ public sealed partial class VerifyServer : IAsyncDisposable
         _isAllowedUser = isAllowedUser ?? OwnerOrRoot();
         _maxConnections = maxConnections;
         _requestTimeout = requestTimeout ?? DefaultRequestTimeout;
+        _users = users ?? LibcUserDirectory.Instance;
         SocketPath = VerifyWire.SocketPath(store.DataDirectory);
     }
 
@@ -218,14 +226,14 @@ public sealed partial class VerifyServer : IAsyncDisposable
                 }
             }
 
-            if (!VerifyWire.TryDecodeRequest(buffer.AsSpan(0, length), out var user, out var code))
+            if (!VerifyWire.TryDecodeRequest(buffer.AsSpan(0, length), out var user, out var uid, out var code))
             {
                 LogMalformed(_logger, length, peer.ProcessId);
                 Refuse(client);
                 return;
             }
 
-            var outcome = await DecideAsync(user, code, cancellationToken);
+            var outcome = await DecideAsync(user, uid, code, cancellationToken);
             await client.SendAsync(VerifyWire.EncodeReply(outcome), SocketFlags.None, cancellationToken);
             Interlocked.Increment(ref _served);
         }
@@ -241,7 +249,7 @@ public sealed partial class VerifyServer : IAsyncDisposable
         }
     }
 
-    private async Task<byte> DecideAsync(string user, string code, CancellationToken cancellationToken)
+    private async Task<byte> DecideAsync(string user, uint? uid, string code, CancellationToken cancellationToken)
     {
         // One decision at a time in this process; the store lock serializes us with direct verify processes.
         await _decide.WaitAsync(cancellationToken);
@@ -253,7 +261,7 @@ public sealed partial class VerifyServer : IAsyncDisposable
                 return VerifyWire.StoreError;
             }
 
-            return (byte)new CodeVerifier(_store, _secrets, config.Verification, _time).Verify(user, code);
+            return (byte)new CodeVerifier(_store, _secrets, config.Verification, _time, _users).Verify(user, uid, code);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or JsonException or InvalidOperationException)
         {

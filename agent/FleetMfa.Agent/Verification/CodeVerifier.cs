@@ -5,44 +5,55 @@ namespace FleetMfa.Agent.Verification;
 
 /// <summary>
 /// Decides a login offline from the local store: RFC 6238 with the desired parameters and drift window, each time
-/// step accepted once per user (replay), and lockout after too many failures in a window. The ledger update happens
-/// under the store lock, so concurrent verifications neither reuse a step nor lose a failure. Every decision is
-/// queued as an audit event. A store without an applied state is damaged (enrollment writes one): that is an error,
-/// never "not required".
+/// step accepted once per user (replay), and lockout after too many failures in a window.
+/// The login is matched to a bound user by name, or by uid through <paramref name="users"/> (<see cref="BoundUserLookup"/>);
+/// replay, lockout and audit key on that user's local username, whatever spelling the login used. The ledger update
+/// happens under the store lock, so concurrent verifications neither reuse a step nor lose a failure. Every decision
+/// is queued as an audit event. A store without an applied state is damaged (enrollment writes one): that is an error, never
+/// "not required".
 /// </summary>
-public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time)
+public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time, IUserDirectory users)
 {
-    /// <exception cref="InvalidOperationException">The store holds no applied state.</exception>
-    public VerifyOutcome Verify(string localUsername, string code)
+    /// <summary>A verifier on this system's user database.</summary>
+    public CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time)
+        : this(store, secrets, settings, time, LibcUserDirectory.Instance)
     {
-        ArgumentNullException.ThrowIfNull(localUsername);
+    }
+
+    public VerifyOutcome Verify(string username, string code) => Verify(username, null, code);
+
+    /// <summary>Decides <paramref name="code"/> for the login <paramref name="username"/> (uid <paramref name="uid"/> when the caller knows it).</summary>
+    /// <exception cref="InvalidOperationException">The store holds no applied state.</exception>
+    public VerifyOutcome Verify(string username, uint? uid, string code)
+    {
+        ArgumentNullException.ThrowIfNull(username);
         ArgumentNullException.ThrowIfNull(code);
         var now = time.GetUtcNow();
         var state = LoadState();
-        if (FindRequiredUser(state, localUsername) is not { } user)
+        if (FindRequiredUser(state, username, uid) is not { } user)
         {
-            store.AppendAudit(AuditEventFor(now, VerifyOutcome.NotRequired, localUsername, null));
+            store.AppendAudit(AuditEventFor(now, VerifyOutcome.NotRequired, username, null));
             return VerifyOutcome.NotRequired;
         }
 
-        var outcome = store.UpdateLedger(ledger => Decide(ledger.For(localUsername), user, state.Totp, code, now));
-        store.AppendAudit(AuditEventFor(now, outcome, localUsername, user.UserId));
+        var outcome = store.UpdateLedger(ledger => Decide(ledger.For(user.LocalUsername), user, state.Totp, code, now));
+        store.AppendAudit(AuditEventFor(now, outcome, user.LocalUsername, user.UserId));
         return outcome;
     }
 
     /// <summary>Whether the login must give a code (MFA on and it is a bound user); records nothing.</summary>
     /// <exception cref="InvalidOperationException">The store holds no applied state.</exception>
-    public bool IsRequired(string localUsername)
+    public bool IsRequired(string username, uint? uid)
     {
-        ArgumentNullException.ThrowIfNull(localUsername);
-        return FindRequiredUser(LoadState(), localUsername) is not null;
+        ArgumentNullException.ThrowIfNull(username);
+        return FindRequiredUser(LoadState(), username, uid) is not null;
     }
 
     private AppliedState LoadState() =>
         secrets.Load() ?? throw new InvalidOperationException($"the agent store at {store.DataDirectory} has no applied state (state.bin is missing); refusing to decide");
 
-    private static LocalUser? FindRequiredUser(AppliedState state, string localUsername) =>
-        state.Mfa ? state.FindByLocalUsername(localUsername) : null;
+    private LocalUser? FindRequiredUser(AppliedState state, string username, uint? uid) =>
+        state.Mfa ? BoundUserLookup.Find(state, username, uid, users) : null;
 
     private VerifyOutcome Decide(UserLedger ledger, LocalUser user, TotpSettings totp, string code, DateTimeOffset now)
     {

@@ -15,12 +15,12 @@ public static class VerifyClient
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(12);
 
     /// <summary>The daemon's decision, or <c>null</c> when the caller must decide directly.</summary>
-    public static VerifyOutcome? TryVerify(string dataDirectory, string user, string code, TimeSpan timeout)
+    public static VerifyOutcome? TryVerify(string dataDirectory, string user, uint? uid, string code, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(dataDirectory);
         var path = VerifyWire.SocketPath(dataDirectory);
         if (!OperatingSystem.IsLinux() || !VerifyWire.FitsSocketAddress(path) || !File.Exists(path) ||
-            VerifyWire.EncodeRequest(user, code) is not { } request)
+            VerifyWire.EncodeRequest(user, uid, code) is not { } request)
         {
             return null;
         }

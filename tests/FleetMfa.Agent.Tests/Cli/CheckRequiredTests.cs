@@ -1,3 +1,4 @@
+using System.Globalization;
 using FleetMfa.Agent.Cli;
 using FleetMfa.Agent.Store;
 using FleetMfa.Agent.Tests.Infrastructure;
@@ -81,6 +82,29 @@ public sealed class CheckRequiredTests : IDisposable
         var result = await AgentProcess.RunAsync(null, "verify", "--user", "alice", "--check-required", "--data-dir", empty.DataDirectory);
 
         Assert.True(result.ExitCode == ExitCodes.UsageOrStoreError, result.ToString());
+    }
+
+    [Fact]
+    public async Task A_login_whose_uid_a_bound_users_name_resolves_to_must_give_a_code()
+    {
+        // The bound user is this process's own account, so the system's real user database (NSS) answers for its uid.
+        _store.SaveState(2, true, new LocalUser("me", Environment.UserName, 1, TestTotp.Secret("me")));
+        var uid = ProcessUser.EffectiveUid().ToString(CultureInfo.InvariantCulture);
+
+        var result = await AgentProcess.RunAsync(null, "verify", "--user", "fleetmfa-alias-of-me", "--uid", uid, "--check-required", "--data-dir", _store.DataDirectory);
+
+        Assert.True(result.ExitCode == ExitCodes.CodeRequired, result.ToString());
+        Assert.Equal(ExitCodes.Ok, (await CheckAsync("fleetmfa-alias-of-me")).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_login_whose_uid_no_bound_user_resolves_to_is_not_asked()
+    {
+        _store.SaveState(2, true, new LocalUser("me", Environment.UserName, 1, TestTotp.Secret("me")));
+
+        var result = await AgentProcess.RunAsync(null, "verify", "--user", "fleetmfa-someone-else", "--uid", "4294967294", "--check-required", "--data-dir", _store.DataDirectory);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
     }
 
     public void Dispose() => _store.Dispose();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FleetMfa.Agent.Cli;
 using FleetMfa.Agent.Store;
 using FleetMfa.Agent.Tests.Infrastructure;
@@ -138,6 +139,69 @@ public sealed class VerifyCommandTests : IDisposable
         Assert.True(forAlice.ExitCode == ExitCodes.UsageOrStoreError, forAlice.ToString());
         Assert.True(forRoot.ExitCode == ExitCodes.UsageOrStoreError, forRoot.ToString());
         Assert.Empty(_store.Store.PeekAudit(10));
+    }
+
+    [Fact]
+    public async Task A_login_spelled_otherwise_with_a_bound_users_uid_is_that_user_with_one_ledger()
+    {
+        // The second bound user is this process's own account: the real user database (NSS) resolves its uid.
+        var secret = TestTotp.Secret("cli me");
+        var me = Environment.UserName;
+        _store.SaveState(4, true, new LocalUser("alice", "alice", 1, _secret), new LocalUser("me", me, 1, secret));
+        var uid = ProcessUser.EffectiveUid().ToString(CultureInfo.InvariantCulture);
+        var code = TestTotp.CodeAt(secret, DateTimeOffset.UtcNow);
+
+        var alias = await AgentProcess.RunAsync(code + "\n", "verify", "--user", "fleetmfa-alias-of-me", "--uid", uid, "--data-dir", _store.DataDirectory);
+        var replay = await VerifyAsync(me, code + "\n");
+
+        Assert.True(alias.ExitCode == ExitCodes.Ok, alias.ToString());
+        Assert.True(replay.ExitCode == ExitCodes.Rejected, replay.ToString());
+        Assert.Equal([(AuditOutcome.Accepted, me), (AuditOutcome.Rejected, me)], _store.Store.PeekAudit(10).Select(e => (e.Outcome, e.LocalUsername)));
+        Assert.Single(_store.Ledger(me).Failures);
+        Assert.False(File.ReadAllText(_store.PathOf("ledger.json")).Contains("fleetmfa-alias-of-me", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_a_uid_another_spelling_is_not_the_bound_user()
+    {
+        var result = await VerifyAsync("ALICE", "\n");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Equal(AuditOutcome.NotRequired, Assert.Single(_store.Store.PeekAudit(10)).Outcome);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("4294967295")]
+    [InlineData("99999999999")]
+    [InlineData("")]
+    [InlineData("+5")]
+    [InlineData(" 5")]
+    [InlineData("5 ")]
+    [InlineData("0x10")]
+    [InlineData("1e3")]
+    [InlineData("alice")]
+    [InlineData("١٢")]
+    public async Task A_uid_that_is_not_a_decimal_uid_is_a_usage_error(string uid)
+    {
+        var verify = await AgentProcess.RunAsync(CurrentCode() + "\n", "verify", "--user", "alice", "--uid", uid, "--data-dir", _store.DataDirectory);
+        var check = await AgentProcess.RunAsync(null, "verify", "--user", "alice", "--uid", uid, "--check-required", "--data-dir", _store.DataDirectory);
+
+        Assert.True(verify.ExitCode == ExitCodes.UsageOrStoreError, verify.ToString());
+        Assert.True(check.ExitCode == ExitCodes.UsageOrStoreError, check.ToString());
+        Assert.Contains("--uid", verify.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_store.Store.PeekAudit(10));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("4294967294")]
+    [InlineData("007")]
+    public async Task The_whole_uid_range_is_taken(string uid)
+    {
+        var result = await AgentProcess.RunAsync(CurrentCode() + "\n", "verify", "--user", "alice", "--uid", uid, "--data-dir", _store.DataDirectory);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
     }
 
     [Fact]

@@ -37,9 +37,9 @@ public sealed class VerifySocketTests : IAsyncDisposable
 
     private string SocketPath => VerifyWire.SocketPath(_store.DataDirectory);
 
-    private VerifyServer StartServer(TimeProvider? time = null, Func<uint, bool>? isAllowedUser = null, TimeSpan? requestTimeout = null)
+    private VerifyServer StartServer(TimeProvider? time = null, Func<uint, bool>? isAllowedUser = null, TimeSpan? requestTimeout = null, IUserDirectory? users = null)
     {
-        var server = new VerifyServer(_store.Store, new CachedSecretStore(_store.Store), time ?? TimeProvider.System, _log, isAllowedUser, requestTimeout: requestTimeout);
+        var server = new VerifyServer(_store.Store, new CachedSecretStore(_store.Store), time ?? TimeProvider.System, _log, isAllowedUser, requestTimeout: requestTimeout, users: users);
         Assert.True(server.Start(), string.Join(Environment.NewLine, _log.Lines));
         _servers.Add(server);
         return server;
@@ -82,6 +82,36 @@ public sealed class VerifySocketTests : IAsyncDisposable
         Assert.Equal(1, server.Served);
         var audit = Assert.Single(_store.Store.PeekAudit(10));
         Assert.Equal((AuditOutcome.Accepted, _fakeNow), (audit.Outcome, audit.At));
+    }
+
+    [Fact]
+    public async Task The_daemon_matches_a_login_by_uid_as_a_direct_verify_does()
+    {
+        // Only the daemon's clock accepts the code, and only its user database knows alice's uid.
+        var clock = new FakeTimeProvider(_fakeNow);
+        var server = StartServer(clock, users: new InMemoryUserDirectory().Add("alice", 1001));
+        var code = TestTotp.CodeAt(_secret, _fakeNow);
+
+        var alias = await AgentProcess.RunAsync(code + "\n", "verify", "--user", "ALICE", "--uid", "1001", "--data-dir", _store.DataDirectory);
+        var replay = await AgentProcess.RunAsync(code + "\n", "verify", "--user", "alice", "--data-dir", _store.DataDirectory);
+
+        Assert.True(alias.ExitCode == ExitCodes.Ok, alias.ToString());
+        Assert.True(replay.ExitCode == ExitCodes.Rejected, replay.ToString());
+        Assert.Equal(2, server.Served);
+        Assert.Equal([(AuditOutcome.Accepted, "alice"), (AuditOutcome.Rejected, "alice")], _store.Store.PeekAudit(10).Select(e => (e.Outcome, e.LocalUsername)));
+    }
+
+    [Fact]
+    public async Task The_daemon_answers_a_request_with_a_uid_no_bound_user_has_as_not_required()
+    {
+        var server = StartServer(users: new InMemoryUserDirectory().Add("alice", 1001));
+
+        var result = await AgentProcess.RunAsync("\n", "verify", "--user", "ALICE", "--uid", "1002", "--data-dir", _store.DataDirectory);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Equal(1, server.Served);
+        var audit = Assert.Single(_store.Store.PeekAudit(10));
+        Assert.Equal((AuditOutcome.NotRequired, "ALICE"), (audit.Outcome, audit.LocalUsername));
     }
 
     [Fact]
@@ -258,7 +288,9 @@ public sealed class VerifySocketTests : IAsyncDisposable
         { "text", Encoding.ASCII.GetBytes("alice 123456\n") },
         { "empty", [] },
         { "magic only", "FMV1"u8.ToArray() },
-        { "wrong magic", [.. "FMV2"u8, 5, .. "alice"u8, 6, .. "123456"u8] },
+        { "wrong magic", [.. "FMV9"u8, 5, .. "alice"u8, 6, .. "123456"u8] },
+        { "v2 without its uid", [.. "FMV2"u8, 5, .. "alice"u8, 6, .. "123456"u8] },
+        { "v2 with uid (uid_t)-1", [.. "FMV2"u8, 5, .. "alice"u8, 6, .. "123456"u8, 0xFF, 0xFF, 0xFF, 0xFF] },
         { "user longer than sent", [.. "FMV1"u8, 50, .. "alice"u8, 6, .. "123456"u8] },
         { "empty user", [.. "FMV1"u8, 0, 6, .. "123456"u8] },
         { "trailing bytes", [.. "FMV1"u8, 5, .. "alice"u8, 6, .. "123456"u8, 0] },

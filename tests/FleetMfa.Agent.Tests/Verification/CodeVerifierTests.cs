@@ -164,7 +164,7 @@ public sealed class CodeVerifierTests : IDisposable
 
         Assert.Throws<InvalidOperationException>(() => verifier.Verify(Alice, TestTotp.CodeAt(_aliceSecret, Now)));
         Assert.Throws<InvalidOperationException>(() => verifier.Verify("root", "123456"));
-        Assert.Throws<InvalidOperationException>(() => verifier.IsRequired("root"));
+        Assert.Throws<InvalidOperationException>(() => verifier.IsRequired("root", null));
         Assert.Empty(_store.Store.PeekAudit(10));
     }
 
