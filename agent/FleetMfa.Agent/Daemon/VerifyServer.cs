@@ -31,6 +31,7 @@ public sealed partial class VerifyServer : IAsyncDisposable
     private readonly int _maxConnections;
     private readonly TimeSpan _requestTimeout;
     private readonly IUserDirectory _users;
+    private readonly string? _bootId = KernelBootId.Current;
     private readonly SemaphoreSlim _decide = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _handlers = [];
@@ -261,7 +262,7 @@ public sealed partial class VerifyServer : IAsyncDisposable
                 return VerifyWire.StoreError;
             }
 
-            return (byte)new CodeVerifier(_store, _secrets, config.Verification, _time, _users).Verify(user, uid, code);
+            return (byte)new CodeVerifier(_store, _secrets, config.Verification, _time, _users, _bootId).Verify(user, uid, code);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or JsonException or InvalidOperationException)
         {

@@ -10,6 +10,7 @@ namespace FleetMfa.Agent.Store;
 [JsonSerializable(typeof(AppliedState))]
 [JsonSerializable(typeof(AgentConfig))]
 [JsonSerializable(typeof(VerifyLedger))]
+[JsonSerializable(typeof(FailureStamp))]
 [JsonSerializable(typeof(FleetMfa.Protocol.Documents.AuditEvent))]
 [JsonSerializable(typeof(EnrollRequest))]
 [JsonSerializable(typeof(EnrollResponse))]

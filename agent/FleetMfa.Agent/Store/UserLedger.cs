@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace FleetMfa.Agent.Store;
 
 public sealed class UserLedger
@@ -7,5 +9,7 @@ public sealed class UserLedger
 
     public long LastAcceptedStep { get; set; } = long.MinValue;
 
-    public List<DateTimeOffset> Failures { get; init; } = [];
+    /// <summary>Recent failed codes (lockout); a ledger of an earlier version holds plain wall-clock times here.</summary>
+    [JsonConverter(typeof(FailureListJsonConverter))]
+    public List<FailureStamp> Failures { get; init; } = [];
 }

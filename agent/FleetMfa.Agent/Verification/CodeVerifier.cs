@@ -5,18 +5,18 @@ namespace FleetMfa.Agent.Verification;
 
 /// <summary>
 /// Decides a login offline from the local store: RFC 6238 with the desired parameters and drift window, each time
-/// step accepted once per user (replay), and lockout after too many failures in a window.
+/// step accepted once per user (replay), and lockout after too many failures in a window (<see cref="LockoutClock"/>).
 /// The login is matched to a bound user by name, or by uid through <paramref name="users"/> (<see cref="BoundUserLookup"/>);
 /// replay, lockout and audit key on that user's local username, whatever spelling the login used. The ledger update
 /// happens under the store lock, so concurrent verifications neither reuse a step nor lose a failure. Every decision
 /// is queued as an audit event. A store without an applied state is damaged (enrollment writes one): that is an error, never
 /// "not required".
 /// </summary>
-public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time, IUserDirectory users)
+public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time, IUserDirectory users, string? bootId)
 {
-    /// <summary>A verifier on this system's user database.</summary>
+    /// <summary>A verifier on this system's user database and boot.</summary>
     public CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time)
-        : this(store, secrets, settings, time, LibcUserDirectory.Instance)
+        : this(store, secrets, settings, time, LibcUserDirectory.Instance, KernelBootId.Current)
     {
     }
 
@@ -28,16 +28,16 @@ public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, Verific
     {
         ArgumentNullException.ThrowIfNull(username);
         ArgumentNullException.ThrowIfNull(code);
-        var now = time.GetUtcNow();
+        var stamp = new LockoutClock(time, bootId).Now();
         var state = LoadState();
         if (FindRequiredUser(state, username, uid) is not { } user)
         {
-            store.AppendAudit(AuditEventFor(now, VerifyOutcome.NotRequired, username, null));
+            store.AppendAudit(AuditEventFor(stamp.At, VerifyOutcome.NotRequired, username, null));
             return VerifyOutcome.NotRequired;
         }
 
-        var outcome = store.UpdateLedger(ledger => Decide(ledger.For(user.LocalUsername), user, state.Totp, code, now));
-        store.AppendAudit(AuditEventFor(now, outcome, user.LocalUsername, user.UserId));
+        var outcome = store.UpdateLedger(ledger => Decide(ledger.For(user.LocalUsername), user, state.Totp, code, stamp));
+        store.AppendAudit(AuditEventFor(stamp.At, outcome, user.LocalUsername, user.UserId));
         return outcome;
     }
 
@@ -55,7 +55,7 @@ public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, Verific
     private LocalUser? FindRequiredUser(AppliedState state, string username, uint? uid) =>
         state.Mfa ? BoundUserLookup.Find(state, username, uid, users) : null;
 
-    private VerifyOutcome Decide(UserLedger ledger, LocalUser user, TotpSettings totp, string code, DateTimeOffset now)
+    private VerifyOutcome Decide(UserLedger ledger, LocalUser user, TotpSettings totp, string code, FailureStamp now)
     {
         if (ledger.SecretVersion != user.SecretVersion)
         {
@@ -64,14 +64,13 @@ public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, Verific
             ledger.LastAcceptedStep = long.MinValue;
         }
 
-        var windowStart = now.AddSeconds(-settings.WindowSeconds);
-        ledger.Failures.RemoveAll(f => f <= windowStart);
+        LockoutClock.DropExpired(ledger.Failures, now, TimeSpan.FromSeconds(settings.WindowSeconds));
         if (ledger.Failures.Count >= settings.MaxFailures)
         {
             return VerifyOutcome.LockedOut;
         }
 
-        if (Rfc6238.TryMatch(user.Secret, code.Trim(), totp, now, out var step))
+        if (Rfc6238.TryMatch(user.Secret, code.Trim(), totp, now.At, out var step))
         {
             if (step > ledger.LastAcceptedStep)
             {

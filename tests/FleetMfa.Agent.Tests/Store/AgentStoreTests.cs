@@ -241,15 +241,35 @@ public sealed class AgentStoreTests : IDisposable
             var alice = ledger.For("alice.l");
             alice.SecretVersion = 3;
             alice.LastAcceptedStep = 12345;
-            alice.Failures.Add(_at);
+            alice.Failures.Add(new FailureStamp("boot-a", 42, _at));
             return "done";
         });
 
         Assert.Equal("done", result);
         var reloaded = new AgentStore(_store.DataDirectory).UpdateLedger(ledger => ledger.For("alice.l"));
         Assert.Equal((3, 12345L), (reloaded.SecretVersion, reloaded.LastAcceptedStep));
-        Assert.Equal([_at], reloaded.Failures);
+        Assert.Equal([new FailureStamp("boot-a", 42, _at)], reloaded.Failures);
         Assert.Equal(long.MinValue, Store.UpdateLedger(ledger => ledger.For("bob").LastAcceptedStep));
+    }
+
+    [Fact]
+    public void A_ledger_of_the_previous_version_loads_its_failures_as_wall_clock_stamps_of_an_unknown_boot()
+    {
+        File.WriteAllText(_store.PathOf("ledger.json"), """{"users":{"alice.l":{"secretVersion":3,"lastAcceptedStep":12345,"failures":["2026-01-05T09:00:10+00:00","2026-01-05T09:00:20+00:00"]}}}""");
+
+        var alice = Store.UpdateLedger(ledger => ledger.For("alice.l"));
+
+        Assert.Equal((3, 12345L), (alice.SecretVersion, alice.LastAcceptedStep));
+        Assert.Equal([new FailureStamp(null, 0, _at), new FailureStamp(null, 0, _at.AddSeconds(10))], alice.Failures);
+        Assert.Equal(alice.Failures, _store.Ledger("alice.l").Failures);
+    }
+
+    [Fact]
+    public void A_ledger_with_failures_of_both_shapes_loads()
+    {
+        File.WriteAllText(_store.PathOf("ledger.json"), """{"users":{"alice.l":{"secretVersion":1,"lastAcceptedStep":1,"failures":["2026-01-05T09:00:10+00:00",{"bootId":"boot-a","monotonicTicks":7,"at":"2026-01-05T09:00:10+00:00"}]}}}""");
+
+        Assert.Equal([new FailureStamp(null, 0, _at), new FailureStamp("boot-a", 7, _at)], _store.Ledger("alice.l").Failures);
     }
 
     [Fact]

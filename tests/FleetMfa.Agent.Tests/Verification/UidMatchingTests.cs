@@ -34,7 +34,7 @@ public sealed class UidMatchingTests : IDisposable
     private DateTimeOffset Now => _clock.GetUtcNow();
 
     private CodeVerifier Verifier(VerificationSettings? settings = null) =>
-        new(_store.Store, _store.Store, settings ?? VerificationSettings.Default, _clock, _users);
+        new(_store.Store, _store.Store, settings ?? VerificationSettings.Default, _clock, _users, "boot-a");
 
     private VerifyOutcome Verify(string username, uint? uid, string code) => Verifier().Verify(username, uid, code);
 
