@@ -22,7 +22,13 @@ public sealed class AgentStore : ISecretStore
     public const string DefaultDataDirectory = "/var/lib/fleetmfa-agent";
     private const int NonceSize = 12;
     private const int TagSize = 16;
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a verification waits for <c>store.lock</c> before it gives up with a store error. A verification takes
+    /// it once (<see cref="UpdateLedgerAndAppendAudit{T}"/> or <see cref="AppendAudit"/>), so this plus the daemon wait
+    /// (<c>VerifyClient.DefaultTimeout</c>) is what a direct decision can spend waiting, within the PAM module's timeout.
+    /// </summary>
+    public static readonly TimeSpan LockWait = TimeSpan.FromSeconds(10);
 
     public AgentStore(string dataDirectory)
     {
@@ -181,7 +187,33 @@ public sealed class AgentStore : ISecretStore
     public T UpdateLedger<T>(Func<VerifyLedger, T> update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        using var _ = StoreLock.Acquire(LockPath, LockTimeout);
+        using var _ = StoreLock.Acquire(LockPath, LockWait);
+        return UpdateLedgerUnlocked(update);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="update"/> on the ledger, saves it and appends the audit event <paramref name="audit"/> makes of
+    /// the result, all under one hold of the store lock: one decision waits for the lock once.
+    /// </summary>
+    public T UpdateLedgerAndAppendAudit<T>(Func<VerifyLedger, T> update, Func<T, AuditEvent> audit)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        ArgumentNullException.ThrowIfNull(audit);
+        using var _ = StoreLock.Acquire(LockPath, LockWait);
+        var result = UpdateLedgerUnlocked(update);
+        AppendAuditUnlocked(audit(result));
+        return result;
+    }
+
+    /// <summary>Appends an audit event (one JSON line, flushed) under the store lock.</summary>
+    public void AppendAudit(AuditEvent auditEvent)
+    {
+        using var _ = StoreLock.Acquire(LockPath, LockWait);
+        AppendAuditUnlocked(auditEvent);
+    }
+
+    private T UpdateLedgerUnlocked<T>(Func<VerifyLedger, T> update)
+    {
         var ledger = AtomicFile.ReadOrNull(LedgerPath) is { } json
             ? JsonSerializer.Deserialize(json, AgentJsonContext.Default.VerifyLedger) ?? new VerifyLedger()
             : new VerifyLedger();
@@ -190,11 +222,9 @@ public sealed class AgentStore : ISecretStore
         return result;
     }
 
-    /// <summary>Appends an audit event (one JSON line, flushed) under the store lock.</summary>
-    public void AppendAudit(AuditEvent auditEvent)
+    private void AppendAuditUnlocked(AuditEvent auditEvent)
     {
         var line = JsonSerializer.SerializeToUtf8Bytes(auditEvent, AgentJsonContext.Default.AuditEvent);
-        using var _ = StoreLock.Acquire(LockPath, LockTimeout);
         var options = AtomicFile.CreateOptions(FileMode.OpenOrCreate);
         options.Access = FileAccess.ReadWrite;
         using var stream = new FileStream(AuditPath, options);
@@ -217,7 +247,7 @@ public sealed class AgentStore : ISecretStore
     /// <summary>Up to <paramref name="max"/> queued audit events, oldest first. A torn last line (crash mid-append) is skipped.</summary>
     public IReadOnlyList<AuditEvent> PeekAudit(int max)
     {
-        using var _ = StoreLock.Acquire(LockPath, LockTimeout);
+        using var _ = StoreLock.Acquire(LockPath, LockWait);
         return ReadAuditUnlocked().Take(max).ToList();
     }
 
@@ -225,7 +255,7 @@ public sealed class AgentStore : ISecretStore
     public void RemoveAudit(IReadOnlySet<string> uploadedIds)
     {
         ArgumentNullException.ThrowIfNull(uploadedIds);
-        using var _ = StoreLock.Acquire(LockPath, LockTimeout);
+        using var _ = StoreLock.Acquire(LockPath, LockWait);
         var remaining = ReadAuditUnlocked().Where(e => !uploadedIds.Contains(e.Id)).ToList();
         using var buffer = new MemoryStream();
         foreach (var e in remaining)

@@ -8,8 +8,8 @@ namespace FleetMfa.Agent.Verification;
 /// step accepted once per user (replay), and lockout after too many failures in a window (<see cref="LockoutClock"/>).
 /// The login is matched to a bound user by name, or by uid through <paramref name="users"/> (<see cref="BoundUserLookup"/>);
 /// replay, lockout and audit key on that user's local username, whatever spelling the login used. The ledger update
-/// happens under the store lock, so concurrent verifications neither reuse a step nor lose a failure. Every decision
-/// is queued as an audit event. A store without an applied state is damaged (enrollment writes one): that is an error, never
+/// and the audit event happen under one hold of the store lock, so concurrent verifications neither reuse a step nor
+/// lose a failure. A store without an applied state is damaged (enrollment writes one): that is an error, never
 /// "not required".
 /// </summary>
 public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, VerificationSettings settings, TimeProvider time, IUserDirectory users, string? bootId)
@@ -36,9 +36,9 @@ public sealed class CodeVerifier(AgentStore store, ISecretStore secrets, Verific
             return VerifyOutcome.NotRequired;
         }
 
-        var outcome = store.UpdateLedger(ledger => Decide(ledger.For(user.LocalUsername), user, state.Totp, code, stamp));
-        store.AppendAudit(AuditEventFor(stamp.At, outcome, user.LocalUsername, user.UserId));
-        return outcome;
+        return store.UpdateLedgerAndAppendAudit(
+            ledger => Decide(ledger.For(user.LocalUsername), user, state.Totp, code, stamp),
+            outcome => AuditEventFor(stamp.At, outcome, user.LocalUsername, user.UserId));
     }
 
     /// <summary>Whether the login must give a code (MFA on and it is a bound user); records nothing.</summary>

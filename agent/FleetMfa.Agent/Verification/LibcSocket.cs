@@ -20,7 +20,8 @@ internal static partial class LibcSocket
     private const int SunPathBytes = 108;
 
     /// <summary>Connects to <paramref name="pathBytes"/> (UTF-8, no NUL), sends <paramref name="request"/>, shuts down the
-    /// sending side and reads what comes back into <paramref name="reply"/>; the number of bytes read, or -1 on any error.</summary>
+    /// sending side and reads what comes back into <paramref name="reply"/>; the number of bytes read, or -1 on any error.
+    /// <paramref name="timeout"/> bounds the whole exchange, not each call: every blocking call gets what is left of it.</summary>
     public static int Exchange(ReadOnlySpan<byte> pathBytes, ReadOnlySpan<byte> request, Span<byte> reply, TimeSpan timeout)
     {
         if (pathBytes.Length >= SunPathBytes)
@@ -28,6 +29,7 @@ internal static partial class LibcSocket
             return -1;
         }
 
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         var fd = socket(AfUnix, SockStream | SockCloexec, 0);
         if (fd < 0)
         {
@@ -36,20 +38,14 @@ internal static partial class LibcSocket
 
         try
         {
-            Span<long> timeval = [(long)timeout.TotalSeconds, timeout.Milliseconds * 1000L];
-            var timevalBytes = MemoryMarshal.AsBytes(timeval);
-            if (setsockopt(fd, SolSocket, SoRcvTimeo, timevalBytes, timevalBytes.Length) != 0 ||
-                setsockopt(fd, SolSocket, SoSndTimeo, timevalBytes, timevalBytes.Length) != 0)
-            {
-                return -1;
-            }
-
             // struct sockaddr_un: sa_family_t (host order), then the NUL-terminated path.
             Span<byte> address = stackalloc byte[2 + SunPathBytes];
             address.Clear();
             BitConverter.TryWriteBytes(address, (ushort)AfUnix);
             pathBytes.CopyTo(address[2..]);
-            if (connect(fd, address, 2 + pathBytes.Length + 1) != 0)
+
+            // A Unix-domain connect waits for room in a full backlog for as long as the send timeout allows.
+            if (!LimitTo(fd, SoSndTimeo, deadline) || connect(fd, address, 2 + pathBytes.Length + 1) != 0)
             {
                 // Nobody listening (a stale socket), refused, or interrupted: the caller decides directly.
                 return -1;
@@ -58,6 +54,11 @@ internal static partial class LibcSocket
             var sent = 0;
             while (sent < request.Length)
             {
+                if (!LimitTo(fd, SoSndTimeo, deadline))
+                {
+                    return -1;
+                }
+
                 var n = send(fd, request[sent..], request.Length - sent, 0);
                 if (n < 0 && Marshal.GetLastPInvokeError() == Eintr)
                 {
@@ -80,6 +81,11 @@ internal static partial class LibcSocket
             var length = 0;
             while (length < reply.Length)
             {
+                if (!LimitTo(fd, SoRcvTimeo, deadline))
+                {
+                    return -1;
+                }
+
                 var n = recv(fd, reply[length..], reply.Length - length, 0);
                 if (n < 0 && Marshal.GetLastPInvokeError() == Eintr)
                 {
@@ -105,6 +111,21 @@ internal static partial class LibcSocket
         {
             _ = close(fd);
         }
+    }
+
+    /// <summary>Sets the socket's send or receive timeout to what is left until <paramref name="deadline"/>; <c>false</c> once nothing is left.</summary>
+    private static bool LimitTo(int fd, int option, long deadline)
+    {
+        var left = deadline - Environment.TickCount64;
+        if (left <= 0)
+        {
+            return false;
+        }
+
+        // struct timeval { time_t tv_sec; suseconds_t tv_usec; } (64-bit); never all zero, which would mean "no timeout".
+        Span<long> timeval = [left / 1000, left % 1000 * 1000];
+        var timevalBytes = MemoryMarshal.AsBytes(timeval);
+        return setsockopt(fd, SolSocket, option, timevalBytes, timevalBytes.Length) == 0;
     }
 
     [LibraryImport("libc", SetLastError = true)]

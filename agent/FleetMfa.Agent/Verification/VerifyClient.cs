@@ -11,8 +11,18 @@ namespace FleetMfa.Agent.Verification;
 /// </summary>
 public static class VerifyClient
 {
-    /// <summary>Longer than the store lock's 10 s wait, so a daemon queued behind direct verifications still answers.</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(12);
+    /// <summary>
+    /// How long <c>pam_fleetmfa</c> lets <c>verify</c> run before it kills it and denies the login (its <c>timeout=</c>
+    /// default). Whatever <c>verify</c> waits for — the daemon (<see cref="DefaultTimeout"/>), then the store lock
+    /// (<c>AgentStore.LockWait</c>) for a direct decision — must add up to less, or the direct decision never runs.
+    /// </summary>
+    public static readonly TimeSpan PamModuleTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The whole exchange with the daemon — connect, send, answer — is bounded by this; then <c>verify</c> decides
+    /// directly. A daemon that is slower than this (queued behind the store lock) loses the race to the direct path.
+    /// </summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>The daemon's decision, or <c>null</c> when the caller must decide directly.</summary>
     public static VerifyOutcome? TryVerify(string dataDirectory, string user, uint? uid, string code, TimeSpan timeout)

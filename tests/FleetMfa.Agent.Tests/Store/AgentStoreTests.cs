@@ -273,6 +273,29 @@ public sealed class AgentStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_ledger_update_and_its_audit_event_happen_under_one_hold_of_the_lock()
+    {
+        var lockPath = _store.PathOf("store.lock");
+
+        var result = Store.UpdateLedgerAndAppendAudit(
+            ledger =>
+            {
+                Assert.Throws<IOException>(() => StoreLock.Acquire(lockPath, TimeSpan.Zero));
+                return ledger.For("alice.l").LastAcceptedStep = 9;
+            },
+            step =>
+            {
+                Assert.Throws<IOException>(() => StoreLock.Acquire(lockPath, TimeSpan.Zero));
+                return new AuditEvent($"e{step}", _at, AuditOutcome.Accepted, "alice.l", "alice");
+            });
+
+        Assert.Equal(9, result);
+        Assert.Equal(9, _store.Ledger("alice.l").LastAcceptedStep);
+        Assert.Equal(["e9"], Store.PeekAudit(10).Select(e => e.Id));
+        using var released = StoreLock.Acquire(lockPath, TimeSpan.Zero);
+    }
+
+    [Fact]
     public void Enrollment_writes_the_initial_state_once_and_enrolling_again_keeps_the_applied_one()
     {
         var config = _store.Enroll();
