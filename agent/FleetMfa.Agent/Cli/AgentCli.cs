@@ -9,22 +9,24 @@ using FleetMfa.Agent.Verification;
 
 namespace FleetMfa.Agent.Cli;
 
-/// <summary>The four commands of DESIGN §5 and their exit codes.</summary>
+/// <summary>The commands of DESIGN §5 (and <c>restore</c>, for uninstall) and their exit codes.</summary>
 public static class AgentCli
 {
     public const string Usage = """
-        usage: fleetmfa-agent enroll --server URL --connect-key KEY [--data-dir DIR]
+        usage: fleetmfa-agent enroll --server URL --connect-key KEY [--force] [--data-dir DIR]
                fleetmfa-agent run [--data-dir DIR]
                fleetmfa-agent verify --user NAME [--uid UID] [--data-dir DIR]     (reads the code from stdin)
                fleetmfa-agent verify --user NAME [--uid UID] --check-required [--data-dir DIR]   (exit 4: a code is required, 0: not)
                fleetmfa-agent status [--data-dir DIR]
+               fleetmfa-agent restore [--data-dir DIR]     (puts back every OS file the agent changed; the daemon must be stopped)
+        --force: enroll a device that is already enrolled: its OS files are restored and its store starts empty
         --uid: the login's uid as the system resolves NAME (decimal, 0-4294967294); a bound user whose local
                username resolves to the same uid is this login
         exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out, 4 code required
         """;
 
     private static readonly HashSet<string> Options = ["data-dir", "server", "connect-key", "user", "uid"];
-    private static readonly HashSet<string> Flags = ["check-required"];
+    private static readonly HashSet<string> Flags = ["check-required", "force"];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -41,6 +43,7 @@ public static class AgentCli
                 "run" => await RunDaemonAsync(store, stdout, time, cancellationToken),
                 "verify" => Verify(line, store, stdin, time),
                 "status" => Status(store, stdout),
+                "restore" => Restore(store, stdout),
                 _ => throw new UsageException($"unknown command '{line.Command}'"),
             };
         }
@@ -49,7 +52,7 @@ public static class AgentCli
             await stderr.WriteLineAsync($"fleetmfa-agent: {ex.Message}\n{Usage}");
             return ExitCodes.UsageOrStoreError;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or JsonException or InvalidOperationException or EnrollmentException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or JsonException or InvalidOperationException or EnrollmentException or HttpRequestException or PolicyException)
         {
             await stderr.WriteLineAsync($"fleetmfa-agent: {ex.Message}");
             return ExitCodes.UsageOrStoreError;
@@ -65,6 +68,22 @@ public static class AgentCli
 
         var connectKey = line.Optional("connect-key") ?? Environment.GetEnvironmentVariable("FLEETMFA_CONNECT_KEY")
             ?? throw new UsageException("--connect-key (or FLEETMFA_CONNECT_KEY) is required");
+        if (store.LoadConfig() is { } enrolled)
+        {
+            // An old store's applied version would be ahead of the new device's and wedge it; its secrets are the old device's.
+            if (!line.Flag("force"))
+            {
+                throw new InvalidOperationException(
+                    $"already enrolled as {enrolled.OrgId}/{enrolled.DeviceId} in {store.DataDirectory}; 'enroll --force' restores the OS files and starts over with a new identity and an empty store");
+            }
+
+            using var stopped = DaemonLock.TryAcquire(store.DataDirectory)
+                ?? throw new InvalidOperationException($"'fleetmfa-agent run' is running on {store.DataDirectory}; stop it first");
+            Report(Platforms.Current(store.DataDirectory).RestorePolicy(), stdout);
+            var dropped = store.DeleteEverything();
+            await stdout.WriteLineAsync($"started over: the store of {enrolled.OrgId}/{enrolled.DeviceId} is deleted ({dropped} audit events it had not uploaded went with it)");
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var config = await new Enroller(store, Platforms.Current(store.DataDirectory), http, time).EnrollAsync(server, connectKey, cancellationToken);
         await stdout.WriteLineAsync($"enrolled as {config.OrgId}/{config.DeviceId}; start the daemon with: fleetmfa-agent run --data-dir {store.DataDirectory}");
@@ -76,7 +95,7 @@ public static class AgentCli
         var config = store.LoadConfig() ?? throw new InvalidOperationException($"not enrolled: run 'fleetmfa-agent enroll' first (data dir {store.DataDirectory})");
         using var running = DaemonLock.TryAcquire(store.DataDirectory)
             ?? throw new InvalidOperationException($"another 'fleetmfa-agent run' is already running on {store.DataDirectory} (it holds {DaemonLock.FileName}); stop it first");
-        await using var daemon = new AgentDaemon(store, config, Platforms.Current(store.DataDirectory), time, stdout);
+        await using var daemon = new AgentDaemon(store, config, Platforms.Current(store.DataDirectory), time, stdout, AgentDaemonOptions.FromEnvironment());
         await daemon.RunAsync(cancellationToken);
         return ExitCodes.Ok;
     }
@@ -155,6 +174,35 @@ public static class AgentCli
         }
 
         return new string(buffer, 0, length).Trim();
+    }
+
+    /// <summary>
+    /// Uninstall (the package's prerm runs it): every OS file the agent changed goes back byte for byte from its backup
+    /// and sshd is reloaded. Needs no enrollment (a purged store keeps its backups); refuses while the daemon runs, which
+    /// would put its policy straight back.
+    /// </summary>
+    private static int Restore(AgentStore store, TextWriter stdout)
+    {
+        if (!Directory.Exists(store.DataDirectory))
+        {
+            stdout.WriteLine($"nothing to restore: {store.DataDirectory} does not exist");
+            return ExitCodes.Ok;
+        }
+
+        using var stopped = DaemonLock.TryAcquire(store.DataDirectory)
+            ?? throw new InvalidOperationException($"'fleetmfa-agent run' is running on {store.DataDirectory}; stop it first (it would put the policy back)");
+        Report(Platforms.Current(store.DataDirectory).RestorePolicy(), stdout);
+        return ExitCodes.Ok;
+    }
+
+    private static void Report(PolicyResult result, TextWriter stdout)
+    {
+        foreach (var change in result.Changes)
+        {
+            stdout.WriteLine(change);
+        }
+
+        stdout.WriteLine(result.Changed ? $"restored: {result.Changes.Count} changes" : "nothing to restore: no OS file is changed");
     }
 
     private static int Status(AgentStore store, TextWriter stdout)

@@ -53,6 +53,22 @@ public sealed class AgentStore : ISecretStore
 
     public bool IsEnrolled => File.Exists(ConfigPath);
 
+    /// <summary>
+    /// Deletes the device's identity, keys, enrollment, applied state, ledger and audit queue: what <c>enroll --force</c>
+    /// starts over from. The backups of OS files (<c>backup/</c>) are not the store's and stay. Returns how many queued
+    /// audit events went with it.
+    /// </summary>
+    public int DeleteEverything()
+    {
+        var queued = File.Exists(AuditPath) ? PeekAudit(int.MaxValue).Count : 0;
+        foreach (var path in new[] { ConfigPath, StatePath, LedgerPath, AuditPath, IdentityPath, StorageKeyPath })
+        {
+            File.Delete(path);
+        }
+
+        return queued;
+    }
+
     /// <summary>Creates the data directory (0700) and the storage key if they do not exist yet.</summary>
     public void Initialize()
     {

@@ -15,8 +15,15 @@ public static class AgentProcess
 
     public static Task<AgentResult> RunAsync(string? stdin, params string[] args) => RunProgramAsync(Executable, stdin, args);
 
+    /// <summary>Runs the agent with <paramref name="environment"/> added to its environment (e.g. where sshd's files are).</summary>
+    public static Task<AgentResult> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgramAsync(Executable, null, environment, args);
+
     /// <summary>Runs another program the same way (e.g. <c>setpriv</c> in front of the agent).</summary>
-    public static async Task<AgentResult> RunProgramAsync(string program, string? stdin, params string[] args)
+    public static Task<AgentResult> RunProgramAsync(string program, string? stdin, params string[] args) =>
+        RunProgramAsync(program, stdin, new Dictionary<string, string>(), args);
+
+    private static async Task<AgentResult> RunProgramAsync(string program, string? stdin, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -32,6 +39,10 @@ public static class AgentProcess
 
         start.Environment.Remove("FLEETMFA_AGENT_DATA");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Executable} did not start.");
         var stdout = process.StandardOutput.ReadToEndAsync();

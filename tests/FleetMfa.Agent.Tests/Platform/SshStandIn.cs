@@ -75,6 +75,19 @@ public sealed class SshStandIn : IDisposable
 
     public SshPolicyOptions Options { get; }
 
+    /// <summary>The environment that points an agent process at this machine (what <see cref="SshPolicyOptions.FromEnvironment"/> reads).</summary>
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["FLEETMFA_SSHD_CONFIG_DIR"] = Options.SshdConfigDirectory,
+        ["FLEETMFA_SSHD_CONFIG"] = Options.SshdConfigFile,
+        ["FLEETMFA_SSHD_BINARY"] = Options.SshdBinary,
+        ["FLEETMFA_SSH_CLIENT"] = Options.SshClientBinary,
+        ["FLEETMFA_SSHD_PID_FILE"] = Options.SshdPidFile,
+        ["FLEETMFA_PAM_SERVICE_FILE"] = Options.PamServiceFile,
+        ["FLEETMFA_PAM_MODULE"] = Options.PamModule,
+        ["FLEETMFA_AGENT_EXECUTABLE"] = Options.AgentExecutable,
+    };
+
     public string DropIn => Options.DropInPath;
 
     public string PamFile => Options.PamServiceFile;
@@ -107,7 +120,7 @@ public sealed class SshStandIn : IDisposable
     /// creates its temp file (<see cref="FleetMfa.Agent.Platform.ManagedFiles.Replace"/>).
     /// </summary>
     public static void FailWritesOf(string path) =>
-        Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.fleetmfa.{Environment.ProcessId}.tmp"));
+        Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.fleetmfa.{System.Environment.ProcessId}.tmp"));
 
     public void Dispose()
     {
