@@ -20,8 +20,9 @@ TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.Agent.Tests tests/FleetMfa.En
 # Debian packages the tests need (oathtool: the independent TOTP reference, DESIGN §9; openssh-server,
 # gcc and libpam0g-dev: the real-sshd SSH MFA tests and the PAM module they load; chromium: Debian's
 # browser for the dashboard tests — Playwright drives it, no browser is ever downloaded; systemd:
-# systemd-analyze checks the agent's unit in tests/FleetMfa.EndToEnd/Packaging).
-TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev chromium systemd)
+# systemd-analyze checks the agent's unit in tests/FleetMfa.EndToEnd/Packaging; expect: drives the real OpenSSH
+# client through its prompts in the SSH tests).
+TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev chromium systemd expect)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0

@@ -68,7 +68,7 @@ public static class AgentCli
 
         var connectKey = line.Optional("connect-key") ?? Environment.GetEnvironmentVariable("FLEETMFA_CONNECT_KEY")
             ?? throw new UsageException("--connect-key (or FLEETMFA_CONNECT_KEY) is required");
-        if (store.LoadConfig() is { } enrolled)
+        if (store.IsEnrolled && store.LoadConfig() is { } enrolled)
         {
             // An old store's applied version would be ahead of the new device's and wedge it; its secrets are the old device's.
             if (!line.Flag("force"))

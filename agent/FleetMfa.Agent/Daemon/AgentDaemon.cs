@@ -304,8 +304,19 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var state = _secrets.Load();
             _policyWatch.Checked();
+            AppliedState? state;
+            try
+            {
+                state = _secrets.Load();
+            }
+            catch (Exception ex) when (ex is CryptographicException or JsonException or IOException)
+            {
+                // verify refuses every login with an unreadable store (exit 2); the check has nothing to go by.
+                LogPolicyNotEffective(_logger, 0, $"the applied state cannot be read: {ex.Message}");
+                return;
+            }
+
             if (state is null)
             {
                 return;

@@ -1,3 +1,4 @@
+using System.Text;
 using FleetMfa.Agent.Platform;
 using FleetMfa.Agent.Platform.Linux;
 using FleetMfa.Protocol.Documents;
@@ -105,6 +106,14 @@ public sealed class SshPolicyRendererTests
         Assert.Equal("auth required /m/pam_fleetmfa.so mode=password agent=/usr/bin/fleetmfa-agent data_dir=/var/lib/x", SshPolicyRenderer.ModuleLine(options, SshMode.PasswordThenCode));
         Assert.Equal("auth required /m/pam_fleetmfa.so mode=publickey agent=/usr/bin/fleetmfa-agent data_dir=/var/lib/x", SshPolicyRenderer.ModuleLine(options, SshMode.PublicKeyThenCode));
         Assert.Throws<ArgumentOutOfRangeException>(() => SshPolicyRenderer.ModuleLine(options, SshMode.Off));
+    }
+
+    [Fact]
+    public void A_drop_in_tells_its_mode_and_anything_else_tells_none()
+    {
+        Assert.Equal(SshMode.PasswordThenCode, SshPolicyRenderer.ModeOf(Encoding.UTF8.GetBytes(SshPolicyRenderer.DropIn(SshMode.PasswordThenCode))));
+        Assert.Equal(SshMode.PublicKeyThenCode, SshPolicyRenderer.ModeOf(Encoding.UTF8.GetBytes(SshPolicyRenderer.DropIn(SshMode.PublicKeyThenCode))));
+        Assert.Null(SshPolicyRenderer.ModeOf("# the admin's own\n"u8.ToArray()));
     }
 
     [Fact]

@@ -60,10 +60,10 @@ public sealed class DeviceAgent : IAsyncDisposable
     }
 
     /// <summary><c>enroll --server URL --connect-key KEY</c>; on exit 0 the device's org and id are read back from <c>status</c>.</summary>
-    public async Task<AgentResult> EnrollAsync(Uri server, string connectKey)
+    public async Task<AgentResult> EnrollAsync(Uri server, string connectKey, bool force = false)
     {
         ArgumentNullException.ThrowIfNull(server);
-        var result = await RunAsync(["enroll", "--server", server.ToString(), "--connect-key", connectKey]);
+        var result = await RunAsync(["enroll", "--server", server.ToString(), "--connect-key", connectKey, .. force ? ["--force"] : Array.Empty<string>()]);
         if (result.ExitCode == 0)
         {
             var status = await StatusAsync();

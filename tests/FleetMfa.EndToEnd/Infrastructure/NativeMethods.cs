@@ -4,6 +4,7 @@ namespace FleetMfa.EndToEnd.Infrastructure;
 
 internal static class NativeMethods
 {
+    public const int SigHup = 1;
     public const int SigTerm = 15;
 
     /// <summary>POSIX <c>kill(2)</c>: .NET can only SIGKILL a child, and a graceful stop needs SIGTERM.</summary>

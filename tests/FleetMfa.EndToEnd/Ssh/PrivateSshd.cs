@@ -10,6 +10,7 @@ namespace FleetMfa.EndToEnd.Ssh;
 /// copy of <c>/usr/sbin/sshd</c> named <c>sshd-fleetmfa-XXXX</c> (OpenSSH names its PAM service after the program,
 /// so its PAM service is <c>/etc/pam.d/sshd-fleetmfa-XXXX</c>, a copy of the machine's <c>/etc/pam.d/sshd</c>), its own
 /// host key, config (Debian's defaults) and <c>sshd_config.d</c>. Stopped by its PID; the PAM file is deleted after.
+/// A test may give it a config that does not read <c>sshd_config.d</c> first, or that adds a <c>Match</c> block.
 /// </summary>
 public sealed partial class PrivateSshd : IAsyncDisposable
 {
@@ -51,7 +52,11 @@ public sealed partial class PrivateSshd : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<PrivateSshd> StartAsync(TestWorkspace workspace, string name)
+    /// <summary>
+    /// Starts one. <paramref name="includeDropIns"/> puts Debian's <c>Include sshd_config.d/*.conf</c> first;
+    /// <paramref name="extraConfig"/> is appended (a <c>Match</c> block, an <c>Include</c> of its own).
+    /// </summary>
+    public static async Task<PrivateSshd> StartAsync(TestWorkspace workspace, string name, bool includeDropIns = true, string extraConfig = "")
     {
         ArgumentNullException.ThrowIfNull(workspace);
         if (!OperatingSystem.IsLinux() || !File.Exists(SystemSshd))
@@ -70,8 +75,7 @@ public sealed partial class PrivateSshd : IAsyncDisposable
             await SystemCommand.RunAsync(sshd.Directory, "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", sshd.HostKey]);
             sshd.HostKeyBase64 = (await File.ReadAllTextAsync($"{sshd.HostKey}.pub")).Split(' ')[1];
             // Debian's sshd_config, with the Include first as there, on our own port, key and files.
-            await File.WriteAllTextAsync(sshd.ConfigFile, $"""
-                Include {sshd.ConfigDirectory}/*.conf
+            await File.WriteAllTextAsync(sshd.ConfigFile, (includeDropIns ? $"Include {sshd.ConfigDirectory}/*.conf\n" : "") + $"""
                 ListenAddress 127.0.0.1
                 Port {sshd.Port}
                 HostKey {sshd.HostKey}
@@ -81,7 +85,8 @@ public sealed partial class PrivateSshd : IAsyncDisposable
                 PrintMotd no
                 UseDNS no
 
-                """);
+                """ + extraConfig);
+            await File.WriteAllTextAsync(sshd.KnownHostsFile, $"[127.0.0.1]:{sshd.Port} ssh-ed25519 {sshd.HostKeyBase64}\n");
             // The privilege separation directory the Debian service would create at boot.
             System.IO.Directory.CreateDirectory("/run/sshd");
             await SystemCommand.RunAsync(sshd.Directory, sshd.Binary, ["-t", "-f", sshd.ConfigFile]);
@@ -126,7 +131,30 @@ public sealed partial class PrivateSshd : IAsyncDisposable
         ["FLEETMFA_PAM_MODULE"] = pamModule,
         ["FLEETMFA_AGENT_EXECUTABLE"] = agentExecutable,
         ["FLEETMFA_PAM_TIMING_FILE"] = TimingFile,
+        ["FLEETMFA_POLICY_CHECK_INTERVAL"] = PolicyCheckInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>How often the agents of these tests check their policy (besides at start and on file changes).</summary>
+    public static TimeSpan PolicyCheckInterval => TimeSpan.FromSeconds(30);
+
+    /// <summary>A known_hosts file that pins this sshd's host key (for the OpenSSH client).</summary>
+    public string KnownHostsFile => Path.Combine(Directory, "known_hosts");
+
+    /// <summary>SIGHUP, as an admin's reload would send, and waits until sshd listens again.</summary>
+    public async Task ReloadAsync()
+    {
+        var listens = ListenCount;
+        Assert.Equal(0, NativeMethods.Kill(_process.Id, NativeMethods.SigHup));
+        await WaitUntilListeningAsync(listens + 1);
+    }
+
+    /// <summary>An admin's edit of sshd_config, then a reload.</summary>
+    public async Task EditConfigAsync(Func<string, string> edit)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        await File.WriteAllTextAsync(ConfigFile, edit(await File.ReadAllTextAsync(ConfigFile)));
+        await ReloadAsync();
+    }
 
     /// <summary>Where the PAM module appends <c>check_us verify_us result</c> per login.</summary>
     public string TimingFile => Path.Combine(Directory, "pam-timing.txt");

@@ -46,12 +46,16 @@ public sealed class SshDevice : IAsyncDisposable
     /// <summary>The machine's own PAM service as it was before the agent touched it.</summary>
     public string OriginalPam { get; private set; } = "";
 
-    public static async Task<SshDevice> StartAsync(SiloProcess silo, TestWorkspace workspace, SshVariant variant, string name)
+    /// <summary>
+    /// A device on <paramref name="silo"/>: a private sshd (<paramref name="includeDropIns"/> and <paramref name="extraConfig"/>
+    /// as <see cref="PrivateSshd.StartAsync"/>), two local accounts and an enrolled agent whose daemon runs.
+    /// </summary>
+    public static async Task<SshDevice> StartAsync(SiloProcess silo, TestWorkspace workspace, SshVariant variant, string name, bool includeDropIns = true, string extraConfig = "")
     {
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(workspace);
         var pamModule = await PamModule.PathAsync(workspace);
-        var sshd = await PrivateSshd.StartAsync(workspace, name);
+        var sshd = await PrivateSshd.StartAsync(workspace, name, includeDropIns, extraConfig);
         UnixUser? setUp = null, notSetUp = null;
         DeviceAgent? agent = null;
         try
@@ -108,6 +112,44 @@ public sealed class SshDevice : IAsyncDisposable
         var secret = await Admin.CreateEnrolledUserAsync(OrgId, userId);
         await Admin.BindAsync(OrgId, DeviceId, userId, user.Name);
         return (user, secret);
+    }
+
+    /// <summary>One more local account, bound to no user of the org (a service account, say).</summary>
+    public async Task<UnixUser> AddUnboundUserAsync()
+    {
+        var user = await UnixUser.CreateAsync(Sshd.Directory);
+        _extraUsers.Add(user);
+        return user;
+    }
+
+    /// <summary>The device's detail as the API shows it.</summary>
+    public Task<System.Text.Json.Nodes.JsonNode> DetailAsync() => Admin.GetDeviceAsync(OrgId, DeviceId);
+
+    /// <summary>Waits until the device shows <paramref name="status"/> (and, when given, a reason starting with <paramref name="reason"/>); returns its <c>mfa</c> object.</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> WaitForStatusAsync(string status, string? reason = null) =>
+        (await Eventually.HoldsAsync(
+            DetailAsync,
+            d => (string?)d["mfa"]!["status"] == status && (reason is null || ((string?)d["mfa"]!["reason"])?.StartsWith(reason, StringComparison.Ordinal) == true),
+            $"device {OrgId}/{DeviceId} MFA {status}{(reason is null ? "" : $" ({reason}…)")}",
+            TimeSpan.FromSeconds(60)))["mfa"]!;
+
+    /// <summary>Asks for MFA on without waiting for the device (which may refuse).</summary>
+    public async Task RequestMfaAsync(bool on) =>
+        (await Admin.PostAsync($"/api/orgs/{OrgId}/devices/{DeviceId}/mfa/{(on ? "enable" : "disable")}")).Ok();
+
+    /// <summary>The sshd drop-in and the PAM service as they are now (null: no such file).</summary>
+    public (string? DropIn, string Pam) Files() =>
+        (File.Exists(DropInPath) ? File.ReadAllText(DropInPath) : null, File.ReadAllText(Sshd.PamServiceFile));
+
+    /// <summary>
+    /// Makes the agent daemon's atomic writes of <paramref name="path"/> fail (even as root) until the returned
+    /// directory is deleted: it stands where the daemon creates its temp file.
+    /// </summary>
+    public string FailDaemonWritesOf(string path)
+    {
+        var blocker = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.fleetmfa.{Agent.Daemon!.Id}.tmp");
+        Directory.CreateDirectory(blocker);
+        return blocker;
     }
 
     /// <summary>MFA on; returns once the agent holds alice's secret (when she is bound) and sshd re-read its configuration.</summary>

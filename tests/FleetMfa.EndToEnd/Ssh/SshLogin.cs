@@ -50,7 +50,7 @@ public static class SshLogin
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await client.ConnectAsync(timeout.Token);
             using var command = client.RunCommand("id -un");
-            var loggedIn = command.ExitStatus == 0 && command.Result.Trim() == credentials.User;
+            var loggedIn = command.ExitStatus == 0 && command.Result.Trim() == credentials.ExpectedAccount;
             client.Disconnect();
             return new SshLoginResult(loggedIn, Snapshot(), loggedIn ? null : $"id -un: exit {command.ExitStatus}, '{command.Result.Trim()}' {command.Error}");
         }

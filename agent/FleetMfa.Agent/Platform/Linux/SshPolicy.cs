@@ -120,6 +120,7 @@ public sealed class SshPolicy(SshPolicyOptions options)
         var (pam, dropIn) = Render(mode, adoptNewOriginal: null);
         var journal = new WriteJournal(_files);
         var changes = new List<string>();
+        var reloaded = false;
         try
         {
             // PAM first: from here on, any login sshd hands to PAM needs the code (and, in key mode, the key's proof).
@@ -136,7 +137,8 @@ public sealed class SshPolicy(SshPolicyOptions options)
                     throw new PolicyException($"{PolicyCodes.SshPolicyNotEffective}: sshd rejected the configuration with the FleetMfa drop-in: {problem}");
                 }
 
-                if (_sshd.Reload())
+                reloaded = _sshd.Reload();
+                if (reloaded)
                 {
                     changes.Add("reloaded sshd");
                 }
@@ -147,7 +149,7 @@ public sealed class SshPolicy(SshPolicyOptions options)
         }
         catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException)
         {
-            var rolledBack = RollBack(journal);
+            var rolledBack = RollBack(journal, reloadAfter: reloaded);
             throw new PolicyException($"{ex.Message}; {rolledBack}", ex);
         }
     }
@@ -174,11 +176,16 @@ public sealed class SshPolicy(SshPolicyOptions options)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // The PAM file still asks for the code: put the drop-in back, so sshd keeps sending every login through it.
+            // The PAM file still asks for the code: put the drop-in back, so sshd keeps sending every login through it,
+            // and see that the running sshd took it back (a key alone must not get past it while MFA "stays on").
             if (dropIn is not null && changes.Count > 0)
             {
                 _files.Write(options.DropInPath, dropIn);
                 _sshd.Reload();
+                if (SshPolicyRenderer.ModeOf(dropIn) is { } mode)
+                {
+                    EnsureRunningSshdOffers(mode);
+                }
             }
 
             throw new PolicyException($"{options.PamServiceFile} could not be restored ({ex.Message}); MFA stays on", ex);
@@ -217,9 +224,7 @@ public sealed class SshPolicy(SshPolicyOptions options)
 
     /// <summary>
     /// Throws <see cref="PolicyCodes.SshPolicyNotEffective"/> unless sshd's effective configuration is the policy's —
-    /// for a connection by a user nobody bound and for each prompted user — and the running sshd (if one runs) offers a
-    /// new connection exactly the policy's first method. A running sshd that still offers the old methods is sent one
-    /// more SIGHUP halfway through the wait (a reload an earlier run wrote the files for but never sent).
+    /// for a connection by a user nobody bound and for each prompted user — and the running sshd offers it.
     /// </summary>
     private void EnsureInEffect(SshMode mode, IReadOnlyList<string> promptedUsers)
     {
@@ -240,6 +245,17 @@ public sealed class SshPolicy(SshPolicyOptions options)
                 $"sshd_config must include {options.SshdConfigDirectory}/*.conf before its own settings, and no Match block may override them");
         }
 
+        EnsureRunningSshdOffers(mode, general);
+    }
+
+    /// <summary>
+    /// Throws <see cref="PolicyCodes.SshPolicyNotEffective"/> unless the running sshd (if one runs) offers a new
+    /// connection exactly <paramref name="mode"/>'s first method within <see cref="SshPolicyOptions.ReloadTimeout"/>;
+    /// one more SIGHUP goes half-way through (a reload an earlier run wrote the files for but never sent).
+    /// </summary>
+    private void EnsureRunningSshdOffers(SshMode mode, EffectiveSshdConfig? general = null)
+    {
+        general ??= _sshd.Effective(SshdControl.ProbeUser);
         if (_sshd.RunningPid() is not { } pid || general.ListenEndpoints() is not [var endpoint, ..])
         {
             return;
@@ -270,21 +286,24 @@ public sealed class SshPolicy(SshPolicyOptions options)
 
             if (!reloadedAgain && waited.Elapsed >= options.ReloadTimeout / 2)
             {
-                _sshd.Reload();
                 reloadedAgain = true;
+                _sshd.Reload();
             }
 
             Thread.Sleep(ProbeInterval);
         }
     }
 
-    /// <summary>Puts back every file <paramref name="journal"/> wrote, newest first (so the drop-in goes before PAM), and reloads sshd if the drop-in changed.</summary>
-    private string RollBack(WriteJournal journal)
+    /// <summary>
+    /// Puts back every file <paramref name="journal"/> wrote, newest first (so the drop-in goes before PAM), and reloads
+    /// sshd when it had already been told to read the drop-in that is now gone again.
+    /// </summary>
+    private string RollBack(WriteJournal journal, bool reloadAfter)
     {
         try
         {
             var restored = journal.RollBack();
-            if (restored.Contains(options.DropInPath))
+            if (reloadAfter && restored.Contains(options.DropInPath))
             {
                 _sshd.Reload();
             }

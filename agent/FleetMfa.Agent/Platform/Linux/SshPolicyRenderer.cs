@@ -118,6 +118,16 @@ public static class SshPolicyRenderer
         return string.Join('\n', lines) + (trailingNewline ? "\n" : "");
     }
 
+    /// <summary>The mode whose drop-in <paramref name="dropIn"/> is, byte for byte; null for anything else.</summary>
+    public static SshMode? ModeOf(byte[] dropIn)
+    {
+        ArgumentNullException.ThrowIfNull(dropIn);
+        var text = Encoding.UTF8.GetString(dropIn);
+        return text == DropIn(SshMode.PasswordThenCode) ? SshMode.PasswordThenCode
+            : text == DropIn(SshMode.PublicKeyThenCode) ? SshMode.PublicKeyThenCode
+            : null;
+    }
+
     /// <summary>Whether a PAM service file carries lines this agent wrote (an edited rendering, not a new original).</summary>
     public static bool IsRendered(string pamService)
     {

@@ -52,10 +52,85 @@ public sealed class SshdControl(SshPolicyOptions options)
         return pid;
     }
 
-    /// <summary>SIGHUP to the running sshd (it re-executes itself and reads its configuration again); false when none runs.</summary>
+    /// <summary>
+    /// SIGHUP to the running sshd, which re-executes itself and reads its configuration again — and waits until it has:
+    /// its listening sockets are new ones (it closes them before the exec and opens them after reading the
+    /// configuration). A SIGHUP that reaches sshd while it is still restarting is lost, so two reloads in a row must not
+    /// overlap; one that shows no effect by half of <see cref="SshPolicyOptions.ReloadTimeout"/> is sent once more.
+    /// False when no sshd runs. Throws <see cref="PolicyException"/> when it did not restart in time.
+    /// </summary>
     public bool Reload()
     {
-        return RunningPid() is { } pid && LibC.Kill(pid, LibC.SigHup) == 0;
+        if (RunningPid() is not { } pid)
+        {
+            return false;
+        }
+
+        var before = Sockets(pid);
+        if (LibC.Kill(pid, LibC.SigHup) != 0)
+        {
+            return false;
+        }
+
+        if (before is not { Count: > 0 })
+        {
+            // Nothing to watch (not our kind of sshd, or /proc hidden): the signal is all we can do.
+            return true;
+        }
+
+        var waited = Stopwatch.StartNew();
+        var resent = false;
+        while (Sockets(pid) is not { Count: > 0 } now || now.Overlaps(before))
+        {
+            if (!Directory.Exists($"/proc/{pid}"))
+            {
+                // It died restarting (its new configuration was refused at start): no SSH login at all.
+                return true;
+            }
+
+            if (!resent && waited.Elapsed >= options.ReloadTimeout / 2)
+            {
+                resent = LibC.Kill(pid, LibC.SigHup) == 0;
+            }
+
+            if (waited.Elapsed >= options.ReloadTimeout)
+            {
+                throw new PolicyException($"sshd (pid {pid}) did not restart within {options.ReloadTimeout.TotalSeconds:0} s of SIGHUP");
+            }
+
+            Thread.Sleep(TimeSpan.FromMilliseconds(20));
+        }
+
+        return true;
+    }
+
+    /// <summary>The inodes of the sockets <paramref name="pid"/> holds (<c>/proc/PID/fd</c>), or null when they cannot be read.</summary>
+    private static HashSet<string>? Sockets(int pid)
+    {
+        try
+        {
+            var sockets = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var fd in Directory.EnumerateFiles($"/proc/{pid}/fd"))
+            {
+                try
+                {
+                    if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:", StringComparison.Ordinal))
+                    {
+                        sockets.Add(target);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The descriptor closed while we looked.
+                }
+            }
+
+            return sockets;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
