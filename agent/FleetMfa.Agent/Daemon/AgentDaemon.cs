@@ -69,7 +69,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _verifyServer = new VerifyServer(store, _secrets, time, _logger);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
-        _policyWatch = new PolicyWatch(time, _options.PolicyCheckInterval, platform.WatchedDirectories());
+        _policyWatch = new PolicyWatch(time, _options.PolicyCheckInterval, platform.WatchedPaths());
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)

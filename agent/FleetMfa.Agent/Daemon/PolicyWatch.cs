@@ -4,9 +4,9 @@ namespace FleetMfa.Agent.Daemon;
 
 /// <summary>
 /// When the daemon checks that the applied policy is still in force (<see cref="IPlatform.CheckPolicy"/>): at start,
-/// every <see cref="Interval"/>, and a moment (<see cref="Settle"/>) after anything changes in the directories the
-/// platform names — a package upgrade rewriting <c>/etc/pam.d/sshd</c>, a deleted drop-in — so drift is repaired in
-/// seconds, not minutes. The file watchers only raise a flag; the check itself runs on the daemon's loop.
+/// every <see cref="Interval"/>, and a moment (<see cref="Settle"/>) after one of the files the platform names changes
+/// (a directory: any file in it) — a package upgrade rewriting <c>/etc/pam.d/sshd</c>, a deleted drop-in — so drift
+/// is repaired in seconds, not minutes. The file watchers only raise a flag; the check itself runs on the daemon's loop.
 /// </summary>
 public sealed class PolicyWatch : IDisposable
 {
@@ -19,14 +19,20 @@ public sealed class PolicyWatch : IDisposable
     private DateTimeOffset? _changedAt;
     private readonly Lock _lock = new();
 
-    public PolicyWatch(TimeProvider time, TimeSpan interval, IEnumerable<string> directories)
+    public PolicyWatch(TimeProvider time, TimeSpan interval, IEnumerable<string> paths)
     {
-        ArgumentNullException.ThrowIfNull(directories);
+        ArgumentNullException.ThrowIfNull(paths);
         _time = time;
         Interval = interval;
-        foreach (var directory in directories.Where(Directory.Exists))
+        foreach (var path in paths)
         {
-            var watcher = new FileSystemWatcher(directory) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
+            var (directory, filter) = Directory.Exists(path) ? (path, "*") : (Path.GetDirectoryName(path), Path.GetFileName(path));
+            if (!Directory.Exists(directory))
+            {
+                continue;
+            }
+
+            var watcher = new FileSystemWatcher(directory, filter) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
             watcher.Changed += (_, _) => Changed();
             watcher.Created += (_, _) => Changed();
             watcher.Deleted += (_, _) => Changed();

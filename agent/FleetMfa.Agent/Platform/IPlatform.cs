@@ -30,8 +30,11 @@ public interface IPlatform
     /// </summary>
     PolicyCheck CheckPolicy(PolicyRequest request);
 
-    /// <summary>Directories whose changes can take the applied policy out of force; the daemon checks it when they change.</summary>
-    IReadOnlyList<string> WatchedDirectories();
+    /// <summary>
+    /// Files (and directories, all of whose files count) whose changes can take the applied policy out of force; the
+    /// daemon checks the policy when one changes. Only these: a busy directory (logs) must not set off a check per write.
+    /// </summary>
+    IReadOnlyList<string> WatchedPaths();
 
     /// <summary>
     /// Puts every file and setting the agent ever changed back as it was before, byte for byte, and drops the backups

@@ -56,11 +56,9 @@ public sealed class LinuxPlatform(string osReleasePath = "/etc/os-release", stri
         return ssh?.Check(request.Mfa, request.Policy.Linux, request.PromptedUsers) ?? PolicyCheck.InEffect;
     }
 
-    /// <summary>sshd's PAM service directory, its drop-in directory and its main configuration's directory.</summary>
-    public IReadOnlyList<string> WatchedDirectories() =>
-        ssh is not { Options.Enforce: true } ? []
-        : new[] { Path.GetDirectoryName(ssh.Options.PamServiceFile), ssh.Options.SshdConfigDirectory, Path.GetDirectoryName(ssh.Options.SshdConfigFile) }
-            .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+    /// <summary>sshd's PAM service file, its drop-in directory and its main configuration file.</summary>
+    public IReadOnlyList<string> WatchedPaths() =>
+        ssh is not { Options.Enforce: true } ? [] : [ssh.Options.PamServiceFile, ssh.Options.SshdConfigDirectory, ssh.Options.SshdConfigFile];
 
     public PolicyResult RestorePolicy() => ssh?.Restore() ?? PolicyResult.Unchanged;
 

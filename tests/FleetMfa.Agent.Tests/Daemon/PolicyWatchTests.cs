@@ -76,5 +76,24 @@ public sealed class PolicyWatchTests : IDisposable
         Assert.True(watch.IsDue());
     }
 
+    [Fact]
+    public async Task A_named_file_is_watched_where_it_is()
+    {
+        var pam = _directory.Combine("sshd");
+        await File.WriteAllTextAsync(pam, "x");
+        using var watch = new PolicyWatch(_time, TimeSpan.FromMinutes(5), [pam]);
+        watch.Checked();
+
+        await File.WriteAllTextAsync(pam, "changed");
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!watch.ChangePending)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
+        }
+
+        Assert.True(watch.ChangePending);
+    }
+
     public void Dispose() => _directory.Dispose();
 }

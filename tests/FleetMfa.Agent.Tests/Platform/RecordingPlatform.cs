@@ -36,7 +36,7 @@ public sealed class RecordingPlatform : IPlatform
         return Check;
     }
 
-    public IReadOnlyList<string> WatchedDirectories() => [];
+    public IReadOnlyList<string> WatchedPaths() => [];
 
     public int Restores { get; private set; }
 

@@ -22,7 +22,7 @@ public sealed class SimulatedPlatform(string hostname) : IPlatform
 
     public PolicyCheck CheckPolicy(PolicyRequest request) => PolicyCheck.InEffect;
 
-    public IReadOnlyList<string> WatchedDirectories() => [];
+    public IReadOnlyList<string> WatchedPaths() => [];
 
     public PolicyResult RestorePolicy() => PolicyResult.Unchanged;
 }

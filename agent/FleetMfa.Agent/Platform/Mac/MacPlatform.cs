@@ -40,7 +40,7 @@ public sealed class MacPlatform(IAuthorizationDb db, string backupDirectory) : I
         return result.Changed ? PolicyCheck.Repaired(result.Changes) : PolicyCheck.InEffect;
     }
 
-    public IReadOnlyList<string> WatchedDirectories() => [];
+    public IReadOnlyList<string> WatchedPaths() => [];
 
     public PolicyResult RestorePolicy() => _enforcer.Apply(PolicyRequest.Off);
 }

@@ -30,7 +30,7 @@ public sealed class WindowsPlatform(IPolicyRegistry registry, string backupDirec
         return result.Changed ? PolicyCheck.Repaired(result.Changes) : PolicyCheck.InEffect;
     }
 
-    public IReadOnlyList<string> WatchedDirectories() => [];
+    public IReadOnlyList<string> WatchedPaths() => [];
 
     public PolicyResult RestorePolicy() => _enforcer.Apply(PolicyRequest.Off);
 }
