@@ -13,9 +13,6 @@ public sealed partial class DeviceIndexShardGrain
     [LoggerMessage(1202, LogLevel.Warning, "Index shard {Shard} found its stored state changed by another writer and merged it (policy version {PolicyVersion})")]
     private static partial void LogMergedAfterConflict(ILogger logger, string shard, long policyVersion);
 
-    [LoggerMessage(1203, LogLevel.Information, "Index shard {Shard} moved {Rows} rows from its grain state to the index store")]
-    private static partial void LogLegacyRowsMoved(ILogger logger, string shard, int rows);
-
     [LoggerMessage(1204, LogLevel.Warning, "Index shard {Shard} took {Rows} rows that another writer stored after this activation read the index")]
     private static partial void LogReconciled(ILogger logger, string shard, int rows);
 

@@ -68,14 +68,6 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             _rows[row.DeviceId] = row;
         }
 
-        if (_state.State.LegacyRows.Count > 0)
-        {
-            var moved = TakeLegacyRows(_state.State);
-            await _rowWriter.WriteAsync();
-            await _stateWriter.WriteAsync();
-            LogLegacyRowsMoved(_logger, this.GetPrimaryKeyString(), moved);
-        }
-
         this.RegisterGrainTimer(ReconcileAsync, ReconcileDelay, Timeout.InfiniteTimeSpan);
     }
 
@@ -148,33 +140,8 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             }
 
             stored.FannedOutVersion = Math.Max(stored.FannedOutVersion, mine.FannedOutVersion);
-            if (TakeLegacyRows(stored) > 0)
-            {
-                // An activation of an older version wrote rows the old way: they go to the store with the next write.
-                _rowWriter.WriteAsync().Ignore();
-            }
-
             LogMergedAfterConflict(_logger, this.GetPrimaryKeyString(), stored.Policy?.Version ?? 0);
         });
-
-    /// <summary>Moves rows kept in grain state into the store's rows, where the store has none of its own for the device.</summary>
-    private int TakeLegacyRows(DeviceIndexShardState state)
-    {
-        var moved = 0;
-        foreach (var row in state.LegacyRows.Values)
-        {
-            if (!_rows.ContainsKey(row.DeviceId))
-            {
-                Put(row);
-            }
-
-            // Present in the store already: the store's row was written later.
-            moved++;
-        }
-
-        state.LegacyRows = [];
-        return moved;
-    }
 
     /// <summary>
     /// Reads the store again and takes the rows that another activation wrote after this one read it

@@ -4,11 +4,7 @@ namespace FleetMfa.Grains.Devices;
 [GenerateSerializer, Alias("fleetmfa.DeviceIndexShardState")]
 public sealed class DeviceIndexShardState
 {
-    /// <summary>
-    /// Rows stored before they had records of their own in the <see cref="IDeviceIndexStore"/>. The shard moves them
-    /// there when it activates and leaves this empty.
-    /// </summary>
-    [Id(0)] public Dictionary<string, DeviceRow> LegacyRows { get; set; } = [];
+    // [Id(0)] held the rows before they had records of their own in the store: shipped, so never reused.
 
     [Id(1)] public OrgPolicy? Policy { get; set; }
 
