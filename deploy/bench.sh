@@ -15,8 +15,9 @@
 #   grain-memory  silo memory per activated device grain at 100,000 devices
 #   dashboard     deploy/bench-dashboard.sh over the same org: the devices view in Debian's Chromium
 #   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
-#   storage       Azurite alone: read+write pairs/s against the entities in a table, Orleans' key layout (one row
-#                 key for all grains of a type) against distinct row keys (why FLEETMFA_GRAIN_STATE_TABLES)
+#   storage       Azurite alone, against the entities in a table: grain state read+write pairs/s with a row key per
+#                 grain or Orleans' own (one for all grains of a type), device index row writes and shard reads/s,
+#                 each in one table and over 16 (how many tables the silo spreads grain state and the index over)
 #
 # Azurite runs in memory (FLEETMFA_AZURITE_IN_MEMORY=0 for its disk persistence, which rewrites its whole table
 # database every 5 s: 32 MB at 18,000 devices, a cost that grows with the data and that Azure Table storage does not have).
@@ -34,7 +35,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-    sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,/^set -euo pipefail/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -185,6 +186,11 @@ fig() {
     tr ' ' '\n' <<<"$FIGURES" | sed -n "s/^$1=//p"
 }
 
+# per_op NAME: the storage benchmark's "rate (Azurite CPU ms each)" for NAME_per_s and NAME_azurite_cpu_ms.
+per_op() {
+    printf '%s (%s)' "$(fig "${1}_per_s")" "$(fig "${1}_azurite_cpu_ms")"
+}
+
 # row BENCHMARK FIGURE VALUE [TARGET OP LIMIT]: a RESULTS.md row; OP is le or ge.
 row() {
     local bench=$1 figure=$2 value=$3 target=${4:-} op=${5:-} limit=${6:-} met=""
@@ -312,7 +318,8 @@ bench_agent() {
     row "agent (NativeAOT)" "binary (KiB)" "$(fig agent_binary_kib)"
 }
 
-# Azurite's cost per point operation against the entities in a table (tests/FleetMfa.Load StorageRowKeyBenchmark).
+# Azurite's cost per operation against the entities in a table, for each key layout, in one table and over 16
+# (tests/FleetMfa.Load StorageLayoutBenchmark).
 bench_storage() {
     stack_stop
     rm -rf "$WORK/run"
@@ -322,16 +329,24 @@ bench_storage() {
         fm_port_free "$p" FLEETMFA_BENCH_PORT_BASE
     done
     fm_start_azurite "$WORK/run" "$AZ" "$WORK/run/azurite.log"
-    fm_log "== storage: FleetMfa.Load storage-row-keys"
-    fm_run_group dotnet "$LOAD_DLL" storage-row-keys --storage "$(fm_azurite_connection_string "$AZ")" >"$WORK/load.out" ||
-        fm_die "storage failed"
+    fm_log "== storage: FleetMfa.Load storage-layout"
+    fm_run_group dotnet "$LOAD_DLL" storage-layout --storage "$(fm_azurite_connection_string "$AZ")" \
+        --azurite-pid "$FM_AZURITE_PID" >"$WORK/load.out" || fm_die "storage failed"
     FIGURES=$(tail -n 1 "$WORK/load.out")
     printf '%s\n' "$FIGURES"
     COMMANDS+=("storage: \`deploy/bench.sh storage\`")
-    local n
-    for n in 1000 5000 10000 20000; do
-        row "storage (Azurite), $n entities" "read+write pairs/s: one row key for all (Orleans' layout) / a row key each" \
-            "$(fig "shared_${n}_pairs_per_s") / $(fig "distinct_${n}_pairs_per_s")"
+    local n label
+    for n in 1000 10000 20000 50000 100000; do
+        label="storage (Azurite), $n entities"
+        row "$label" "grain state read+write pairs/s (Azurite CPU ms per pair), a row key per grain: 1 table / 16 tables" \
+            "$(per_op "grain_${n}_pairs") / $(per_op "grain16_${n}_pairs")"
+        if ((n <= 20000)); then
+            row "$label" "the same with Orleans' row key (the state name, one for all grains of a type), 1 table" "$(per_op "shared_${n}_pairs")"
+        fi
+        row "$label" "device index rows/s rewritten in transactions of up to 10 (Azurite CPU ms per row): 1 table / 16 tables" \
+            "$(per_op "index_${n}_rows") / $(per_op "index16_${n}_rows")"
+        row "$label" "device index shard partitions read/s (Azurite CPU ms per read): 1 table / 16 tables" \
+            "$(per_op "index_${n}_shard_reads") / $(per_op "index16_${n}_shard_reads")"
     done
     stack_stop
 }

@@ -15,16 +15,16 @@ public static class LoadCommand
           grain-memory  --silo-pid PID [--heap-command CMD]                        silo memory per activated device grain
           queries       [--samples N]                                             detail reads, pages of 100, org summary
           common: --org ID --concurrency N (64) --timeout SECONDS (600)
-        FleetMfa.Load storage-row-keys --storage CONNECTION_STRING [--counts 1000,5000,10000,20000] [--pairs 1000]
-          table storage point operations against entity count, Orleans' key layout against distinct row keys
+        FleetMfa.Load storage-layout --storage CONNECTION_STRING [--azurite-pid PID] [--counts 1000,10000,20000,50000,100000] [--operations 1000]
+          table storage operations against entity count: grain-state row keys, the device index, one table or 16
         """;
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args is ["storage-row-keys", .. var rest])
+        if (args is ["storage-layout", .. var rest])
         {
-            return await RunStorageRowKeysAsync(rest, cancellationToken);
+            return await RunStorageLayoutAsync(rest, cancellationToken);
         }
 
         LoadOptions options;
@@ -60,11 +60,12 @@ public static class LoadCommand
         }
     }
 
-    private static async Task<int> RunStorageRowKeysAsync(string[] args, CancellationToken cancellationToken)
+    private static async Task<int> RunStorageLayoutAsync(string[] args, CancellationToken cancellationToken)
     {
         string? storage = null;
-        int[] counts = [1_000, 5_000, 10_000, 20_000];
-        var pairs = 1_000;
+        int? azuritePid = null;
+        int[] counts = [1_000, 10_000, 20_000, 50_000, 100_000];
+        var operations = 1_000;
         try
         {
             for (var i = 0; i < args.Length; i += 2)
@@ -73,31 +74,32 @@ public static class LoadCommand
                 switch (args[i])
                 {
                     case "--storage": storage = value; break;
+                    case "--azurite-pid": azuritePid = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
                     case "--counts": counts = [.. value.Split(',').Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))]; break;
-                    case "--pairs": pairs = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+                    case "--operations": operations = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
             }
 
-            if (storage is null || counts.Any(c => c < 1) || pairs < 1)
+            if (storage is null || counts.Any(c => c < 1) || operations < 1)
             {
-                throw new ArgumentException("--storage is required; counts and pairs must be positive");
+                throw new ArgumentException("--storage is required; counts and operations must be positive");
             }
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
-            await Console.Error.WriteLineAsync($"{ex.Message}\n{StorageRowKeyBenchmark.Usage}");
+            await Console.Error.WriteLineAsync($"{ex.Message}\n{StorageLayoutBenchmark.Usage}");
             return 2;
         }
 
         try
         {
-            Console.WriteLine(await StorageRowKeyBenchmark.RunAsync(storage, counts, pairs, cancellationToken));
+            Console.WriteLine(await StorageLayoutBenchmark.RunAsync(storage, azuritePid, counts, operations, cancellationToken));
             return 0;
         }
         catch (Azure.RequestFailedException ex)
         {
-            Progress.Say($"storage-row-keys failed: {ex.Message}");
+            Progress.Say($"storage-layout failed: {ex.Message}");
             return 1;
         }
     }

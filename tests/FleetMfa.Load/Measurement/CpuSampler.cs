@@ -45,7 +45,7 @@ public sealed class CpuSampler
     }
 
     /// <summary>utime + stime of the process and its reaped children, in seconds (clock ticks of 1/100 s).</summary>
-    private static double Seconds(int pid)
+    public static double Seconds(int pid)
     {
         try
         {
