@@ -14,11 +14,6 @@ FM_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FM_DEPLOY="$FM_REPO/deploy"
 FM_AZURITE_BIN="$FM_DEPLOY/node_modules/.bin/azurite"
 
-# Grain state over 16 tables for every silo these scripts start on Azurite: Azurite finds an entity by scanning all
-# entities with its row key, which Orleans shares among all grains of a type, so one table's writes slow down with
-# every device (deploy/bench.sh storage: 209 read+write pairs/s at 1,000 entities, 38/s at 10,000). Fixed per store;
-# the silo refuses another count.
-export FLEETMFA_GRAIN_STATE_TABLES=${FLEETMFA_GRAIN_STATE_TABLES:-16}
 # Azurite's well-known development account (public, documented by Microsoft).
 FM_AZURITE_ACCOUNT=devstoreaccount1
 FM_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='

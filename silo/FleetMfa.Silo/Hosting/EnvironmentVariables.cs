@@ -11,7 +11,6 @@ public static class EnvironmentVariables
         ("FLEETMFA_ADMIN_KEY", "FleetMfa:AdminKey"),
         ("FLEETMFA_MASTER_KEY", "FleetMfa:SecretProtection:MasterKey"),
         ("FLEETMFA_STORAGE", "FleetMfa:Storage:ConnectionString"),
-        ("FLEETMFA_GRAIN_STATE_TABLES", "FleetMfa:Storage:GrainStateTables"),
         ("FLEETMFA_CLUSTERING", "FleetMfa:Cluster:Mode"),
         ("FLEETMFA_CLUSTER_ID", "FleetMfa:Cluster:ClusterId"),
         ("FLEETMFA_SILO_PORT", "FleetMfa:Cluster:SiloPort"),

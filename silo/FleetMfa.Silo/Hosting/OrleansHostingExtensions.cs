@@ -22,17 +22,15 @@ public static class OrleansHostingExtensions
         builder.Services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "No storage configured: set FLEETMFA_STORAGE (or FleetMfa:Storage:ConnectionString) to an Azure Storage / Azurite connection string.")
-            .Validate(o => o.GrainStateTables is >= 1 and <= StorageOptions.MaxGrainStateTables, $"FLEETMFA_GRAIN_STATE_TABLES (FleetMfa:Storage:GrainStateTables) must be between 1 and {StorageOptions.MaxGrainStateTables}.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateTableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
         builder.Services.AddSingleton<IDeviceIndexStore>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             var tables = sp.GetRequiredService<TableServiceClient>();
-            return new AzureTableDeviceIndexStore([.. storage.SpreadTables(storage.DeviceIndexTable).Select(tables.GetTableClient)]);
+            return new AzureTableDeviceIndexStore([.. StorageOptions.SpreadTables(storage.DeviceIndexTable).Select(tables.GetTableClient)]);
         });
         builder.Services.AddSingleton<StorageProbe>();
-        builder.Services.AddSingleton<GrainStateLayout>();
         builder.Services.AddFleetGrainServices();
         return builder;
     }
@@ -47,20 +45,7 @@ public static class OrleansHostingExtensions
         builder.UseOrleans(silo =>
         {
             silo.UseFleetClustering(cluster, storage.ConnectionString);
-
-            // Always through ShardedGrainStorage, even over one table: it also applies the store's row-key layout,
-            // which GrainStateLayout has read before the silo starts.
-            var tables = storage.SpreadTables(storage.GrainStateTable);
-            var names = tables.Select((_, i) => $"{StorageNames.Fleet}-{i:D2}").ToArray();
-            for (var i = 0; i < tables.Count; i++)
-            {
-                silo.AddFleetGrainTable(names[i], tables[i]);
-            }
-
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) => new ShardedGrainStorage(
-                [.. names.Select(services.GetRequiredKeyedService<IGrainStorage>)],
-                services.GetRequiredService<GrainStateLayout>().PerGrainRowKeys));
-
+            silo.AddFleetGrainStorage(storage.GrainStateTable);
             silo.UseAzureTableReminderService(o => o.Configure<IServiceProvider>((r, services) =>
                 r.TableServiceClient = services.GetRequiredService<TableServiceClient>()));
             silo.AddReminderServiceMonitor();
@@ -74,6 +59,26 @@ public static class OrleansHostingExtensions
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.AddSingleton<ReminderServiceMonitor>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<ReminderServiceMonitor>());
+        return silo;
+    }
+
+    /// <summary>
+    /// Grain storage <see cref="StorageNames.Fleet"/>: a <see cref="ShardedGrainStorage"/> over the tables
+    /// <paramref name="grainStateTable"/> stands for (<see cref="StorageOptions.SpreadTables"/>), through the
+    /// registered <see cref="TableServiceClient"/>.
+    /// </summary>
+    public static ISiloBuilder AddFleetGrainStorage(this ISiloBuilder silo, string grainStateTable)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        var tables = StorageOptions.SpreadTables(grainStateTable);
+        var names = tables.Select((_, i) => $"{StorageNames.Fleet}-{i:D2}").ToArray();
+        for (var i = 0; i < tables.Count; i++)
+        {
+            silo.AddFleetGrainTable(names[i], tables[i]);
+        }
+
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
+            new ShardedGrainStorage([.. names.Select(services.GetRequiredKeyedService<IGrainStorage>)]));
         return silo;
     }
 

@@ -4,25 +4,21 @@ using Orleans.Storage;
 namespace FleetMfa.Silo.Hosting;
 
 /// <summary>
-/// Grain state spread over several storages (tables) by a stable hash of the grain id; every read, write and clear of
-/// a grain goes to the same one. Azure Table storage needs no such thing, its partition per grain scales on its own;
-/// Azurite does: it finds an entity by scanning every entity with the same row key, and Orleans gives all grains of a
-/// type the same row key (the state name), so with one table each device write cost grows with the number of devices
-/// (<see cref="StorageOptions.GrainStateTables"/>). With <c>perGrainRowKeys</c> the row key also carries the grain's
-/// hash (<see cref="RowKeyName"/>), so a lookup no longer scans the other grains at all: the spread over tables only
-/// divided that scan (a store's layout decides, <see cref="GrainStateLayout"/>).
+/// Grain state spread over several storages (tables) by a stable hash of the grain id, every read, write and clear of a
+/// grain going to the same one (<see cref="StorageOptions.SpreadTableCount"/>), each grain under a row key of its own
+/// (<see cref="RowKeyName"/>). Orleans' Azure Table storage gives every grain of a type the same row key, the state
+/// name, and Azurite finds an entity by scanning every entity with its row key: one device's read or write then cost
+/// in proportion to the number of devices.
 /// </summary>
 public sealed class ShardedGrainStorage : IGrainStorage
 {
     private readonly IGrainStorage[] _shards;
-    private readonly bool _perGrainRowKeys;
 
-    public ShardedGrainStorage(IReadOnlyList<IGrainStorage> shards, bool perGrainRowKeys)
+    public ShardedGrainStorage(IReadOnlyList<IGrainStorage> shards)
     {
         ArgumentNullException.ThrowIfNull(shards);
         ArgumentOutOfRangeException.ThrowIfZero(shards.Count);
         _shards = [.. shards];
-        _perGrainRowKeys = perGrainRowKeys;
     }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -38,11 +34,11 @@ public sealed class ShardedGrainStorage : IGrainStorage
     public int ShardIndex(GrainId grainId) => (int)(grainId.GetUniformHashCode() % (uint)_shards.Length);
 
     /// <summary>
-    /// The state name handed to the table storage, which makes it the row key: the state name itself in a store of the
-    /// old layout, else <c>{stateName}-{hash}</c> with the grain's uniform hash in hex.
+    /// The state name handed to the table storage, which makes it the row key: <c>{stateName}-{hash}</c> with the
+    /// grain's uniform hash in hex (<c>device-1a2b3c4d</c>).
     /// </summary>
-    public string RowKeyName(string stateName, GrainId grainId) =>
-        _perGrainRowKeys ? $"{stateName}-{grainId.GetUniformHashCode().ToString("x8", CultureInfo.InvariantCulture)}" : stateName;
+    public static string RowKeyName(string stateName, GrainId grainId) =>
+        $"{stateName}-{grainId.GetUniformHashCode().ToString("x8", CultureInfo.InvariantCulture)}";
 
     private IGrainStorage ShardOf(GrainId grainId) => _shards[ShardIndex(grainId)];
 }

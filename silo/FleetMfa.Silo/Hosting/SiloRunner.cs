@@ -28,11 +28,6 @@ public static partial class SiloRunner
                 return ExitStorageUnreachable;
             }
 
-            if (!await app.Services.GetRequiredService<GrainStateLayout>().CheckAsync(app.Lifetime.ApplicationStopping))
-            {
-                return ExitConfiguration;
-            }
-
             await app.RunAsync();
             return 0;
         }

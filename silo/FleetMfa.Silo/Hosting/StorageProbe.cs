@@ -10,7 +10,9 @@ public sealed partial class StorageProbe(TableServiceClient tables, IOptions<Sto
     private static readonly TimeSpan HealthCacheDuration = TimeSpan.FromSeconds(2);
     private (DateTimeOffset At, bool Reachable) _lastHealth;
 
-    /// <summary>Waits until storage answers (creating the grain table) or the start-up timeout passes.</summary>
+    private string FirstGrainStateTable => StorageOptions.SpreadTables(options.Value.GrainStateTable)[0];
+
+    /// <summary>Waits until storage answers (creating the first grain-state table) or the start-up timeout passes.</summary>
     public async Task<bool> WaitUntilReachableAsync(CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + options.Value.StartupTimeout;
@@ -19,7 +21,7 @@ public sealed partial class StorageProbe(TableServiceClient tables, IOptions<Sto
         {
             try
             {
-                await tables.GetTableClient(options.Value.GrainStateTable).CreateIfNotExistsAsync(cancellationToken);
+                await tables.GetTableClient(FirstGrainStateTable).CreateIfNotExistsAsync(cancellationToken);
                 LogStorageReachable(logger, tables.Uri);
                 return true;
             }
@@ -50,7 +52,7 @@ public sealed partial class StorageProbe(TableServiceClient tables, IOptions<Sto
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            await tables.GetTableClient(options.Value.GrainStateTable).QueryAsync<TableEntity>(maxPerPage: 1, select: ["PartitionKey"], cancellationToken: timeout.Token)
+            await tables.GetTableClient(FirstGrainStateTable).QueryAsync<TableEntity>(maxPerPage: 1, select: ["PartitionKey"], cancellationToken: timeout.Token)
                 .AsPages().GetAsyncEnumerator(timeout.Token).MoveNextAsync();
             reachable = true;
         }

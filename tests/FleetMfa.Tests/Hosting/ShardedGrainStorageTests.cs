@@ -10,7 +10,7 @@ public sealed class ShardedGrainStorageTests
     [Fact]
     public async Task Every_operation_on_a_grain_goes_to_the_same_shard_and_grains_spread_over_all_of_them()
     {
-        var storage = new ShardedGrainStorage(_shards, perGrainRowKeys: false);
+        var storage = new ShardedGrainStorage(_shards);
         var grains = await ReadWriteAndClearAsync(storage, 200);
 
         foreach (var grain in grains)
@@ -28,34 +28,23 @@ public sealed class ShardedGrainStorageTests
     {
         var grain = GrainId.Create("device", "org/web-01");
 
-        Assert.Equal(new ShardedGrainStorage(_shards, perGrainRowKeys: false).ShardIndex(grain), new ShardedGrainStorage([.. _shards], perGrainRowKeys: false).ShardIndex(grain));
-        Assert.Equal(grain.GetUniformHashCode() % 4, (uint)new ShardedGrainStorage(_shards, perGrainRowKeys: false).ShardIndex(grain));
+        Assert.Equal(new ShardedGrainStorage(_shards).ShardIndex(grain), new ShardedGrainStorage([.. _shards]).ShardIndex(grain));
+        Assert.Equal(grain.GetUniformHashCode() % 4, (uint)new ShardedGrainStorage(_shards).ShardIndex(grain));
     }
 
     [Fact]
     public void Without_shards_it_cannot_be_built() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ShardedGrainStorage([], perGrainRowKeys: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ShardedGrainStorage([]));
 
     [Fact]
-    public async Task With_per_grain_row_keys_every_operation_names_the_grains_hash_and_grains_get_distinct_ones()
+    public async Task Every_operation_names_the_grains_hash_and_grains_of_a_type_get_distinct_ones()
     {
-        var storage = new ShardedGrainStorage(_shards, perGrainRowKeys: true);
+        var storage = new ShardedGrainStorage(_shards);
         var grains = await ReadWriteAndClearAsync(storage, 200);
 
         var names = grains.ToDictionary(g => g, g => _shards[storage.ShardIndex(g)].StateNames[g]);
         Assert.All(grains, g => Assert.Equal(Enumerable.Repeat($"device-{g.GetUniformHashCode():x8}", 3), names[g]));
         Assert.Equal(grains.Length, names.Values.Select(n => n[0]).Distinct().Count());
-    }
-
-    [Fact]
-    public async Task A_store_of_the_old_layout_keeps_the_state_name_as_row_key()
-    {
-        var storage = new ShardedGrainStorage(_shards, perGrainRowKeys: false);
-        var grain = GrainId.Create("device", "org/web-01");
-
-        await storage.WriteStateAsync("device", grain, new GrainState<string>());
-
-        Assert.Equal(["device"], _shards[storage.ShardIndex(grain)].StateNames[grain]);
     }
 
     /// <summary>Reads, writes and clears the state of <paramref name="count"/> device grains; returns their ids.</summary>

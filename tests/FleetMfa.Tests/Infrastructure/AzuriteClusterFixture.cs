@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Azure.Data.Tables;
 using FleetMfa.Grains.Security;
+using FleetMfa.Silo.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 
@@ -37,6 +38,7 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>The base name of this fixture's grain-state tables (<see cref="StorageOptions.SpreadTables"/>).</summary>
     public string GrainStateTable { get; }
 
     public string ReminderTable { get; }
@@ -76,7 +78,11 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
         Cluster = await StartClusterAsync();
     }
 
-    public TableClient GrainStateTableClient() => new TableServiceClient(ConnectionString).GetTableClient(GrainStateTable);
+    public IEnumerable<TableClient> GrainStateTableClients()
+    {
+        var service = new TableServiceClient(ConnectionString);
+        return StorageOptions.SpreadTables(GrainStateTable).Select(service.GetTableClient);
+    }
 
     public async Task DisposeAsync()
     {
@@ -87,7 +93,7 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
             {
                 // A shared Azurite keeps no tables of ours.
                 var service = new TableServiceClient(ConnectionString);
-                await service.DeleteTableAsync(GrainStateTable);
+                await Task.WhenAll(GrainStateTableClients().Select(t => t.DeleteAsync()));
                 await service.DeleteTableAsync(ReminderTable);
                 await service.DeleteTableAsync(AuditTable);
                 await service.DeleteTableAsync(DeviceIndexTable);

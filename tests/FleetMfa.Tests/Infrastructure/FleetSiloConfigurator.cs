@@ -74,14 +74,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
             siloBuilder.Services.AddSingleton<IDeviceIndexStore>(
                 new AzureTableDeviceIndexStore(new TableServiceClient(connectionString).GetTableClient(deviceIndexTable)));
 
-            // As silo/FleetMfa.Silo/Hosting/OrleansHostingExtensions.cs: Orleans' binary format for grain state.
-            siloBuilder.AddAzureTableGrainStorage(StorageNames.Fleet, (OptionsBuilder<AzureTableStorageOptions> optionsBuilder) =>
-                optionsBuilder.Configure<IServiceProvider>((o, services) =>
-                {
-                    o.TableServiceClient = new TableServiceClient(connectionString);
-                    o.TableName = grainStateTable;
-                    o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(services);
-                }));
+            // The host's own grain storage: its tables, row keys and serializer.
+            siloBuilder.Services.AddSingleton(new TableServiceClient(connectionString));
+            siloBuilder.AddFleetGrainStorage(grainStateTable);
             siloBuilder.UseAzureTableReminderService((AzureTableReminderStorageOptions o) =>
             {
                 o.TableServiceClient = new TableServiceClient(connectionString);
