@@ -9,11 +9,12 @@ namespace FleetMfa.Grains;
 public interface IDeviceIndexShardGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Adds or replaces a device's row. Returns the shard's org policy when it is newer than
-    /// <paramref name="knownPolicyVersion"/>, so a device that raced an org-wide change still gets it.
+    /// Adds or replaces a device's row. When the shard's org policy is newer than <paramref name="knownPolicyVersion"/>
+    /// (the device raced an org-wide change), the shard hands it to the device afterwards, in a turn of its own: policy
+    /// only ever goes down, rows only up, and no call waits on a call back to its caller.
     /// </summary>
     [AlwaysInterleave]
-    Task<OrgPolicy?> UpsertAsync(DeviceRow row, long knownPolicyVersion);
+    Task UpsertAsync(DeviceRow row, long knownPolicyVersion);
 
     [AlwaysInterleave]
     Task<IReadOnlyList<DeviceRow>> QueryAsync(DeviceQuery query);

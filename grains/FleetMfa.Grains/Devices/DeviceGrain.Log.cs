@@ -16,7 +16,7 @@ public sealed partial class DeviceGrain
     [LoggerMessage(1103, LogLevel.Debug, "Device {OrgId}/{DeviceId} desired state {Version} published (mfa {Mfa}, {Users} users)")]
     private static partial void LogDesiredPublished(ILogger logger, string orgId, string deviceId, long version, bool mfa, int users);
 
-    [LoggerMessage(1104, LogLevel.Warning, "Device {OrgId}/{DeviceId} desired state {Version} could not be published; retrying")]
+    [LoggerMessage(1104, LogLevel.Warning, "Device {OrgId}/{DeviceId} desired state {Version} could not be published again")]
     private static partial void LogPublishFailed(ILogger logger, string orgId, string deviceId, long version, Exception exception);
 
     [LoggerMessage(1105, LogLevel.Warning, "Device {OrgId}/{DeviceId} report dropped: {Problem}")]
@@ -31,6 +31,9 @@ public sealed partial class DeviceGrain
     [LoggerMessage(1108, LogLevel.Information, "Device {OrgId}/{DeviceId} uploaded {Events} audit events: {Stored} stored ({Late} late), {Invalid} invalid dropped, the rest already stored")]
     private static partial void LogAuditReceived(ILogger logger, string orgId, string deviceId, int events, int stored, int late, int invalid);
 
-    [LoggerMessage(1109, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not update its index row; retrying")]
+    [LoggerMessage(1109, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not update its index row")]
     private static partial void LogIndexSyncFailed(ILogger logger, string orgId, string deviceId, Exception exception);
+
+    [LoggerMessage(1110, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not carry out {Effect}; retrying")]
+    private static partial void LogEffectFailed(ILogger logger, string orgId, string deviceId, DeviceEffectKind effect, Exception exception);
 }

@@ -1,43 +1,73 @@
+using System.Text.Json;
 using FleetMfa.Grains.Audit;
 using FleetMfa.Grains.Diagnostics;
+using FleetMfa.Grains.Internal;
 using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Twin;
-using FleetMfa.Grains.Internal;
+using FleetMfa.Protocol;
 using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
 
 namespace FleetMfa.Grains.Devices;
 
 /// <summary>
-/// A device and its MFA twin. Every change to what the device must enforce (org switch, device switch, OS policy,
-/// bound users and their enrollment) moves <see cref="DeviceState.DesiredVersion"/> on; the status follows the
-/// version the device has applied.
+/// A device and its MFA twin: a thin shell around <see cref="DeviceTwin"/>, whose decisions it stores together with
+/// their effects (the outbox) in one write and then carries out. An effect that fails stays in the outbox and is tried
+/// again by one timer, and on the next activation; nothing is published, indexed or told for a change that was not
+/// stored, and a write that fails leaves the state as stored (<see cref="StateUpdates"/>). Effects of a call from a
+/// grain that the effects would call back (a user's notification, an index shard's fan-out) run in a turn of their own
+/// after the call returned, so no call ever waits on its own caller.
+/// What is not stored lives here only: presence, the secret versions the agent holds, publish times, the freshest
+/// report time and "last seen" — all of which the agent sends again.
 /// </summary>
 public sealed partial class DeviceGrain(
     [PersistentState("device", StorageNames.Fleet)] IPersistentState<DeviceState> state,
+    DeepCopier<DeviceState> copier,
     IDesiredStatePublisher publisher,
     IAuditLog auditLog,
     FleetMetrics metrics,
     ILogger<DeviceGrain> logger,
     TimeProvider time) : Grain, IDeviceGrain
 {
-    private string _orgId = "";
-    private string _deviceId = "";
-    private DeviceRow? _indexedRow;
-    private bool _desiredChanged;
-
     /// <summary>How stale the index's "last seen" of a device may get.</summary>
     internal static readonly TimeSpan LastSeenGranularity = TimeSpan.FromMinutes(10);
 
-    /// <summary>How often an index update that did not go through is tried again.</summary>
-    private static readonly TimeSpan IndexRetryPeriod = TimeSpan.FromSeconds(5);
+    /// <summary>How often effects that failed are tried again.</summary>
+    private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
 
-    private IGrainTimer? _indexRetry;
+    /// <summary>A report that is behind right after a publish is usually the agent's connect report racing the retained message.</summary>
+    private static readonly TimeSpan RepublishInterval = TimeSpan.FromSeconds(3);
+
+    /// <summary>How much older than the latest report taken a report may be and still count as one that arrived late.</summary>
+    private static readonly TimeSpan StaleReportWindow = TimeSpan.FromMinutes(10);
+
+    private readonly Dictionary<string, int> _reportedUsers = new(StringComparer.Ordinal);
+    private string _orgId = "";
+    private string _deviceId = "";
+    private bool _online;
+    private DateTimeOffset? _lastSeen;
+    private DateTimeOffset? _lastReportAt;
+    private DeviceRow? _indexedRow;
+    private (long Version, DateTimeOffset At) _lastPublish = (-1, DateTimeOffset.MinValue);
+    private (long Version, DateTimeOffset At) _firstPublish = (-1, DateTimeOffset.MinValue);
+    private long _ackMeasuredVersion = -1;
+
+    /// <summary>How many effects at the head of the stored outbox this activation has carried out (the next write drops them).</summary>
+    private int _done;
+    private IGrainTimer? _outboxTimer;
 
     private DeviceState State => state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_orgId, _deviceId) = GrainKeys.Split(this.GetPrimaryKeyString());
+        (_lastSeen, _lastReportAt) = (State.LastSeen, State.LastReportAt);
+        if (State.Outbox.Count > 0)
+        {
+            // Left by an activation that ended before it had done everything (or had done it, and could not say so).
+            DrainLater(TimeSpan.Zero);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -55,113 +85,57 @@ public sealed partial class DeviceGrain(
 
     public async Task<DeviceDetail> RegisterAsync(DeviceRegistration registration)
     {
-        ArgumentNullException.ThrowIfNull(registration);
-        await ApplyRegistrationAsync(registration);
-        await SaveAsync();
+        var policy = State.Policy ?? await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
+        var first = !State.Registered;
+        await DecideAsync(s => DeviceTwin.Register(s, registration, policy, time.GetUtcNow()));
+        if (first)
+        {
+            LogRegistered(logger, _orgId, _deviceId, State.Os);
+        }
+
         return Detail();
     }
 
-    private async Task ApplyRegistrationAsync(DeviceRegistration registration)
+    public async Task<DeviceDetail> EnrollAgentAsync(AgentEnrollment enrollment)
     {
-        var hostname = InputRules.RequireHostname(registration.Hostname);
-        var osVersion = InputRules.RequireText(registration.OsVersion, "osVersion", 64);
-        var facts = registration.Facts is null ? null : ValidateFacts(registration.Facts);
-        if (State.Registered && State.Os != registration.Os)
-        {
-            throw new FleetMfaException(ErrorCodes.Conflict, $"Device '{_deviceId}' is registered as {State.Os}; a device's OS cannot change.");
-        }
-
         var policy = State.Policy ?? await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
-        if (!State.Registered)
-        {
-            State.Registered = true;
-            State.Os = registration.Os;
-            State.CreatedAt = time.GetUtcNow();
-            State.Policy = policy;
-            LogRegistered(logger, _orgId, _deviceId, registration.Os);
-        }
-
-        State.Hostname = hostname;
-        State.OsVersion = osVersion;
-        State.Facts = facts ?? State.Facts;
+        await DecideAsync(s => DeviceTwin.EnrollAgent(s, enrollment, policy, time.GetUtcNow()));
+        LogAgentEnrolled(logger, _orgId, _deviceId);
+        return Detail();
     }
+
+    public Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash) =>
+        Task.FromResult(State.MqttPasswordHash is { } expected && passwordHash is not null && Security.ApiKeys.HashesEqual(expected, passwordHash));
 
     public Task<DeviceDetail?> GetAsync() => Task.FromResult(State.Registered ? Detail() : null);
 
     public async Task<DeviceDetail> UpdateSettingsAsync(DeviceSettingsPatch patch)
     {
-        ArgumentNullException.ThrowIfNull(patch);
         EnsureRegistered();
-        var current = State.Settings;
-        var updated = new DeviceSettings(
-            new LinuxSettings(
-                patch.SshPasswordLogin ?? current.Linux.SshPasswordLogin,
-                patch.SshPublicKeyAuth ?? current.Linux.SshPublicKeyAuth),
-            new WindowsSettings(
-                patch.DisableAutomaticRestartSignOn ?? current.Windows.DisableAutomaticRestartSignOn,
-                patch.SafeModeBlockNonAdmins ?? current.Windows.SafeModeBlockNonAdmins));
-        if (updated == current)
-        {
-            return Detail();
-        }
-
-        if (State.MfaDesired && State.Os == DeviceOs.Linux)
-        {
-            MfaRules.EnsureLinuxSettings(updated.Linux);
-        }
-
-        State.Settings = updated;
-        BumpDesired(State.Required);
-
-        await SaveAsync();
+        await DecideAsync(s => DeviceTwin.UpdateSettings(s, patch));
         return Detail();
     }
 
-    public Task<DeviceDetail> EnableMfaAsync(bool force) => EnableMfaAsync(force, rollout: null);
-
-    /// <param name="force">As <see cref="IDeviceGrain.EnableMfaAsync"/>.</param>
-    /// <param name="rollout">The rollout that asks, if one does: remembered in the same write as the change.</param>
-    private async Task<DeviceDetail> EnableMfaAsync(bool force, RolloutTicket? rollout)
+    public async Task<DeviceDetail> EnableMfaAsync(bool force)
     {
         EnsureRegistered();
-        MfaRules.EnsureCanRequire(State.Os, State.OsVersion, State.Settings, State.Facts, force);
-        if (State.MfaDesired)
-        {
-            return Detail();
-        }
-
         var policy = await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
-        var requiredBefore = State.Required;
-        State.MfaDesired = true;
-        if (State.Policy is null || policy.Version > State.Policy.Version)
+        if (await DecideAsync(s => DeviceTwin.EnableMfa(s, force, policy)))
         {
-            State.Policy = policy;
+            LogMfaSwitched(logger, _orgId, _deviceId, true, State.DesiredVersion);
         }
 
-        BumpDesired(requiredBefore);
-        WatchInSameWrite(rollout);
-        await SaveAsync();
-        LogMfaSwitched(logger, _orgId, _deviceId, true, State.DesiredVersion);
         return Detail();
     }
 
-    public Task<DeviceDetail> DisableMfaAsync() => DisableMfaAsync(rollout: null);
-
-    /// <param name="rollout">The rollout that asks, if one does: remembered in the same write as the change.</param>
-    private async Task<DeviceDetail> DisableMfaAsync(RolloutTicket? rollout)
+    public async Task<DeviceDetail> DisableMfaAsync()
     {
         EnsureRegistered();
-        if (!State.MfaDesired)
+        if (await DecideAsync(s => DeviceTwin.DisableMfa(s)))
         {
-            return Detail();
+            LogMfaSwitched(logger, _orgId, _deviceId, false, State.DesiredVersion);
         }
 
-        var requiredBefore = State.Required;
-        State.MfaDesired = false;
-        BumpDesired(requiredBefore);
-        WatchInSameWrite(rollout);
-        await SaveAsync();
-        LogMfaSwitched(logger, _orgId, _deviceId, false, State.DesiredVersion);
         return Detail();
     }
 
@@ -173,9 +147,11 @@ public sealed partial class DeviceGrain(
             return NotFoundStep();
         }
 
+        var policy = ticket.Action == RolloutAction.EnableMfa ? await GrainFactory.GetOrg(_orgId).GetPolicyAsync() : null;
         try
         {
-            _ = ticket.Action == RolloutAction.EnableMfa ? await EnableMfaAsync(ticket.Force, ticket) : await DisableMfaAsync(ticket);
+            // The switch and the rollout's watch go into one write.
+            await DecideAsync(s => ticket.Action == RolloutAction.EnableMfa ? DeviceTwin.EnableMfa(s, ticket.Force, policy!, ticket) : DeviceTwin.DisableMfa(s, ticket));
         }
         catch (FleetMfaException ex) when (ErrorCodes.IsOsRule(ex.Code))
         {
@@ -198,247 +174,304 @@ public sealed partial class DeviceGrain(
         return await WatchAsync(ticket, version);
     }
 
-    /// <summary>The final step for <paramref name="version"/>, or pending after remembering whom to tell (unless another rollout is already waiting).</summary>
+    /// <summary>The final step for <paramref name="version"/>, or pending after remembering whom to tell.</summary>
     private async Task<RolloutStep> WatchAsync(RolloutTicket ticket, long version)
     {
-        if (SettledStep(version) is { } settled)
+        RolloutStep? step = null;
+        await DecideAsync(s =>
         {
-            return settled;
-        }
-
-        if (TakeRolloutWatch(ticket, version))
+            step = DeviceTwin.Watch(s, ticket, version, out var effects);
+            return effects;
+        });
+        if (step!.Outcome == RolloutOutcome.Pending && time.GetUtcNow() - _lastPublish.At >= RepublishInterval)
         {
-            await state.WriteOwnedStateAsync();
-        }
-
-        // Still waiting when asked (again): the agent's ack may have been lost with a silo, or the desired state itself,
-        // when an activation died between storing and publishing it. The agent answers every desired state it receives.
-        if (time.GetUtcNow() - _lastPublish.At >= RepublishInterval)
-        {
+            // Still waiting when asked (again): the ack may have been lost with a silo, or the desired state itself.
+            // The agent answers every desired state it receives.
             await PublishDesiredAsync();
         }
 
-        return new RolloutStep(RolloutOutcome.Pending, version);
+        return step;
     }
-
-    /// <summary>
-    /// Remembers <paramref name="ticket"/>'s rollout as the one to tell when <paramref name="version"/> settles, unless
-    /// another rollout already waits for a version at least as new. Returns whether the state changed (unwritten).
-    /// </summary>
-    private bool TakeRolloutWatch(RolloutTicket ticket, long version)
-    {
-        if (State.RolloutWatch is not null && State.RolloutWatch.RolloutId != ticket.RolloutId && State.RolloutWatch.Version >= version)
-        {
-            return false;
-        }
-
-        var watch = new RolloutWatch(ticket.RolloutId, ticket.Shard, version);
-        if (watch == State.RolloutWatch)
-        {
-            return false;
-        }
-
-        State.RolloutWatch = watch;
-        return true;
-    }
-
-    /// <summary>
-    /// For a switch a rollout asked for: the watch <see cref="WatchAsync"/> would store right after, taken now so that
-    /// it goes into the switch's write (a fan-out then stores each device twice, not three times: switch, ack).
-    /// </summary>
-    private void WatchInSameWrite(RolloutTicket? rollout)
-    {
-        if (rollout is not null && SettledStep(State.DesiredVersion) is null)
-        {
-            TakeRolloutWatch(rollout, State.DesiredVersion);
-        }
-    }
-
-    /// <summary>Whether the agent has acknowledged <paramref name="version"/> (or cannot): <c>null</c> while that is still open.</summary>
-    private RolloutStep? SettledStep(long version) =>
-        State.AppliedVersion >= version ? new RolloutStep(RolloutOutcome.Succeeded, version)
-        : !State.HasAgent ? new RolloutStep(RolloutOutcome.Failed, version, ErrorCodes.NoAgent, "The device has no enrolled agent; it gets the change when one enrolls.")
-
-        // A failure reason always refers to the current desired version, which covers the awaited one.
-        : State.FailureReason is { } reason ? new RolloutStep(RolloutOutcome.Failed, version, ErrorCodes.AgentError, reason)
-        : null;
 
     private RolloutStep NotFoundStep() => new(RolloutOutcome.Failed, 0, ErrorCodes.NotFound, $"Device '{_deviceId}' does not exist in org '{_orgId}'.");
 
-    public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
-    {
-        ArgumentNullException.ThrowIfNull(policy);
-        if (State.Registered && TakePolicy(policy))
-        {
-            await SaveAsync();
-        }
-    }
+    /// <summary>An index shard's fan-out: the effects (which tell that shard the new row) run after this call returns.</summary>
+    public Task ApplyOrgPolicyAsync(OrgPolicy policy) => DecideAsync(s => DeviceTwin.TakePolicy(s, policy), later: true);
 
     public async Task<DeviceUserStatus> BindUserAsync(string userId, string localUsername)
     {
         EnsureRegistered();
         Slug.Require(userId, "userId");
         localUsername = InputRules.RequireLocalUsername(localUsername);
-        if (State.Users.Values.Any(u => u.LocalUsername == localUsername) &&
-            (!State.Users.TryGetValue(userId, out var same) || same.LocalUsername != localUsername))
+        if (State.Users.Any(u => u.Value.LocalUsername == localUsername && u.Key != userId))
         {
             throw new FleetMfaException(ErrorCodes.Conflict, $"Local account '{localUsername}' is already bound to another user on this device.");
         }
 
         var totp = await GrainFactory.GetUser(_orgId, userId).AddDeviceAsync(_deviceId);
-        var changed = !State.Users.TryGetValue(userId, out var bound) || bound.LocalUsername != localUsername;
-        bound ??= new BoundUser();
-        bound.LocalUsername = localUsername;
-        State.Users[userId] = bound;
-        changed |= Remember(bound, totp);
-        if (changed)
-        {
-            BumpDesired(State.Required);
-            await SaveAsync();
-        }
-
-        return UserStatus(userId, bound);
+        await DecideAsync(s => DeviceTwin.Bind(s, userId, localUsername, totp));
+        return UserStatus(userId, State.Users[userId]);
     }
 
     public async Task UnbindUserAsync(string userId)
     {
         EnsureRegistered();
-        if (!State.Users.Remove(userId))
-        {
-            throw FleetMfaException.NotFound($"User '{userId}' is not bound to device '{_deviceId}'.");
-        }
-
-        BumpDesired(State.Required);
-        await SaveAsync();
-        await GrainFactory.GetUser(_orgId, userId).RemoveDeviceAsync(_deviceId);
+        await DecideAsync(s => DeviceTwin.Unbind(s, userId));
     }
 
     public async Task<IReadOnlyList<DeviceUserStatus>> GetUsersAsync()
     {
         EnsureRegistered();
-        var bindings = State.Users.ToArray();
-        var fresh = await Task.WhenAll(bindings.Select(b => GrainFactory.GetUser(_orgId, b.Key).GetTotpStateAsync()));
-        var changed = false;
-        for (var i = 0; i < bindings.Length; i++)
-        {
-            // A notification lost in a crash is caught up here: the user grain is the source of truth.
-            if (fresh[i] is { } totp)
-            {
-                changed |= Remember(bindings[i].Value, totp);
-            }
-        }
+        var userIds = State.Users.Keys.ToArray();
+        var fresh = await Task.WhenAll(userIds.Select(u => GrainFactory.GetUser(_orgId, u).GetTotpStateAsync()));
 
-        if (changed)
-        {
-            BumpDesired(State.Required);
-            await SaveAsync();
-        }
-
-        return [.. bindings.Select(b => UserStatus(b.Key, b.Value)).OrderBy(u => u.UserId, StringComparer.Ordinal)];
+        // A notification lost in a crash is caught up here: the user grain is the source of truth.
+        await DecideAsync(s => DeviceTwin.TakeUserTotp(s, userIds.Zip(fresh).Where(p => p.Second is not null).Select(p => (p.First, p.Second!))));
+        return [.. State.Users.Select(b => UserStatus(b.Key, b.Value)).OrderBy(u => u.UserId, StringComparer.Ordinal)];
     }
 
-    public async Task OnUserTotpChangedAsync(string userId, UserTotpState state)
+    /// <summary>A user's notification: the effects (the desired state needs that user's sealed secret) run after this call returns.</summary>
+    public Task OnUserTotpChangedAsync(string userId, UserTotpState state) =>
+        DecideAsync(s => DeviceTwin.TakeUserTotp(s, [(userId, state)]), later: true);
+
+    public async Task ReportAsync(byte[] payload)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (State.Users.TryGetValue(userId, out var bound) && Remember(bound, state))
+        if (!State.HasAgent)
         {
-            BumpDesired(State.Required);
-            await SaveAsync();
+            LogReportDropped(logger, _orgId, _deviceId, "the device has no enrolled agent");
+            return;
         }
+
+        if (DeviceReports.Parse(payload, State.DesiredVersion, out var problem) is not { } report)
+        {
+            LogReportDropped(logger, _orgId, _deviceId, problem!);
+            return;
+        }
+
+        // With several silos a device's reports reach different bridges (an MQTT shared subscription spreads them
+        // message by message), so they can arrive out of order: one older than a report already taken would move the
+        // applied version back and leave the device "pending" for good. Far older means the agent's clock was set back,
+        // and the report is taken.
+        if (_lastReportAt is { } last && report.At < last && last - report.At < StaleReportWindow)
+        {
+            LogReportDropped(logger, _orgId, _deviceId, "older than a report already taken (reports reached the silos out of order)");
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        (_lastReportAt, _lastSeen) = (report.At, now);
+        _reportedUsers.Clear();
+        foreach (var user in report.Users)
+        {
+            _reportedUsers[user.UserId] = user.SecretVersion;
+        }
+
+        var before = (State.AppliedVersion, State.Status);
+        if (!await DecideAsync(s => DeviceTwin.TakeReport(s, report, now)))
+        {
+            // Nothing stored changed; "last seen" alone reaches the index every so often (NeedsIndexing).
+            await SyncIndexAsync();
+        }
+
+        if (State.AppliedVersion > before.AppliedVersion)
+        {
+            RecordAck(State.AppliedVersion);
+        }
+
+        if (State.Status != before.Status)
+        {
+            LogStatusChanged(logger, _orgId, _deviceId, State.Status, State.AppliedVersion);
+        }
+
+        // Behind, and not because it refused this very version: the broker may have lost the retained message. Only a
+        // report the agent sent well after the publish says so; one sent before it and delivered late (reports queue
+        // behind a burst: 10,000 agents acknowledging at once) does not, and answering each of those with a publish
+        // and so another report fed the queue (3.3 publishes per device in a 10,000-agent fan-out).
+        if (report.AppliedVersion < State.DesiredVersion && report.FailedVersion != State.DesiredVersion &&
+            now - _lastPublish.At >= RepublishInterval && report.At - _lastPublish.At >= RepublishInterval)
+        {
+            await PublishDesiredAsync();
+        }
+    }
+
+    public async Task SetPresenceAsync(bool online)
+    {
+        if (!State.Registered || _online == online)
+        {
+            return;
+        }
+
+        _online = online;
+        if (online)
+        {
+            _lastSeen = time.GetUtcNow();
+            metrics.AgentConnected();
+        }
+        else
+        {
+            metrics.AgentDisconnected();
+        }
+
+        await SyncIndexAsync();
+    }
+
+    public async Task UploadAuditAsync(byte[] payload)
+    {
+        if (!State.HasAgent || DeviceAuditEvents.Parse(payload) is not { } batch)
+        {
+            LogAuditDropped(logger, _orgId, _deviceId, payload?.Length ?? 0);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var entries = batch.Events.Select(e => DeviceAuditEvents.ToEntry(_orgId, _deviceId, e, now)).OfType<AuditEntry>().ToList();
+
+        // Stored before this call returns; a redelivered batch finds its records there and adds nothing.
+        var added = entries.Count == 0 ? [] : await auditLog.AppendAsync(entries);
+        foreach (var entry in added.Where(a => a.Action == Protocol.Documents.AuditActions.Login))
+        {
+            metrics.Verified(entry.Outcome!, entry.Late);
+        }
+
+        metrics.AuditRecorded(AuditKind.Device, added.Count);
+        LogAuditReceived(logger, _orgId, _deviceId, batch.Events.Count, added.Count, added.Count(e => e.Late), batch.Events.Count - entries.Count);
     }
 
     /// <summary>
-    /// Takes a user's latest enrollment; returns whether it changes what the device must enforce — only an enrolled
-    /// user is prompted, with one secret version, so a setup merely started or a rename is no desired-state change.
+    /// Makes a decision on a copy of the state and stores it with its effects appended to the outbox (dropping those
+    /// this activation has done); then carries the outbox out now, or — <paramref name="later"/> — in a turn of its own
+    /// right after this call. True when something was stored.
     /// </summary>
-    private static bool Remember(BoundUser bound, UserTotpState totp)
+    private async Task<bool> DecideAsync(Func<DeviceState, IReadOnlyList<DeviceEffect>?> decide, bool later = false)
     {
-        static int? Prompted(TotpStatus status, int secretVersion) => status == TotpStatus.Enrolled ? secretVersion : null;
-        var changed = Prompted(bound.TotpStatus, bound.SecretVersion) != Prompted(totp.Status, totp.SecretVersion);
-        bound.Username = totp.Username;
-        bound.TotpStatus = totp.Status;
-        bound.SecretVersion = totp.SecretVersion;
-        return changed;
-    }
+        var done = State.Outbox.Take(_done).ToList();
+        var stored = await state.UpdateAsync(copier, s =>
+        {
+            if (decide(s) is not { } effects)
+            {
+                return null;
+            }
 
-    /// <summary>Takes a newer org policy; returns whether anything changed.</summary>
-    private bool TakePolicy(OrgPolicy policy)
-    {
-        if (State.Policy is { } known && policy.Version <= known.Version)
+            // Only what this activation did, should a conflict have brought another activation's outbox.
+            if (s.Outbox.Take(done.Count).SequenceEqual(done))
+            {
+                s.Outbox.RemoveRange(0, done.Count);
+            }
+
+            foreach (var effect in effects.Where(e => !s.Outbox.Contains(e)))
+            {
+                s.Outbox.Add(effect);
+            }
+
+            return effects;
+        });
+        if (stored is null)
         {
             return false;
         }
 
-        var requiredBefore = State.Required;
-        var parametersChanged = State.Policy?.Totp != policy.Totp;
-        State.Policy = policy;
-        if (State.Required != requiredBefore || (State.MfaDesired && parametersChanged))
+        _done = 0;
+        if (later)
         {
-            BumpDesired(requiredBefore);
+            DrainLater(TimeSpan.Zero);
+        }
+        else
+        {
+            await DrainAsync();
         }
 
         return true;
     }
 
-    private void BumpDesired(bool requiredBefore)
+    /// <summary>Carries out the stored outbox from the first effect not done yet; a failure leaves the rest to the retry timer.</summary>
+    private async Task DrainAsync()
     {
-        _desiredChanged = true;
-        State.DesiredVersion++;
-        State.FailureReason = null;
-        if (State.Required != requiredBefore)
+        while (_done < State.Outbox.Count)
         {
-            State.MfaChangeVersion = State.DesiredVersion;
-        }
-    }
-
-    /// <summary>
-    /// Persists, brings the org index in line (a newer org policy that raced us is applied on the way), then
-    /// publishes the desired state if it moved on.
-    /// </summary>
-    private async Task SaveAsync()
-    {
-        await state.WriteOwnedStateAsync();
-        try
-        {
-            await SyncIndexAsync();
-        }
-        finally
-        {
-            // The change is stored: the device gets it even when the index could not be told (a timer retries that).
-            if (_desiredChanged)
+            var effect = State.Outbox[_done];
+            try
             {
-                _desiredChanged = false;
-                await PublishDesiredAsync();
+                await RunAsync(effect);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogEffectFailed(logger, _orgId, _deviceId, effect.Kind, ex);
+                DrainLater(OutboxRetryPeriod);
+                return;
+            }
+
+            _done++;
+        }
+
+        _outboxTimer?.Dispose();
+        _outboxTimer = null;
+    }
+
+    /// <summary>A timer turn of its own (never interleaved with a call) that drains the outbox, every retry period until it is empty.</summary>
+    private void DrainLater(TimeSpan dueTime)
+    {
+        _outboxTimer?.Dispose();
+        _outboxTimer = this.RegisterGrainTimer(_ => DrainAsync(), dueTime, OutboxRetryPeriod);
+    }
+
+    private Task RunAsync(DeviceEffect effect) => effect.Kind switch
+    {
+        DeviceEffectKind.PublishDesired => PublishDesiredAsync(throwOnFailure: true),
+        DeviceEffectKind.SyncIndex => SyncIndexAsync(throwOnFailure: true),
+        DeviceEffectKind.NotifyRollout => GrainFactory.GetRolloutShard(_orgId, effect.Rollout!.RolloutId, effect.Rollout.Shard).DeviceSettledAsync(_deviceId, effect.Step!),
+        DeviceEffectKind.ForgetUserBinding => GrainFactory.GetUser(_orgId, effect.UserId!).RemoveDeviceAsync(_deviceId),
+        _ => throw new InvalidOperationException($"Unknown device effect {effect.Kind}."),
+    };
+
+    /// <summary>Builds and publishes the current desired state (with the prompted users' secrets sealed to the device's key).</summary>
+    private async Task PublishDesiredAsync(bool throwOnFailure = false)
+    {
+        if (!State.HasAgent)
+        {
+            return;
+        }
+
+        try
+        {
+            var prompted = DesiredStates.Prompted(State);
+            var secrets = await Task.WhenAll(prompted.Select(u => GrainFactory.GetUser(_orgId, u.UserId).SealSecretForAsync(_deviceId, State.PublicKey!)));
+            var desired = DesiredStates.Build(_orgId, _deviceId, State, secrets, time.GetUtcNow());
+            var payload = JsonSerializer.SerializeToUtf8Bytes(desired, ProtocolJsonContext.Default.DesiredState);
+            var publishedAt = time.GetUtcNow();
+            await publisher.PublishDesiredAsync(_orgId, _deviceId, payload, CancellationToken.None);
+            metrics.DesiredPublished();
+            if (desired.Version != _firstPublish.Version)
+            {
+                // Ack latency runs from the first publish of a version; re-publishes of it do not restart it.
+                _firstPublish = (desired.Version, publishedAt);
+            }
+
+            _lastPublish = (desired.Version, time.GetUtcNow());
+            LogDesiredPublished(logger, _orgId, _deviceId, desired.Version, desired.Mfa, desired.Users.Count);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !throwOnFailure)
+        {
+            // A re-publish: the agent's next report, or the rollout's next check, asks again.
+            LogPublishFailed(logger, _orgId, _deviceId, State.DesiredVersion, ex);
         }
     }
 
-    /// <summary>
-    /// Brings the index row in line with the stored state. When the index shard cannot take it (its silo may just have
-    /// died), a timer retries until it does, rather than leaving the row stale until the device's next change.
-    /// </summary>
-    private async Task SyncIndexAsync()
+    /// <summary>Brings the index row in line with the stored state and the live presence.</summary>
+    private async Task SyncIndexAsync(bool throwOnFailure = false)
     {
         try
         {
-            var shard = GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId);
-            while (Row() is var row && NeedsIndexing(row, _indexedRow))
+            var row = Row();
+            if (NeedsIndexing(row, _indexedRow))
             {
-                var newer = await shard.UpsertAsync(row, State.Policy?.Version ?? 0);
+                await GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId).UpsertAsync(row, State.Policy?.Version ?? 0);
                 _indexedRow = row;
-                if (newer is not null && TakePolicy(newer))
-                {
-                    await state.WriteOwnedStateAsync();
-                }
             }
-
-            _indexRetry?.Dispose();
-            _indexRetry = null;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException && !throwOnFailure)
         {
+            // Presence and "last seen" only: the next change, or the next report, brings the row along.
             LogIndexSyncFailed(logger, _orgId, _deviceId, ex);
-            _indexRetry ??= this.RegisterGrainTimer(_ => SyncIndexAsync(), IndexRetryPeriod, IndexRetryPeriod);
         }
     }
 
@@ -456,27 +489,25 @@ public sealed partial class DeviceGrain(
             _ => true,
         };
 
+    /// <summary>The agent applied a newer version: count the ack and, when this activation published it, its latency.</summary>
+    private void RecordAck(long appliedVersion)
+    {
+        TimeSpan? latency = null;
+        if (_firstPublish.Version >= 0 && appliedVersion >= _firstPublish.Version && _ackMeasuredVersion < _firstPublish.Version)
+        {
+            latency = time.GetUtcNow() - _firstPublish.At;
+            _ackMeasuredVersion = _firstPublish.Version;
+        }
+
+        metrics.DesiredAcked(latency);
+    }
+
     private void EnsureRegistered()
     {
         if (!State.Registered)
         {
             throw FleetMfaException.NotFound($"Device '{_deviceId}' does not exist in org '{_orgId}'.");
         }
-    }
-
-    private static DeviceFacts ValidateFacts(DeviceFacts facts)
-    {
-        if (facts.AuthPlugins is null || facts.AuthPlugins.Count > 32 || facts.AuthPlugins.Any(p => p is null || p.Length is 0 or > 200 || p.Any(char.IsControl)))
-        {
-            throw FleetMfaException.Validation("authPlugins must be at most 32 names of 1–200 printable characters.");
-        }
-
-        if (facts.DisplayHeightPixels is < 0 or > 100_000)
-        {
-            throw FleetMfaException.Validation("displayHeightPixels is out of range.");
-        }
-
-        return facts with { AuthPlugins = [.. facts.AuthPlugins] };
     }
 
     private DeviceUserStatus UserStatus(string userId, BoundUser bound)
@@ -488,7 +519,7 @@ public sealed partial class DeviceGrain(
     }
 
     private DeviceRow Row() =>
-        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, State.LastSeen, State.Reason);
+        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, _lastSeen, State.Reason);
 
     private DeviceDetail Detail() => new(
         _orgId,
@@ -507,6 +538,6 @@ public sealed partial class DeviceGrain(
             State.Reason,
             MfaRules.Warnings(State.Os, State.OsVersion, State.Facts)),
         _online,
-        State.LastSeen,
+        _lastSeen,
         State.CreatedAt);
 }

@@ -18,4 +18,7 @@ public sealed partial class DeviceIndexShardGrain
 
     [LoggerMessage(1205, LogLevel.Warning, "Index shard {Shard} could not re-read its rows; it keeps those it has")]
     private static partial void LogReconcileFailed(ILogger logger, string shard, Exception exception);
+
+    [LoggerMessage(1210, LogLevel.Warning, "Index shard {Shard} could not hand the org policy to device {DeviceId}; retrying")]
+    private static partial void LogCatchUpFailed(ILogger logger, string shard, string deviceId, Exception exception);
 }

@@ -29,6 +29,8 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     /// </summary>
     internal static readonly TimeSpan ReconcileDelay = TimeSpan.FromMinutes(2);
 
+    private static readonly TimeSpan CatchUpRetryPeriod = TimeSpan.FromSeconds(5);
+
     private readonly IPersistentState<DeviceIndexShardState> _state;
     private readonly IDeviceIndexStore _store;
     private readonly GroupCommit _stateWriter;
@@ -36,6 +38,10 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     private readonly ILogger<DeviceIndexShardGrain> _logger;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, DeviceRow> _rows = new(StringComparer.Ordinal);
+
+    /// <summary>Devices that upserted knowing an older org policy than this shard's, waiting for <see cref="CatchUpAsync"/>.</summary>
+    private readonly HashSet<string> _behindPolicy = new(StringComparer.Ordinal);
+    private IGrainTimer? _catchUp;
     private Dictionary<string, DeviceRow> _unwritten = new(StringComparer.Ordinal);
     private IReadOnlyCollection<string> _writing = [];
     private HashSet<string>? _changedWhileReconciling;
@@ -71,7 +77,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         this.RegisterGrainTimer(ReconcileAsync, ReconcileDelay, Timeout.InfiniteTimeSpan);
     }
 
-    public async Task<OrgPolicy?> UpsertAsync(DeviceRow row, long knownPolicyVersion)
+    public async Task UpsertAsync(DeviceRow row, long knownPolicyVersion)
     {
         ArgumentNullException.ThrowIfNull(row);
         if (!_rows.TryGetValue(row.DeviceId, out var existing) || existing != row)
@@ -80,7 +86,35 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             await _rowWriter.WriteAsync();
         }
 
-        return _state.State.Policy is { } policy && policy.Version > knownPolicyVersion ? policy : null;
+        if (_state.State.Policy is { } policy && policy.Version > knownPolicyVersion && _behindPolicy.Add(row.DeviceId))
+        {
+            _catchUp ??= this.RegisterGrainTimer(CatchUpAsync, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Hands the shard's org policy to the devices that upserted with an older one; those it cannot reach are tried again.</summary>
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        _catchUp?.Dispose();
+        _catchUp = null;
+        var policy = _state.State.Policy!;
+        foreach (var deviceId in _behindPolicy.ToArray())
+        {
+            try
+            {
+                await GrainFactory.GetDevice(_orgId, deviceId).ApplyOrgPolicyAsync(policy);
+                _behindPolicy.Remove(deviceId);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCatchUpFailed(_logger, this.GetPrimaryKeyString(), deviceId, ex);
+            }
+        }
+
+        if (_behindPolicy.Count > 0)
+        {
+            _catchUp = this.RegisterGrainTimer(CatchUpAsync, CatchUpRetryPeriod, Timeout.InfiniteTimeSpan);
+        }
     }
 
     private void Put(DeviceRow row)

@@ -46,6 +46,9 @@ public sealed class DeviceState
     /// <summary>The agent's latest report that the OS policy had drifted and it put it back (still in force).</summary>
     [Id(20)] public string? EnforcementRepair { get; set; }
 
+    /// <summary>What the grain still has to do for changes it stored (<see cref="DeviceEffect"/>), in order.</summary>
+    [Id(21)] public List<DeviceEffect> Outbox { get; set; } = [];
+
     public bool HasAgent => PublicKey is not null;
 
     /// <summary>Why the device is not (or was not quite) where it should be: a failed version, a policy not in effect, a repaired drift.</summary>

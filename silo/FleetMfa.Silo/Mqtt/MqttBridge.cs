@@ -191,9 +191,9 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
         var length = message.Payload.Length;
         switch (kind)
         {
-            case Topics.Reported when length <= Grains.Devices.DeviceGrain.MaxReportBytes:
+            case Topics.Reported when length <= Grains.Devices.DeviceReports.MaxReportBytes:
                 return device.ReportAsync(message.Payload.ToArray());
-            case Topics.Events when length <= Grains.Devices.DeviceGrain.MaxAuditBytes:
+            case Topics.Events when length <= Grains.Devices.DeviceAuditEvents.MaxBatchBytes:
                 return device.UploadAuditAsync(message.Payload.ToArray());
             case Topics.Presence when length <= MaxPresenceBytes:
                 var text = Encoding.UTF8.GetString(message.Payload);

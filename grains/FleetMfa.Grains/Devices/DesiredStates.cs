@@ -1,0 +1,51 @@
+using FleetMfa.Protocol.Documents;
+using FleetMfa.Protocol.Sealing;
+
+namespace FleetMfa.Grains.Devices;
+
+/// <summary>A device's desired-state document, from its state and its users' secrets sealed to its key.</summary>
+public static class DesiredStates
+{
+    /// <summary>The bound users the device must prompt: those who completed setup, while TOTP is required.</summary>
+    public static IReadOnlyList<(string UserId, BoundUser User)> Prompted(DeviceState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.Required ? [.. state.Users.Where(u => u.Value.TotpStatus == TotpStatus.Enrolled).Select(u => (u.Key, u.Value))] : [];
+    }
+
+    /// <summary>
+    /// The complete snapshot of <see cref="DeviceState.DesiredVersion"/>. <paramref name="secrets"/> are the prompted
+    /// users' sealed secrets in <see cref="Prompted"/>'s order; a null one (the user reset since the device last heard,
+    /// and that notification moves the version on again) leaves the user out.
+    /// </summary>
+    public static DesiredState Build(string orgId, string deviceId, DeviceState state, IReadOnlyList<SealedUserSecret?> secrets, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(secrets);
+        var prompted = Prompted(state);
+        var users = new List<DesiredUser>(prompted.Count);
+        for (var i = 0; i < prompted.Count; i++)
+        {
+            if (secrets[i] is { } s)
+            {
+                users.Add(new DesiredUser(prompted[i].UserId, prompted[i].User.LocalUsername, s.SecretVersion, new SealedSecret(s.EphemeralKey, s.Nonce, s.Ciphertext)));
+            }
+        }
+
+        var totp = (state.Policy ?? throw new InvalidOperationException("A registered device always has an org policy.")).Totp;
+        var settings = state.Settings;
+        return new DesiredState(
+            DesiredState.CurrentSchema,
+            orgId,
+            deviceId,
+            state.DesiredVersion,
+            state.Required,
+            new TotpSettings(totp.Digits, totp.PeriodSeconds, totp.Algorithm, totp.DriftSteps),
+            new OsPolicy(
+                new LinuxPolicy(settings.Linux.SshPasswordLogin, settings.Linux.SshPublicKeyAuth),
+                new WindowsPolicy(settings.Windows.DisableAutomaticRestartSignOn, settings.Windows.SafeModeBlockNonAdmins),
+                new MacPolicy(LoginWindowOnly: true)),
+            users,
+            now);
+    }
+}

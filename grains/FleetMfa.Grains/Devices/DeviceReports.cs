@@ -1,0 +1,47 @@
+using System.Text.Json;
+using FleetMfa.Protocol;
+using FleetMfa.Protocol.Documents;
+
+namespace FleetMfa.Grains.Devices;
+
+/// <summary>Parses and checks what an agent sends on its <c>reported</c> topic; anything malformed or impossible is refused with a reason.</summary>
+public static class DeviceReports
+{
+    public const int MaxReportBytes = 64 * 1024;
+
+    /// <summary>The report, or null with <paramref name="problem"/> saying why it is dropped.</summary>
+    public static ReportedState? Parse(byte[]? payload, long desiredVersion, out string? problem)
+    {
+        ReportedState? report = null;
+        problem = null;
+        try
+        {
+            report = payload is { Length: > 0 and <= MaxReportBytes } ? JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.ReportedState) : null;
+        }
+        catch (JsonException ex)
+        {
+            problem = $"malformed JSON at {ex.Path ?? "$"}";
+        }
+
+        problem ??= report switch
+        {
+            null => "empty or oversized payload",
+            { Schema: not ReportedState.CurrentSchema } => $"unsupported schema {report.Schema}",
+            { AppliedVersion: < 0 } => "negative applied version",
+            _ when report.AppliedVersion > desiredVersion => $"applied version {report.AppliedVersion} was never issued",
+            { FailedVersion: { } f } when f <= report.AppliedVersion || f > desiredVersion => "impossible failed version",
+            { Reason.Length: > ReportedState.MaxReasonLength } => "reason too long",
+            { Enforcement: { } e } when e.Detail is not { Length: > 0 and <= AuditEvent.MaxDetailLength } || e.Detail.Any(char.IsControl) => "invalid policy enforcement",
+            { Users.Count: > 10_000 } => "too many users",
+            _ when report.Users.Any(u => !Ids.IsValid(u.UserId) || u.SecretVersion < 0) => "invalid user entry",
+            _ when !IsSane(report.Device) => "invalid device facts",
+            _ => null,
+        };
+        return problem is null ? report : null;
+    }
+
+    private static bool IsSane(DeviceReport device) =>
+        device.OsVersion is { Length: > 0 and <= 64 } && !device.OsVersion.Any(char.IsControl) &&
+        device.AgentVersion is { Length: > 0 and <= 64 } && !device.AgentVersion.Any(char.IsControl) &&
+        DeviceFactsRules.Problem(device.AuthPlugins, device.DisplayHeightPixels) is null;
+}
