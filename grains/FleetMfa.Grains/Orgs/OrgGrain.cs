@@ -1,11 +1,20 @@
+using FleetMfa.Grains.Internal;
 using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Security;
 using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
 
 namespace FleetMfa.Grains.Orgs;
 
+/// <summary>
+/// An org's settings, its TOTP switch and keys. Every change is decided on a copy of the state and takes effect only
+/// once stored (<see cref="StateUpdates"/>): a write that fails changes nothing, so a retry does the work and no policy
+/// version is ever handed out twice. Calls that interleave (key checks, the policy devices read) see only what is
+/// stored (<see cref="Stored"/>), never a change whose write is still in flight.
+/// </summary>
 public sealed partial class OrgGrain(
     [PersistentState("org", StorageNames.Fleet)] IPersistentState<OrgState> state,
+    DeepCopier<OrgState> copier,
     ILogger<OrgGrain> logger,
     TimeProvider time) : Grain, IOrgGrain, IRemindable
 {
@@ -21,31 +30,58 @@ public sealed partial class OrgGrain(
     public static readonly TimeSpan MaxEnrollmentPeriod = TimeSpan.FromDays(90);
     public const int MaxApiKeys = 100;
 
+    private OrgState? _stored;
+
     private string OrgId => this.GetPrimaryKeyString();
 
     private OrgState State => state.State;
 
+    /// <summary>The state as stored: what interleaving reads see while a write is in flight.</summary>
+    private OrgState Stored => _stored ?? state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _stored = state.State;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Decides on a copy and stores it (<see cref="StateUpdates"/>); true when something was stored.</summary>
+    private async Task<bool> UpdateAsync(Func<OrgState, bool> decide)
+    {
+        var stored = await state.UpdateAsync(copier, s => decide(s) ? s : null);
+        _stored = state.State;
+        return stored is not null;
+    }
+
     public async Task<OrgSettings> CreateOrUpdateAsync(string name)
     {
         name = InputRules.RequireText(name, "name", 200);
-        if (!State.Created)
+        var created = !State.Created;
+        await UpdateAsync(s =>
         {
-            State.Created = true;
-            State.CreatedAt = time.GetUtcNow();
-            State.PolicyVersion = 1;
+            if (!s.Created)
+            {
+                s.Created = true;
+                s.CreatedAt = time.GetUtcNow();
+                s.PolicyVersion = 1;
+            }
+
+            s.Name = name;
+            return true;
+        });
+        if (created)
+        {
             LogOrgCreated(logger, OrgId);
         }
 
-        State.Name = name;
-        await state.WriteStateAsync();
         return Settings();
     }
 
-    public Task<OrgSettings?> GetAsync() => Task.FromResult(State.Created ? Settings() : null);
+    public Task<OrgSettings?> GetAsync() => Task.FromResult(Stored.Created ? Settings() : null);
 
     public Task<OrgPolicy> GetPolicyAsync()
     {
-        EnsureCreated();
+        EnsureCreated(Stored);
         return Task.FromResult(Policy());
     }
 
@@ -66,9 +102,12 @@ public sealed partial class OrgGrain(
             throw FleetMfaException.Validation($"enrollment period must be between {MinEnrollmentPeriod.TotalMinutes} minutes and {MaxEnrollmentPeriod.TotalDays} days.");
         }
 
-        State.Name = name;
-        State.EnrollmentPeriod = patch.EnrollmentPeriod ?? State.EnrollmentPeriod;
-        await state.WriteStateAsync();
+        await UpdateAsync(s =>
+        {
+            s.Name = name;
+            s.EnrollmentPeriod = patch.EnrollmentPeriod ?? s.EnrollmentPeriod;
+            return true;
+        });
         return Settings();
     }
 
@@ -83,14 +122,28 @@ public sealed partial class OrgGrain(
     public async Task<OrgSettings> SetTotpEnabledAsync(bool enabled)
     {
         EnsureCreated();
-        if (State.TotpEnabled != enabled)
+        var switched = await UpdateAsync(s =>
         {
-            State.TotpEnabled = enabled;
-            State.PolicyVersion++;
-            State.PolicyFannedOutShards = 0;
-            await state.WriteStateAsync();
-            await this.RegisterOrUpdateReminder(FanOutReminder, FanOutReminderPeriod, FanOutReminderPeriod);
+            if (s.TotpEnabled == enabled)
+            {
+                return false;
+            }
+
+            s.TotpEnabled = enabled;
+            s.PolicyVersion++;
+            s.PolicyFannedOutShards = 0;
+            return true;
+        });
+        if (switched)
+        {
             LogTotpSwitched(logger, OrgId, enabled, State.PolicyVersion);
+        }
+
+        if (State.PolicyFannedOutShards != ulong.MaxValue)
+        {
+            // Also when a switch was stored but its reminder not (a retry of the request lands here): the reminder
+            // finishes a fan-out that this request does not.
+            await this.RegisterOrUpdateReminder(FanOutReminder, FanOutReminderPeriod, FanOutReminderPeriod);
         }
 
         var fanOut = FanOutPolicyAsync();
@@ -114,13 +167,20 @@ public sealed partial class OrgGrain(
     public async Task PolicyFannedOutAsync(int shard, long version)
     {
         var bit = 1UL << shard;
-        if (version != State.PolicyVersion || shard is < 0 or >= GrainKeys.DeviceIndexShards || (State.PolicyFannedOutShards & bit) != 0)
+        if (!await UpdateAsync(s =>
+            {
+                if (version != s.PolicyVersion || shard is < 0 or >= GrainKeys.DeviceIndexShards || (s.PolicyFannedOutShards & bit) != 0)
+                {
+                    return false;
+                }
+
+                s.PolicyFannedOutShards |= bit;
+                return true;
+            }))
         {
             return;
         }
 
-        State.PolicyFannedOutShards |= bit;
-        await state.WriteStateAsync();
         if (State.PolicyFannedOutShards == ulong.MaxValue)
         {
             LogPolicyFannedOut(logger, OrgId, version);
@@ -158,19 +218,24 @@ public sealed partial class OrgGrain(
     public async Task AddRolloutAsync(string rolloutId)
     {
         EnsureCreated();
-        State.RecentRollouts.Insert(0, Slug.Require(rolloutId, "rolloutId"));
-        if (State.RecentRollouts.Count > MaxRecentRollouts)
+        Slug.Require(rolloutId, "rolloutId");
+        await UpdateAsync(s =>
         {
-            State.RecentRollouts.RemoveRange(MaxRecentRollouts, State.RecentRollouts.Count - MaxRecentRollouts);
-        }
+            s.RecentRollouts.Remove(rolloutId);
+            s.RecentRollouts.Insert(0, rolloutId);
+            if (s.RecentRollouts.Count > MaxRecentRollouts)
+            {
+                s.RecentRollouts.RemoveRange(MaxRecentRollouts, s.RecentRollouts.Count - MaxRecentRollouts);
+            }
 
-        await state.WriteStateAsync();
+            return true;
+        });
     }
 
     public Task<IReadOnlyList<string>> GetRolloutIdsAsync()
     {
-        EnsureCreated();
-        return Task.FromResult<IReadOnlyList<string>>([.. State.RecentRollouts]);
+        EnsureCreated(Stored);
+        return Task.FromResult<IReadOnlyList<string>>([.. Stored.RecentRollouts]);
     }
 
     public async Task<ApiKeyCreated> CreateApiKeyAsync(string name)
@@ -182,17 +247,17 @@ public sealed partial class OrgGrain(
             throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} operator keys.");
         }
 
-        var created = await AddKeyAsync(State.ApiKeys, ApiKeys.OperatorPrefix, name);
+        var created = await AddKeyAsync(s => s.ApiKeys, ApiKeys.OperatorPrefix, name);
         LogApiKeyCreated(logger, OrgId, created.KeyId);
         return created;
     }
 
     public Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(State.Created && Matches(State.ApiKeys, keyId, secretHash));
+        Task.FromResult(Stored.Created && Matches(Stored.ApiKeys, keyId, secretHash));
 
     public Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(State.Created && secretHash is not null
-            ? State.ApiKeys.Find(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash))?.Name
+        Task.FromResult(Stored.Created && secretHash is not null
+            ? Stored.ApiKeys.Find(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash))?.Name
             : null);
 
     public async Task<ApiKeyCreated> CreateConnectKeyAsync(string name)
@@ -204,7 +269,7 @@ public sealed partial class OrgGrain(
             throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} connect keys; revoke one first.");
         }
 
-        var created = await AddKeyAsync(State.ConnectKeys, ApiKeys.ConnectPrefix, name);
+        var created = await AddKeyAsync(s => s.ConnectKeys, ApiKeys.ConnectPrefix, name);
         LogConnectKeyCreated(logger, OrgId, created.KeyId);
         return created;
     }
@@ -212,41 +277,43 @@ public sealed partial class OrgGrain(
     public async Task RevokeConnectKeyAsync(string keyId)
     {
         EnsureCreated();
-        if (State.ConnectKeys.RemoveAll(k => k.KeyId == keyId) == 0)
+        if (!await UpdateAsync(s => s.ConnectKeys.RemoveAll(k => k.KeyId == keyId) > 0))
         {
             throw FleetMfaException.NotFound($"Connect key '{keyId}' does not exist in org '{OrgId}'.");
         }
 
-        await state.WriteStateAsync();
         LogConnectKeyRevoked(logger, OrgId, keyId);
     }
 
     public Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(State.Created && Matches(State.ConnectKeys, keyId, secretHash));
+        Task.FromResult(Stored.Created && Matches(Stored.ConnectKeys, keyId, secretHash));
 
     private static bool Matches(List<ApiKeyRecord> keys, string keyId, byte[] secretHash) =>
         keys.Exists(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash));
 
-    private async Task<ApiKeyCreated> AddKeyAsync(List<ApiKeyRecord> keys, string prefix, string name)
+    private async Task<ApiKeyCreated> AddKeyAsync(Func<OrgState, List<ApiKeyRecord>> keys, string prefix, string name)
     {
         var (keyId, secret, key) = ApiKeys.NewOrgKey(prefix, OrgId);
         var record = new ApiKeyRecord { KeyId = keyId, Name = name, SecretHash = ApiKeys.Hash(secret), CreatedAt = time.GetUtcNow() };
-        keys.Add(record);
-        await state.WriteStateAsync();
+        await UpdateAsync(s =>
+        {
+            keys(s).Add(record);
+            return true;
+        });
         return new ApiKeyCreated(keyId, name, key, record.CreatedAt);
     }
 
-    private void EnsureCreated()
+    private void EnsureCreated(OrgState? of = null)
     {
-        if (!State.Created)
+        if (!(of ?? State).Created)
         {
             throw FleetMfaException.NotFound($"Org '{OrgId}' does not exist.");
         }
     }
 
-    private OrgPolicy Policy() => new(State.TotpEnabled, State.Totp, State.PolicyVersion);
+    private OrgPolicy Policy() => new(Stored.TotpEnabled, Stored.Totp, Stored.PolicyVersion);
 
     private OrgSettings Settings() =>
-        new(OrgId, State.Name, State.TotpEnabled, State.Totp, State.EnrollmentPeriod, State.CreatedAt,
-            new PolicyFanOut(State.PolicyVersion, System.Numerics.BitOperations.PopCount(State.PolicyFannedOutShards), GrainKeys.DeviceIndexShards));
+        new(OrgId, Stored.Name, Stored.TotpEnabled, Stored.Totp, Stored.EnrollmentPeriod, Stored.CreatedAt,
+            new PolicyFanOut(Stored.PolicyVersion, System.Numerics.BitOperations.PopCount(Stored.PolicyFannedOutShards), GrainKeys.DeviceIndexShards));
 }

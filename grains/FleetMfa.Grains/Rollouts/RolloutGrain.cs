@@ -1,4 +1,6 @@
+using FleetMfa.Grains.Internal;
 using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
 
 namespace FleetMfa.Grains.Rollouts;
 
@@ -9,6 +11,7 @@ namespace FleetMfa.Grains.Rollouts;
 /// </summary>
 public sealed partial class RolloutGrain(
     [PersistentState("rollout", StorageNames.Fleet)] IPersistentState<RolloutState> state,
+    DeepCopier<RolloutState> copier,
     ILogger<RolloutGrain> logger,
     TimeProvider time) : Grain, IRolloutGrain, IRemindable
 {
@@ -40,11 +43,15 @@ public sealed partial class RolloutGrain(
         var byShard = Partition(deviceIds);
         await GrainFactory.GetOrg(_orgId).GetPolicyAsync(); // not-found for an org that does not exist
 
-        State.Spec = spec;
-        State.Status = RolloutStatus.Running;
-        State.CreatedAt = time.GetUtcNow();
-        State.Shards = byShard is null ? ulong.MaxValue : byShard.Keys.Aggregate(0UL, (mask, s) => mask | Bit(s));
-        await state.WriteStateAsync();
+        // Stored before anything else happens, or not at all: a rollout whose start failed does not exist.
+        await state.UpdateAsync(copier, s =>
+        {
+            s.Spec = spec;
+            s.Status = RolloutStatus.Running;
+            s.CreatedAt = time.GetUtcNow();
+            s.Shards = byShard is null ? ulong.MaxValue : byShard.Keys.Aggregate(0UL, (mask, shard) => mask | Bit(shard));
+            return s;
+        });
         await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
         await GrainFactory.GetOrg(_orgId).AddRolloutAsync(_rolloutId);
 
@@ -175,7 +182,7 @@ public sealed partial class RolloutGrain(
             State.Status = RolloutStatus.Aborted;
             changed = true;
             LogAborted(logger, _orgId, _rolloutId, sum.Rejected + sum.Failed, sum.Finished, threshold);
-            await state.WriteStateAsync();
+            await state.WriteOrRestoreAsync(this);
             await Task.WhenAll(ShardIds(State.Shards & ~State.FinishedShards).Select(s => GrainFactory.GetRolloutShard(_orgId, _rolloutId, s).AbortAsync()));
         }
 
@@ -195,7 +202,7 @@ public sealed partial class RolloutGrain(
 
         if (changed)
         {
-            await state.WriteStateAsync();
+            await state.WriteOrRestoreAsync(this);
         }
 
         if (State.Finished)

@@ -11,7 +11,10 @@ namespace FleetMfa.Grains.Users;
 
 /// <summary>
 /// A user and their TOTP enrollment. The secret is generated here, returned once, and otherwise exists only as
-/// ciphertext; bound devices are told of every enrollment change so their desired state moves on.
+/// ciphertext; bound devices are told of every enrollment change so their desired state moves on. Devices add and
+/// remove themselves in calls that interleave (a device binding a user and the user notifying that device must not
+/// wait on each other), so writes are group-committed; a write that fails puts the state back as stored before any
+/// of the callers it carried hears of the failure, so nothing unstored is served or notified and a retry does the work.
 /// </summary>
 public sealed partial class UserGrain : Grain, IUserGrain
 {
@@ -30,7 +33,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         TimeProvider time)
     {
         _state = state;
-        _writer = state.CoalescedWrites();
+        _writer = new GroupCommit(() => state.WriteOrRestoreAsync(this));
         _protector = protector;
         _logger = logger;
         _time = time;

@@ -65,9 +65,9 @@ public static class OrleansHostingExtensions
     /// <summary>
     /// Grain storage <see cref="StorageNames.Fleet"/>: a <see cref="ShardedGrainStorage"/> over the tables
     /// <paramref name="grainStateTable"/> stands for (<see cref="StorageOptions.SpreadTables"/>), through the
-    /// registered <see cref="TableServiceClient"/>.
+    /// registered <see cref="TableServiceClient"/>. <paramref name="decorate"/> wraps it (the test silos inject faults).
     /// </summary>
-    public static ISiloBuilder AddFleetGrainStorage(this ISiloBuilder silo, string grainStateTable)
+    public static ISiloBuilder AddFleetGrainStorage(this ISiloBuilder silo, string grainStateTable, Func<IGrainStorage, IGrainStorage>? decorate = null)
     {
         ArgumentNullException.ThrowIfNull(silo);
         var tables = StorageOptions.SpreadTables(grainStateTable);
@@ -78,7 +78,10 @@ public static class OrleansHostingExtensions
         }
 
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
-            new ShardedGrainStorage([.. names.Select(services.GetRequiredKeyedService<IGrainStorage>)]));
+        {
+            var storage = new ShardedGrainStorage([.. names.Select(services.GetRequiredKeyedService<IGrainStorage>)]);
+            return decorate is null ? storage : decorate(storage);
+        });
         return silo;
     }
 

@@ -37,8 +37,8 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         ReminderTimeProviderNames.Reminders,
     ];
 
-    /// <summary>Orleans' memory storage under the write counter that grains see as <see cref="StorageNames.Fleet"/>.</summary>
-    private const string MemoryStorage = "fleet-memory";
+    /// <summary>The storage under the fault injector (and, in memory, the write counter) that grains see as <see cref="StorageNames.Fleet"/>.</summary>
+    private const string InnerStorage = "fleet-inner";
 
     /// <summary>What device grains publish, shared by every in-process test silo.</summary>
     public static RecordingDesiredStatePublisher Publisher { get; } = new();
@@ -59,9 +59,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
 
         if (string.IsNullOrEmpty(connectionString))
         {
-            siloBuilder.AddMemoryGrainStorage(MemoryStorage);
+            siloBuilder.AddMemoryGrainStorage(InnerStorage);
             siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
-                new WriteCountingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(MemoryStorage)));
+                new FaultInjectingGrainStorage(new WriteCountingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(InnerStorage))));
             siloBuilder.AddReminders();
             siloBuilder.Services.AddSingleton<IReminderTable>(new InMemoryReminderTable());
             siloBuilder.Services.AddSingleton<IDeviceIndexStore>(DeviceIndex);
@@ -74,9 +74,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
             siloBuilder.Services.AddSingleton<IDeviceIndexStore>(
                 new AzureTableDeviceIndexStore(new TableServiceClient(connectionString).GetTableClient(deviceIndexTable)));
 
-            // The host's own grain storage: its tables, row keys and serializer.
+            // The host's own grain storage (its tables, row keys and serializer), behind the fault injector.
             siloBuilder.Services.AddSingleton(new TableServiceClient(connectionString));
-            siloBuilder.AddFleetGrainStorage(grainStateTable);
+            siloBuilder.AddFleetGrainStorage(grainStateTable, storage => new FaultInjectingGrainStorage(storage));
             siloBuilder.UseAzureTableReminderService((AzureTableReminderStorageOptions o) =>
             {
                 o.TableServiceClient = new TableServiceClient(connectionString);

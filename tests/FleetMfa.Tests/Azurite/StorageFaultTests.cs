@@ -1,0 +1,186 @@
+using FleetMfa.Grains;
+using FleetMfa.Grains.Security;
+using FleetMfa.Tests.Infrastructure;
+
+namespace FleetMfa.Tests.Azurite;
+
+/// <summary>
+/// A storage write that fails — refused at once, or timed out — under the real grains on Azurite: the call fails,
+/// nothing is published or told, the grain serves what is stored (no phantom change), a retry does the work once, and
+/// after a full cluster restart the stored state is what the last successful call reported.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
+{
+    private static readonly RecordingDesiredStatePublisher Publisher = FleetSiloConfigurator.Publisher;
+
+    private IGrainFactory Grains => fixture.Grains;
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
+    public async Task The_org_TOTP_switch(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync();
+        var device = await EnabledDeviceAsync(orgId, "web-01");
+        var org = Grains.GetOrg(orgId);
+        var before = (await org.GetAsync())!;
+        var published = Publisher.Count(orgId, "web-01");
+
+        await FailsAsync(org, fault, () => org.SetTotpEnabledAsync(true));
+
+        Assert.Equal((false, before.PolicyFanOut.Version), ((await org.GetAsync())!.TotpEnabled, (await org.GetPolicyAsync()).Version));
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
+
+        var switched = await org.SetTotpEnabledAsync(true);
+        Assert.Equal((true, before.PolicyFanOut.Version + 1), (switched.TotpEnabled, switched.PolicyFanOut.Version));
+        await Poll.UntilAsync(async () => (await device.GetAsync())!.Mfa.Required, required => required, "the switch reached the device");
+
+        await fixture.RestartClusterAsync();
+        var stored = (await Grains.GetOrg(orgId).GetAsync())!;
+        Assert.Equal((true, before.PolicyFanOut.Version + 1), (stored.TotpEnabled, stored.PolicyFanOut.Version));
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused, true)]
+    [InlineData(StorageFault.Timeout, true)]
+    [InlineData(StorageFault.Refused, false)]
+    public async Task The_device_MFA_switch(StorageFault fault, bool enable)
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        await Grains.EnrollAgentAsync(orgId, "web-01");
+        var device = Grains.GetDevice(orgId, "web-01");
+        if (!enable)
+        {
+            await device.EnableMfaAsync(force: false);
+        }
+
+        var before = (await device.GetAsync())!.Mfa;
+        var published = Publisher.Count(orgId, "web-01");
+
+        await FailsAsync(device, fault, () => enable ? device.EnableMfaAsync(force: false) : device.DisableMfaAsync());
+
+        var unchanged = (await device.GetAsync())!.Mfa;
+        Assert.Equal((before.Desired, before.DesiredVersion), (unchanged.Desired, unchanged.DesiredVersion));
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
+
+        var done = (await (enable ? device.EnableMfaAsync(force: false) : device.DisableMfaAsync())).Mfa;
+        Assert.Equal((enable, before.DesiredVersion + 1), (done.Desired, done.DesiredVersion));
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
+
+        await fixture.RestartClusterAsync();
+        var stored = (await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa;
+        Assert.Equal((enable, before.DesiredVersion + 1), (stored.Desired, stored.DesiredVersion));
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
+    public async Task A_connect_key_revoke(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync();
+        var org = Grains.GetOrg(orgId);
+        var key = await org.CreateConnectKeyAsync("laptops");
+        Assert.True(ApiKeys.TryParseOrgKey(key.Key, ApiKeys.ConnectPrefix, out _, out _, out var secret));
+        var hash = ApiKeys.Hash(secret);
+
+        await FailsAsync(org, fault, () => org.RevokeConnectKeyAsync(key.KeyId));
+
+        Assert.True(await org.IsConnectKeyValidAsync(key.KeyId, hash), "a revoke that was not stored must not look done");
+        await org.RevokeConnectKeyAsync(key.KeyId);
+        Assert.False(await org.IsConnectKeyValidAsync(key.KeyId, hash));
+
+        await fixture.RestartClusterAsync();
+        Assert.False(await Grains.GetOrg(orgId).IsConnectKeyValidAsync(key.KeyId, hash));
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
+    public async Task A_user_s_enrollment_and_its_confirmation(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        var device = await EnabledDeviceAsync(orgId, "web-01");
+        await Grains.NewUserAsync(orgId, "alice");
+        await device.BindUserAsync("alice", "asmith");
+        var user = Grains.GetUser(orgId, "alice");
+
+        await FailsAsync(user, fault, () => user.StartTotpEnrollmentAsync());
+        Assert.Equal((TotpStatus.NotEnrolled, 0), Enrollment(await user.GetAsync()));
+        var enrollment = await user.StartTotpEnrollmentAsync();
+        Assert.Equal((TotpStatus.PendingSetup, 1), Enrollment(await user.GetAsync()));
+
+        var published = Publisher.Count(orgId, "web-01");
+        var code = Fleet.AuthenticatorCode(enrollment.Secret, fixture.Time.GetUtcNow());
+        await FailsAsync(user, fault, () => user.ConfirmTotpAsync(code));
+        Assert.Equal((TotpStatus.PendingSetup, 1), Enrollment(await user.GetAsync()));
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
+        Assert.Null(await user.SealSecretForAsync("web-01", TestKeys.PublicKey));
+
+        Assert.Equal(TotpStatus.Enrolled, (await user.ConfirmTotpAsync(code)).TotpStatus);
+        await Poll.UntilAsync(() => Task.FromResult(Publisher.Count(orgId, "web-01")), n => n > published, "the device got alice's secret");
+
+        await fixture.RestartClusterAsync();
+        Assert.Equal((TotpStatus.Enrolled, 1), Enrollment(await Grains.GetUser(orgId, "alice").GetAsync()));
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
+    public async Task A_rollout_start(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        await Grains.EnrollAgentAsync(orgId, "web-01");
+        var rollout = Grains.GetRollout(orgId, "r-faulty");
+        var spec = new RolloutSpec(RolloutAction.EnableMfa, false, null, RolloutSpec.DefaultMaxConcurrency, null, null, RolloutSpec.DefaultAckTimeout, "test");
+
+        await FailsAsync(rollout, fault, () => rollout.StartAsync(spec, ["web-01"]));
+
+        Assert.Null(await rollout.GetAsync());
+        Assert.False((await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Desired);
+        Assert.Equal(RolloutStatus.Running, (await rollout.StartAsync(spec, ["web-01"])).Status);
+
+        await fixture.RestartClusterAsync();
+        Assert.Equal(1, (await Grains.GetRollout(orgId, "r-faulty").GetAsync())!.Counts.Total);
+        Assert.Equal(["r-faulty"], await Grains.GetOrg(orgId).GetRolloutIdsAsync());
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
+    public async Task A_device_s_ack(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        await Grains.EnrollAgentAsync(orgId, "web-01");
+        var device = Grains.GetDevice(orgId, "web-01");
+        await device.EnableMfaAsync(force: false);
+
+        await FailsAsync(device, fault, () => Grains.AckAsync(orgId, "web-01"));
+
+        Assert.Equal(MfaStatus.Pending, (await device.GetAsync())!.Mfa.Status);
+        await Grains.AckAsync(orgId, "web-01");
+        Assert.Equal(MfaStatus.Enabled, (await device.GetAsync())!.Mfa.Status);
+
+        await fixture.RestartClusterAsync();
+        Assert.Equal(MfaStatus.Enabled, (await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Status);
+    }
+
+    private static (TotpStatus, int) Enrollment(UserInfo? user) => (user!.TotpStatus, user.SecretVersion);
+
+    /// <summary>Arms <paramref name="fault"/> for <paramref name="grain"/>'s next write and asserts that <paramref name="call"/> fails with it.</summary>
+    private static async Task FailsAsync(IAddressable grain, StorageFault fault, Func<Task> call)
+    {
+        FaultInjectingGrainStorage.FailNextWrite(grain.GetGrainId(), fault);
+        await Assert.ThrowsAnyAsync<Exception>(call);
+        Assert.False(FaultInjectingGrainStorage.IsArmed(grain.GetGrainId()), "the call never wrote");
+    }
+
+    private async Task<IDeviceGrain> EnabledDeviceAsync(string orgId, string deviceId)
+    {
+        await Grains.EnrollAgentAsync(orgId, deviceId);
+        var device = Grains.GetDevice(orgId, deviceId);
+        await device.EnableMfaAsync(force: false);
+        await Grains.AckAsync(orgId, deviceId);
+        return device;
+    }
+}

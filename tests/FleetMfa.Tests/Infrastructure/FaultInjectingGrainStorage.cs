@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Orleans.Storage;
+
+namespace FleetMfa.Tests.Infrastructure;
+
+/// <summary>
+/// The test silos' grain storage in front of the real one (memory or Azurite): a test arms a fault for one grain —
+/// its next write fails at once, or hangs and then times out — and the write never reaches storage, exactly like a
+/// storage request that was refused or lost. Shared by every in-process test silo; grain ids keep tests apart.
+/// </summary>
+public sealed class FaultInjectingGrainStorage(IGrainStorage inner) : IGrainStorage
+{
+    private static readonly ConcurrentDictionary<GrainId, StorageFault> _armed = new();
+
+    /// <summary>How long a <see cref="StorageFault.Timeout"/> write hangs before it fails (short of Orleans' response timeout).</summary>
+    public static TimeSpan TimeoutAfter { get; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The next write of <paramref name="grain"/>'s state fails as <paramref name="fault"/> says; later writes go through.</summary>
+    public static void FailNextWrite(GrainId grain, StorageFault fault = StorageFault.Refused) => _armed[grain] = fault;
+
+    /// <summary>Whether a fault armed for <paramref name="grain"/> is still waiting for its write.</summary>
+    public static bool IsArmed(GrainId grain) => _armed.ContainsKey(grain);
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (_armed.TryRemove(grainId, out var fault))
+        {
+            if (fault == StorageFault.Timeout)
+            {
+                await Task.Delay(TimeoutAfter);
+                throw new TimeoutException($"Injected: the write of {grainId} timed out.");
+            }
+
+            throw new InvalidOperationException($"Injected: storage refused the write of {grainId}.");
+        }
+
+        await inner.WriteStateAsync(stateName, grainId, grainState);
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ClearStateAsync(stateName, grainId, grainState);
+}
