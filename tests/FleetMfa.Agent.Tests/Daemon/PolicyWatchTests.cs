@@ -64,13 +64,7 @@ public sealed class PolicyWatchTests : IDisposable
 
         File.Delete(file);
 
-        // The watcher reports on its own thread: wait for its notification (not for time), then let it settle.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!watch.ChangePending)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
-        }
-
+        await ChangeSeenAsync(watch);
         Assert.False(watch.IsDue());
         _time.Advance(PolicyWatch.Settle);
         Assert.True(watch.IsDue());
@@ -86,13 +80,17 @@ public sealed class PolicyWatchTests : IDisposable
 
         await File.WriteAllTextAsync(pam, "changed");
 
+        await ChangeSeenAsync(watch);
+    }
+
+    /// <summary>The watcher reports on its own thread: waits for its notification (not for time), at most 30 s.</summary>
+    private static async Task ChangeSeenAsync(PolicyWatch watch)
+    {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!watch.ChangePending)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
         }
-
-        Assert.True(watch.ChangePending);
     }
 
     public void Dispose() => _directory.Dispose();

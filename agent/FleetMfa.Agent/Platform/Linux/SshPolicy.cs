@@ -66,24 +66,8 @@ public sealed class SshPolicy(SshPolicyOptions options)
         var repairs = new List<string>();
         try
         {
-            var (pam, dropIn) = Render(mode, adoptNewOriginal: repairs);
-            if (_files.Write(options.PamServiceFile, pam))
-            {
-                repairs.Add($"{options.PamServiceFile} had changed and was rewritten");
-            }
-
-            if (_files.Write(options.DropInPath, dropIn))
-            {
-                repairs.Add($"{options.DropInPath} had changed or was deleted and was rewritten");
-                if (_sshd.CheckConfig() is { } problem)
-                {
-                    throw new PolicyException($"sshd rejects its configuration with the FleetMfa drop-in: {problem}");
-                }
-
-                _sshd.Reload();
-            }
-
-            EnsureInEffect(mode, promptedUsers);
+            var reloaded = false;
+            WriteAndProve(_files.Write, "rewrote (it had changed or was deleted)", mode, Render(mode, adoptNewOriginal: repairs), promptedUsers, repairs, ref reloaded);
         }
         catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException)
         {
@@ -117,34 +101,13 @@ public sealed class SshPolicy(SshPolicyOptions options)
                 $"{PolicyCodes.SshPolicyNotEffective}: {options.SshdConfigDirectory} does not exist, so sshd cannot read the FleetMfa drop-in (FLEETMFA_SSHD_CONFIG_DIR)");
         }
 
-        var (pam, dropIn) = Render(mode, adoptNewOriginal: null);
+        var files = Render(mode, adoptNewOriginal: null);
         var journal = new WriteJournal(_files);
         var changes = new List<string>();
         var reloaded = false;
         try
         {
-            // PAM first: from here on, any login sshd hands to PAM needs the code (and, in key mode, the key's proof).
-            if (journal.Write(options.PamServiceFile, pam))
-            {
-                changes.Add($"wrote {options.PamServiceFile}");
-            }
-
-            if (journal.Write(options.DropInPath, dropIn))
-            {
-                changes.Add($"wrote {options.DropInPath}");
-                if (_sshd.CheckConfig() is { } problem)
-                {
-                    throw new PolicyException($"{PolicyCodes.SshPolicyNotEffective}: sshd rejected the configuration with the FleetMfa drop-in: {problem}");
-                }
-
-                reloaded = _sshd.Reload();
-                if (reloaded)
-                {
-                    changes.Add("reloaded sshd");
-                }
-            }
-
-            EnsureInEffect(mode, promptedUsers);
+            WriteAndProve(journal.Write, "wrote", mode, files, promptedUsers, changes, ref reloaded);
             return new PolicyResult(changes);
         }
         catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException)
@@ -192,6 +155,38 @@ public sealed class SshPolicy(SshPolicyOptions options)
         }
 
         return new PolicyResult(changes);
+    }
+
+    /// <summary>
+    /// Writes the PAM file, then the drop-in — PAM first: from then on any login sshd hands to PAM needs the code (and,
+    /// in key mode, the key's proof) — checks a changed drop-in with <c>sshd -t</c> and reloads sshd, then proves the
+    /// policy in effect (<see cref="EnsureInEffect"/>). <paramref name="reloaded"/> says whether sshd was reloaded, also
+    /// when this throws.
+    /// </summary>
+    private void WriteAndProve(
+        Func<string, byte[], bool> write, string verb, SshMode mode, (byte[] Pam, byte[] DropIn) files, IReadOnlyList<string> promptedUsers, List<string> changes, ref bool reloaded)
+    {
+        if (write(options.PamServiceFile, files.Pam))
+        {
+            changes.Add($"{verb} {options.PamServiceFile}");
+        }
+
+        if (write(options.DropInPath, files.DropIn))
+        {
+            changes.Add($"{verb} {options.DropInPath}");
+            if (_sshd.CheckConfig() is { } problem)
+            {
+                throw new PolicyException($"{PolicyCodes.SshPolicyNotEffective}: sshd rejected the configuration with the FleetMfa drop-in: {problem}");
+            }
+
+            reloaded = _sshd.Reload();
+            if (reloaded)
+            {
+                changes.Add("reloaded sshd");
+            }
+        }
+
+        EnsureInEffect(mode, promptedUsers);
     }
 
     /// <summary>
