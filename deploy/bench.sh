@@ -4,7 +4,7 @@
 # `key=value ...`. Without a NAME the whole set runs and tests/FleetMfa.Load/RESULTS.md is rewritten.
 #
 #   deploy/bench.sh                       the standard set -> RESULTS.md
-#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent storage, or
+#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent ssh storage, or
 #                                         scale (the four 100,000-device ones on one registered org)
 #
 #   fanout        N in {1000, 10000} real agents over Mosquitto + Azurite, one rollout enabling MFA on all;
@@ -15,6 +15,8 @@
 #   grain-memory  silo memory per activated device grain at 100,000 devices
 #   dashboard     deploy/bench-dashboard.sh over the same org: the devices view in Debian's Chromium
 #   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
+#   ssh           deploy/bench-ssh.sh 40: the time a real SSH login (private sshd, PAM module, NativeAOT agent) spends
+#                 in the MFA check — --check-required and verify p50/p99 as the PAM module times them (needs root)
 #   storage       Azurite alone, against the entities in a table: grain state read+write pairs/s with a row key per
 #                 grain or Orleans' own (one for all grains of a type), device index row writes and shard reads/s,
 #                 each in one table and over 16 (how many tables the silo spreads grain state and the index over)
@@ -47,7 +49,7 @@ while (($#)); do
         DEVICES=$((10#$2))
         shift 2
         ;;
-    fanout | org-switch | queries | grain-memory | dashboard | scale | agent | storage)
+    fanout | org-switch | queries | grain-memory | dashboard | scale | agent | ssh | storage)
         NAME=$1
         shift
         ;;
@@ -318,6 +320,17 @@ bench_agent() {
     row "agent (NativeAOT)" "binary (KiB)" "$(fig agent_binary_kib)"
 }
 
+bench_ssh() {
+    fm_log "== ssh: deploy/bench-ssh.sh 40"
+    FIGURES=$(bash "$FM_DEPLOY/bench-ssh.sh" 40 | tail -n 1)
+    printf '%s\n' "$FIGURES"
+    COMMANDS+=("ssh: \`deploy/bench.sh ssh\` (runs \`deploy/bench-ssh.sh 40\`)")
+    row "ssh login (PAM, NativeAOT agent)" "--check-required p50 / p99 (ms)" "$(fig check_p50_ms) / $(fig check_p99_ms)"
+    row "ssh login (PAM, NativeAOT agent)" "verify p50 / p99 (ms)" "$(fig verify_p50_ms) / $(fig verify_p99_ms)"
+    row "ssh login (PAM, NativeAOT agent)" "the MFA check in all p50 / p99 (ms)" "$(fig mfa_total_p50_ms) / $(fig mfa_total_p99_ms)"
+    row "ssh login (PAM, NativeAOT agent)" "whole SSH.NET login p50 / p99 (ms)" "$(fig login_p50_ms) / $(fig login_p99_ms)"
+}
+
 # Azurite's cost per operation against the entities in a table, for each key layout, in one table and over 16
 # (tests/FleetMfa.Load StorageLayoutBenchmark).
 bench_storage() {
@@ -393,6 +406,8 @@ all)
     write_results
     bench_agent
     write_results
+    bench_ssh
+    write_results
     bench_storage
     ;;
 fanout) bench_fanout ;;
@@ -400,6 +415,7 @@ storage) bench_storage ;;
 org-switch | queries | grain-memory | dashboard) bench_scale "$NAME" ;;
 scale) bench_scale all ;;
 agent) bench_agent ;;
+ssh) bench_ssh ;;
 esac
 
 printf '\n'
