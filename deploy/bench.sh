@@ -394,7 +394,8 @@ write_results() {
     fm_log "wrote $RESULTS"
 }
 
-fm_ensure_apt mosquitto curl
+# oathtool: the fan-out benchmark confirms its user's TOTP setup with an oathtool code (tests/FleetMfa.Testing TestOrg).
+fm_ensure_apt mosquitto curl oathtool
 build
 START=$(fm_now_ms)
 case $NAME in

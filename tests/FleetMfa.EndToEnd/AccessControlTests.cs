@@ -8,8 +8,9 @@ namespace FleetMfa.EndToEnd;
 public sealed class AccessControlTests(EndToEndFixture fixture) : IAsyncLifetime
 {
     // Nothing here may change either org: the tests share them and check that refused writes left them as they were.
-    private static readonly OncePerSilo<(string OrgA, string OrgB, string KeyA)> SharedOrgs = new(async admin =>
+    private static readonly OncePerSilo<(string OrgA, string OrgB, string KeyA)> SharedOrgs = new(async silo =>
     {
+        var admin = silo.Admin;
         var orgA = TestIds.Unique("orga");
         var orgB = TestIds.Unique("orgb");
         await admin.CreateOrgAsync(orgA);

@@ -140,7 +140,7 @@ public sealed class AuditTrailTests(EndToEndFixture fixture)
             flow = await AgentFlow.RunAsync(first, fixture.Workspace, "audit-offline");
             org = flow.OrgId;
             Assert.Equal(0, await flow.Agent.VerifyAsync(flow.LocalUsername, Oathtool.Totp(flow.Secret)));
-            var online = await Eventually.HoldsAsync(
+            var online = await Poll.UntilAsync(
                 () => first.Admin.ReadDeviceEventsAsync(org),
                 events => events.Count == 1,
                 "the online login in the audit trail");
@@ -160,7 +160,7 @@ public sealed class AuditTrailTests(EndToEndFixture fixture)
         Assert.Equal(0, await agent.VerifyAsync("someone-else", wrong));
 
         await using var second = await SiloProcess.StartAsync(later);
-        var events = await Eventually.HoldsAsync(
+        var events = await Poll.UntilAsync(
             () => second.Admin.ReadDeviceEventsAsync(org),
             e => e.Count == 9,
             "the logins decided offline uploaded after the agent reconnected",

@@ -65,7 +65,7 @@ public sealed class BrokerAclTests(EndToEndFixture fixture)
         // had every chance to handle those too.
         var marker = $"marker {Guid.NewGuid():N}"[..20];
         Assert.Equal(MqttClientPublishReasonCode.Success, await probe.PublishAsync(a.Topic("reported"), ReportJson.Bytes(ReportJson.Create(0, marker))));
-        await Eventually.HoldsAsync(
+        await Poll.UntilAsync(
             () => plane.Admin.GetDeviceAsync(a.OrgId, a.DeviceId),
             d => (string?)d["osVersion"] == marker,
             "A's own report handled by the silo");

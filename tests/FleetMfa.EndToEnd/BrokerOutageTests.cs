@@ -24,7 +24,7 @@ public sealed class BrokerOutageTests(EndToEndFixture fixture)
         var mosquitto = plane.Mosquitto!;
 
         await mosquitto.StopAsync();
-        var health = await Eventually.HoldsAsync(
+        var health = await Poll.UntilAsync(
             () => plane.Silo.Anonymous.GetAsync("/healthz"),
             r => r.Status == HttpStatusCode.ServiceUnavailable,
             "GET /healthz 503 while the broker is down");
@@ -35,7 +35,7 @@ public sealed class BrokerOutageTests(EndToEndFixture fixture)
         Assert.Equal("pending", (string?)disabled["mfa"]!["status"]);
 
         await mosquitto.RestartAsync();
-        await Eventually.HoldsAsync(() => plane.Silo.ProbeHealthAsync(), status => status == HttpStatusCode.OK, "GET /healthz 200 after the broker is back");
+        await Poll.UntilAsync(() => plane.Silo.ProbeHealthAsync(), status => status == HttpStatusCode.OK, "GET /healthz 200 after the broker is back");
         await admin.WaitForMfaStatusAsync(flow.OrgId, flow.DeviceId, "disabled");
         var connects = agent.AllLogs().Split('\n').Count(line => line.Contains(" information connected to ", StringComparison.Ordinal));
         Assert.True(connects >= 2, $"the agent connected {connects} time(s); it should have reconnected after the outage");
@@ -62,13 +62,13 @@ public sealed class BrokerOutageTests(EndToEndFixture fixture)
         // The agent stays connected to Mosquitto and uploads the login at once; no bridge is subscribed right now.
         await using var agent = flow.Agent;
         Assert.Equal(0, await agent.VerifyAsync(flow.LocalUsername, Oathtool.Totp(flow.Secret)));
-        await Eventually.HoldsAsync(
+        await Poll.UntilAsync(
             () => Task.FromResult(agent.AllLogs()),
             logs => logs.Contains("uploaded 1 audit events", StringComparison.Ordinal),
             "the agent uploaded its login event to Mosquitto");
 
         await using var second = await SiloProcess.StartAsync(settings);
-        var events = await Eventually.HoldsAsync(
+        var events = await Poll.UntilAsync(
             () => second.Admin.ReadDeviceEventsAsync(flow.OrgId),
             e => e.Count == 1,
             "the login sent while no silo was connected, in the audit trail");

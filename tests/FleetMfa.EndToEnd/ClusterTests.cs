@@ -22,7 +22,7 @@ public sealed class ClusterTests(EndToEndFixture fixture)
 
         foreach (var silo in new[] { first, second })
         {
-            await Eventually.HoldsAsync(
+            await Poll.UntilAsync(
                 async () => (int?)(await silo.Anonymous.GetAsync("/healthz")).Json["activeSilos"] ?? 0,
                 n => n == 2,
                 "both silos see a two-silo cluster");

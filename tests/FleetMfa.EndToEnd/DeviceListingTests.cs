@@ -122,8 +122,9 @@ public sealed class DeviceListingTests(EndToEndFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>120 devices over three OSes, registered 16 at a time; every fourth one has MFA on (pending).</summary>
-    private static async Task<string> RegisterFleetAsync(ApiClient admin)
+    private static async Task<string> RegisterFleetAsync(SiloProcess silo)
     {
+        var admin = silo.Admin;
         var org = TestIds.Unique("fleet");
         await admin.CreateOrgAsync(org);
         await Parallel.ForEachAsync(Devices, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>

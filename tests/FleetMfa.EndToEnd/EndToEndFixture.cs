@@ -1,4 +1,5 @@
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Storage;
 
 namespace FleetMfa.EndToEnd;
 
@@ -14,7 +15,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
 
     public TestWorkspace Workspace { get; private set; } = null!;
 
-    public AzuriteInstance Storage { get; private set; } = null!;
+    public AzuriteServer Storage { get; private set; } = null!;
 
     /// <summary>The silo the API tests share; its admin key was generated into its data dir.</summary>
     public SiloProcess Silo { get; private set; } = null!;
@@ -22,7 +23,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Workspace = TestWorkspace.Create();
-        Storage = await AzuriteInstance.StartAsync(Workspace);
+        Storage = await AzuriteServer.SharedOrStartAsync(Workspace.NewDirectory("azurite"));
         Silo = await SiloProcess.StartAsync(NewSiloSettings("shared"));
     }
 

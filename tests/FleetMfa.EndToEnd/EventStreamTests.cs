@@ -91,7 +91,7 @@ public sealed class EventStreamTests(EndToEndFixture fixture)
 
             await open[0].DisposeAsync();
             open.RemoveAt(0);
-            var again = await Eventually.HoldsAsync(
+            var again = await Poll.UntilAsync(
                 () => EventReader.TryOpenAsync(fixture.Silo, key, path),
                 reader => reader is not null,
                 "a stream accepted after one closed");

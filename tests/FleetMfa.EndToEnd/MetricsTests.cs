@@ -38,9 +38,9 @@ public sealed class MetricsTests(EndToEndFixture fixture)
         await using var agent = flow.Agent;
         Assert.Equal(0, await agent.VerifyAsync(flow.LocalUsername, Oathtool.Totp(flow.Secret)));
         Assert.Equal(1, await agent.VerifyAsync(flow.LocalUsername, Oathtool.WrongTotp(flow.Secret)));
-        await Eventually.HoldsAsync(() => admin.ReadDeviceEventsAsync(flow.OrgId), e => e.Count == 2, "both logins in the audit trail");
+        await Poll.UntilAsync(() => admin.ReadDeviceEventsAsync(flow.OrgId), e => e.Count == 2, "both logins in the audit trail");
 
-        var after = await Eventually.HoldsAsync(
+        var after = await Poll.UntilAsync(
             ScrapeAsync,
             m => m.Sum("fleetmfa_verifications_total", "result=\"rejected\"") > before.Sum("fleetmfa_verifications_total", "result=\"rejected\""),
             "the rejected login counted in /metrics");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Fleet;
 using MQTTnet;
 
 namespace FleetMfa.EndToEnd;
@@ -20,9 +21,7 @@ public sealed class MqttBadInputTests(EndToEndFixture fixture)
     {
         var silo = fixture.Silo;
         var admin = silo.Admin;
-        var org = TestIds.Unique("badinput");
-        await admin.CreateOrgAsync(org);
-        var (_, connectKey) = await admin.CreateConnectKeyAsync(org);
+        var (org, _, connectKey) = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("badinput"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "badinput-host");
         await agent.EnrollOrFailAsync(silo.BaseAddress, connectKey);
         var device = agent.DeviceId;
@@ -32,7 +31,7 @@ public sealed class MqttBadInputTests(EndToEndFixture fixture)
 
         // The agent steps aside (it says "offline" on the way out) and the test speaks for the device with its credentials.
         Assert.Equal(0, await agent.StopDaemonAsync());
-        var before = await Eventually.HoldsAsync(() => admin.GetDeviceAsync(org, device), d => !(bool)d["online"]!, "device offline after the agent stopped");
+        var before = await Poll.UntilAsync(() => admin.GetDeviceAsync(org, device), d => !(bool)d["online"]!, "device offline after the agent stopped");
         var desiredVersion = (long)before["mfa"]!["desiredVersion"]!;
         var (username, password) = agent.MqttCredentials();
         var topic = $"fleetmfa/v1/{org}/{device}/reported";
@@ -63,11 +62,11 @@ public sealed class MqttBadInputTests(EndToEndFixture fixture)
         }
 
         // Each one is accounted for in the silo log: dropped by the device grain, or (oversized) by the bridge.
-        await Eventually.HoldsAsync(
+        await Poll.UntilAsync(
             () => Task.FromResult(Count(silo.Output, $"Device {org}/{device} report dropped:")),
             count => count >= bad.Length,
             $"{bad.Length} reports of {org}/{device} dropped in the silo log");
-        await Eventually.HoldsAsync(
+        await Poll.UntilAsync(
             () => Task.FromResult(silo.Output.Contains($"{topic} dropped: payload of {oversized.Length} bytes is too large", StringComparison.Ordinal)),
             dropped => dropped,
             "the oversized report dropped by the bridge");
@@ -78,7 +77,7 @@ public sealed class MqttBadInputTests(EndToEndFixture fixture)
         // The real agent's next report (on connect) is still handled: online again, seen later, MFA still enabled.
         agent.StartDaemon();
         var lastSeen = (DateTimeOffset)before["lastSeen"]!;
-        var back = await Eventually.HoldsAsync(
+        var back = await Poll.UntilAsync(
             () => admin.GetDeviceAsync(org, device),
             d => (bool)d["online"]! && (DateTimeOffset)d["lastSeen"]! > lastSeen,
             "the agent's report after the bad ones handled");

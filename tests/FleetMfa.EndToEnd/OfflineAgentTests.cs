@@ -1,4 +1,5 @@
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.EndToEnd;
 
@@ -13,9 +14,7 @@ public sealed class OfflineAgentTests(EndToEndFixture fixture)
     public async Task An_agent_that_was_offline_while_MFA_was_enabled_and_a_user_bound_applies_the_retained_state_when_it_starts()
     {
         var admin = fixture.Silo.Admin;
-        var org = TestIds.Unique("offline");
-        await admin.CreateOrgAsync(org);
-        var (_, connectKey) = await admin.CreateConnectKeyAsync(org);
+        var (org, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("offline"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "offline-host");
         await agent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey);
         var device = agent.DeviceId;
@@ -56,13 +55,12 @@ public sealed class OfflineAgentTests(EndToEndFixture fixture)
         // The embedded broker keeps retained messages in memory only: after a restart the device's desired state is
         // gone from it, and the device grain must re-publish when the agent reports that it is behind (DESIGN §4).
         var settings = fixture.NewSiloSettings("offline-restart") with { MqttPort = FreePorts.Next() };
-        var org = TestIds.Unique("offline-restart");
+        string org;
         await using var agent = DeviceAgent.Create(fixture.Workspace, "offline-restart-host");
         string secret;
         await using (var first = await SiloProcess.StartAsync(settings))
         {
-            await first.Admin.CreateOrgAsync(org);
-            var (_, connectKey) = await first.Admin.CreateConnectKeyAsync(org);
+            (org, _, var connectKey) = await TestOrg.CreateAsync(first.Api, TestIds.Unique("offline-restart"));
             await agent.EnrollOrFailAsync(first.BaseAddress, connectKey);
             await first.Admin.EnableMfaAsync(org, agent.DeviceId);
             secret = await first.Admin.CreateEnrolledUserAsync(org, "carol");

@@ -28,7 +28,7 @@ public sealed class OrleansDashboardTests(EndToEndFixture fixture)
 
         // The dashboard's own data request, as the browser sends it: grain statistics include our grains.
         await fixture.Silo.Admin.CreateOrgAsync(TestIds.Unique("dashboard-stats"));
-        await Eventually.HoldsAsync(
+        await Poll.UntilAsync(
             async () =>
             {
                 var counters = await BasicAsync("/dashboard/DashboardCounters", "anyone", fixture.Silo.AdminKey);

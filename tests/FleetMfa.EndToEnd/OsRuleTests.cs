@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.EndToEnd;
 
@@ -11,18 +12,13 @@ public sealed class OsRuleTests(EndToEndFixture fixture) : IAsyncLifetime
     private static readonly string[] DuoPlugin = ["com.duo.auth"];
 
     // Each test uses devices of its own in one shared org.
-    private static readonly OncePerSilo<string> SharedOrg = new(async admin =>
-    {
-        var org = TestIds.Unique("osrules");
-        await admin.CreateOrgAsync(org);
-        return org;
-    });
+    private static readonly OncePerSilo<TestOrg> SharedOrg = new(silo => TestOrg.CreateAsync(silo.Api, TestIds.Unique("osrules")));
 
     private string _org = "";
 
     private ApiClient Admin => fixture.Silo.Admin;
 
-    public async Task InitializeAsync() => _org = await SharedOrg.GetAsync(fixture.Silo);
+    public async Task InitializeAsync() => _org = (await SharedOrg.GetAsync(fixture.Silo)).OrgId;
 
     public Task DisposeAsync() => Task.CompletedTask;
 

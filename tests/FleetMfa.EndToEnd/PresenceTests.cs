@@ -43,14 +43,14 @@ public sealed class PresenceTests(EndToEndFixture fixture)
     /// flight when it is stopped (a report handled after its goodbye would mark it online again).
     /// </summary>
     private static Task<JsonNode> WaitForSettledAsync(ApiClient admin, string org, string device) =>
-        Eventually.HoldsAsync(
+        Poll.UntilAsync(
             () => admin.GetDeviceAsync(org, device),
             d => (string?)d["facts"]!["agentVersion"] is not null && (long)d["mfa"]!["appliedVersion"]! == (long)d["mfa"]!["desiredVersion"]!,
             "the agent's start-up report handled");
 
     private static async Task WaitForOnlineAsync(ApiClient admin, string org, string device, bool online, string after)
     {
-        await Eventually.HoldsAsync(() => admin.GetDeviceRowAsync(org, device), row => row is not null && (bool)row["online"]! == online, $"listed {(online ? "online" : "offline")} after {after}");
+        await Poll.UntilAsync(() => admin.GetDeviceRowAsync(org, device), row => row is not null && (bool)row["online"]! == online, $"listed {(online ? "online" : "offline")} after {after}");
         Assert.Equal(online, (bool)(await admin.GetDeviceAsync(org, device))["online"]!);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.EndToEnd;
 
@@ -11,14 +12,15 @@ namespace FleetMfa.EndToEnd;
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class RolloutApiTests(EndToEndFixture fixture)
 {
+    // The validation tests share one org; each starts rollouts of its own in it.
+    private static readonly OncePerSilo<TestOrg> SharedOrg = new(silo => TestOrg.CreateAsync(silo.Api, TestIds.Unique("rollout-shared")));
+
     private ApiClient Admin => fixture.Silo.Admin;
 
     [Fact]
     public async Task A_rollout_over_selected_devices_enables_MFA_on_each_and_reports_every_ack()
     {
-        var org = TestIds.Unique("rollout");
-        await Admin.CreateOrgAsync(org);
-        var (_, connectKey) = await Admin.CreateConnectKeyAsync(org);
+        var (org, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("rollout"));
         var agents = new List<DeviceAgent>();
         try
         {
@@ -38,7 +40,7 @@ public sealed class RolloutApiTests(EndToEndFixture fixture)
             Assert.Equal(3, (int)started["total"]!);
             Assert.Equal("admin", (string?)started["createdBy"]);
 
-            var done = await Eventually.HoldsAsync(
+            var done = await Poll.UntilAsync(
                 async () => (await Admin.GetAsync($"/api/orgs/{org}/rollouts/{rolloutId}")).Ok(),
                 r => (string?)r["state"] == "completed",
                 $"rollout {rolloutId} completed");
@@ -69,9 +71,7 @@ public sealed class RolloutApiTests(EndToEndFixture fixture)
     [Fact]
     public async Task A_device_whose_agent_is_down_fails_with_timeout_and_a_refused_one_is_rejected_with_the_rule_code()
     {
-        var org = TestIds.Unique("rollout-timeout");
-        await Admin.CreateOrgAsync(org);
-        var (_, connectKey) = await Admin.CreateConnectKeyAsync(org);
+        var (org, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("rollout-timeout"));
         await using var silent = DeviceAgent.Create(fixture.Workspace, "rollout-silent");
         await silent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey); // enrolled, never running
         await Admin.RegisterDeviceAsync(org, "conflicted");
@@ -85,7 +85,7 @@ public sealed class RolloutApiTests(EndToEndFixture fixture)
         })).Ok(HttpStatusCode.Accepted);
         var rolloutId = (string)created["rolloutId"]!;
 
-        var done = await Eventually.HoldsAsync(
+        var done = await Poll.UntilAsync(
             async () => (await Admin.GetAsync($"/api/orgs/{org}/rollouts/{rolloutId}")).Ok(),
             r => (string?)r["state"] == "completed",
             $"rollout {rolloutId} completed");
@@ -110,7 +110,7 @@ public sealed class RolloutApiTests(EndToEndFixture fixture)
         var rolloutId = (string)created["rolloutId"]!;
         Assert.Equal(ids.Length, (int)created["total"]!);
 
-        var done = await Eventually.HoldsAsync(
+        var done = await Poll.UntilAsync(
             async () => (await Admin.GetAsync($"/api/orgs/{org}/rollouts/{rolloutId}?outcome=failed&limit=1000")).Ok(),
             r => (string?)r["state"] == "completed",
             $"rollout {rolloutId} completed",
@@ -186,16 +186,5 @@ public sealed class RolloutApiTests(EndToEndFixture fixture)
         Assert.StartsWith("key:", (string?)own["createdBy"], StringComparison.Ordinal);
     }
 
-    private string? _sharedOrg;
-
-    private async Task<string> SharedOrgAsync()
-    {
-        if (_sharedOrg is null)
-        {
-            _sharedOrg = TestIds.Unique("rollout-shared");
-            await Admin.CreateOrgAsync(_sharedOrg);
-        }
-
-        return _sharedOrg;
-    }
+    private async Task<string> SharedOrgAsync() => (await SharedOrg.GetAsync(fixture.Silo)).OrgId;
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Storage;
 
 namespace FleetMfa.EndToEnd;
 
@@ -21,7 +22,7 @@ public sealed class SecretLeakScanTests(EndToEndFixture fixture)
     {
         var name = $"leakscan-{kind.ToString().ToLowerInvariant()}";
         var workspace = fixture.Workspace;
-        await using var storage = await AzuriteInstance.StartAsync(workspace, dedicated: true);
+        await using var storage = await AzuriteServer.StartAsync(workspace.NewDirectory("azurite"));
         var settings = fixture.NewSiloSettings(name) with { Storage = storage.ConnectionString };
         await using var plane = await ControlPlane.StartAsync(kind, settings, workspace);
         var flow = await AgentFlow.RunAsync(plane.Silo, workspace, name);
@@ -58,7 +59,7 @@ public sealed class SecretLeakScanTests(EndToEndFixture fixture)
         var marker = $"marker{Guid.NewGuid():N}"[..20];
         await plane.Admin.CreateUserAsync(flow.OrgId, marker);
         var azurite = storage.DataDirectory!;
-        await Eventually.HoldsAsync(
+        await Poll.UntilAsync(
             () => Task.FromResult(Directory.EnumerateFiles(azurite, "*", SearchOption.AllDirectories).Any(f => FileContains(f, marker))),
             saved => saved,
             $"Azurite saved the marker write to {azurite}");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Storage;
 
 namespace FleetMfa.EndToEnd;
 
@@ -15,10 +16,10 @@ public sealed partial class StartupFailureTests(EndToEndFixture fixture)
     [Fact]
     public async Task The_silo_exits_with_code_3_naming_FLEETMFA_STORAGE_when_storage_is_unreachable()
     {
-        var closedPort = FreePorts.NextRun(3);
         var settings = fixture.NewSiloSettings("nostorage") with
         {
-            Storage = AzuriteInstance.ConnectionStringFor(closedPort),
+            // Every endpoint on a port nothing listens on.
+            Storage = StorageEndpoints.Redirect(fixture.Storage.ConnectionString, _ => FreePorts.Next()),
             Environment = new Dictionary<string, string> { ["FleetMfa__Storage__StartupTimeout"] = "00:00:03" },
         };
         var clock = Stopwatch.StartNew();

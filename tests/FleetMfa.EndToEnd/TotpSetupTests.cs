@@ -1,5 +1,6 @@
 using System.Net;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.EndToEnd;
 
@@ -8,18 +9,13 @@ namespace FleetMfa.EndToEnd;
 public sealed class TotpSetupTests(EndToEndFixture fixture) : IAsyncLifetime
 {
     // Each test uses users and devices of its own in one shared org.
-    private static readonly OncePerSilo<string> SharedOrg = new(async admin =>
-    {
-        var org = TestIds.Unique("setup");
-        await admin.CreateOrgAsync(org);
-        return org;
-    });
+    private static readonly OncePerSilo<TestOrg> SharedOrg = new(silo => TestOrg.CreateAsync(silo.Api, TestIds.Unique("setup")));
 
     private string _org = "";
 
     private ApiClient Admin => fixture.Silo.Admin;
 
-    public async Task InitializeAsync() => _org = await SharedOrg.GetAsync(fixture.Silo);
+    public async Task InitializeAsync() => _org = (await SharedOrg.GetAsync(fixture.Silo)).OrgId;
 
     public Task DisposeAsync() => Task.CompletedTask;
 

@@ -8,8 +8,9 @@ namespace FleetMfa.EndToEnd;
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class ValidationTests(EndToEndFixture fixture) : IAsyncLifetime
 {
-    private static readonly OncePerSilo<string> SharedOrg = new(async admin =>
+    private static readonly OncePerSilo<string> SharedOrg = new(async silo =>
     {
+        var admin = silo.Admin;
         var org = TestIds.Unique("valid");
         await admin.CreateOrgAsync(org);
         await admin.RegisterDeviceAsync(org, "dev-1");

@@ -1,5 +1,6 @@
 using FleetMfa.Agent.Daemon;
 using FleetMfa.Agent.Tests.Infrastructure;
+using FleetMfa.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FleetMfa.Agent.Tests.Daemon;
@@ -83,15 +84,8 @@ public sealed class PolicyWatchTests : IDisposable
         await ChangeSeenAsync(watch);
     }
 
-    /// <summary>The watcher reports on its own thread: waits for its notification (not for time), at most 30 s.</summary>
-    private static async Task ChangeSeenAsync(PolicyWatch watch)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!watch.ChangePending)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
-        }
-    }
+    /// <summary>The watcher reports on its own thread: waits for its notification (not for time).</summary>
+    private static Task ChangeSeenAsync(PolicyWatch watch) => Poll.UntilAsync(() => watch.ChangePending, "the watcher saw the change");
 
     public void Dispose() => _directory.Dispose();
 }

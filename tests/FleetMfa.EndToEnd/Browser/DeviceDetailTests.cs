@@ -1,4 +1,5 @@
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Fleet;
 using Microsoft.Playwright;
 
 namespace FleetMfa.EndToEnd.Browser;
@@ -14,13 +15,11 @@ public sealed class DeviceDetailTests(EndToEndFixture fixture)
     public async Task A_device_shows_its_bound_users_status_and_the_agents_ack_arrives_live()
     {
         var admin = fixture.Silo.Admin;
-        var orgId = TestIds.Unique("ui-detail");
-        await admin.CreateOrgAsync(orgId);
-        var (_, connectKey) = await admin.CreateConnectKeyAsync(orgId);
+        var (orgId, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("ui-detail"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "ui-detail-host");
         await agent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey);
         agent.StartDaemon();
-        await Eventually.HoldsAsync(
+        await Poll.UntilAsync(
             () => admin.GetDeviceRowAsync(orgId, agent.DeviceId),
             row => row is not null && (bool)row["online"]!,
             "the agent's device listed online");

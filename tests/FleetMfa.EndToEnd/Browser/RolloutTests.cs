@@ -25,7 +25,7 @@ public sealed class RolloutTests(EndToEndFixture fixture)
                 await agent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey);
                 agent.StartDaemon();
             }));
-            await Eventually.HoldsAsync(
+            await Poll.UntilAsync(
                 async () => (await admin.GetAsync($"/api/orgs/{orgId}/devices?online=true")).Ok()["items"]!.AsArray().Count,
                 online => online == 5,
                 "five agents online");

@@ -1,3 +1,5 @@
+using FleetMfa.Testing.Fleet;
+
 namespace FleetMfa.EndToEnd.Infrastructure;
 
 /// <summary>
@@ -11,9 +13,7 @@ public static class AgentFlow
     {
         ArgumentNullException.ThrowIfNull(silo);
         var admin = silo.Admin;
-        var org = TestIds.Unique(name);
-        await admin.CreateOrgAsync(org);
-        var (_, connectKey) = await admin.CreateConnectKeyAsync(org);
+        var (org, _, connectKey) = await TestOrg.CreateAsync(silo.Api, TestIds.Unique(name));
 
         var agent = DeviceAgent.Create(workspace, $"{name}-host");
         try
@@ -22,7 +22,7 @@ public static class AgentFlow
             Assert.Equal(org, agent.OrgId);
             Assert.StartsWith($"{name}-host-", agent.DeviceId, StringComparison.Ordinal);
             agent.StartDaemon();
-            await Eventually.HoldsAsync(
+            await Poll.UntilAsync(
                 () => admin.GetDeviceRowAsync(org, agent.DeviceId),
                 row => row is not null && (bool)row["online"]!,
                 $"device {org}/{agent.DeviceId} listed online");

@@ -117,14 +117,14 @@ public static class FleetApi
 
     /// <summary>Polls the device detail until the agent has applied what it must enforce: <c>mfa.status</c> is <paramref name="status"/> and <c>appliedVersion == desiredVersion</c>.</summary>
     public static Task<JsonNode> WaitForMfaStatusAsync(this ApiClient api, string orgId, string deviceId, string status = "enabled") =>
-        Eventually.HoldsAsync(
+        Poll.UntilAsync(
             () => api.GetDeviceAsync(orgId, deviceId),
             d => (string?)d["mfa"]!["status"] == status && (long)d["mfa"]!["appliedVersion"]! == (long)d["mfa"]!["desiredVersion"]!,
             $"device {orgId}/{deviceId} MFA {status} with appliedVersion == desiredVersion");
 
     /// <summary>Polls <c>GET devices/{d}/users</c> until <paramref name="userId"/> is <paramref name="onDevice"/> there.</summary>
     public static Task<JsonArray> WaitForOnDeviceAsync(this ApiClient api, string orgId, string deviceId, string userId, string onDevice = "active") =>
-        Eventually.HoldsAsync(
+        Poll.UntilAsync(
             () => api.GetDeviceUsersAsync(orgId, deviceId),
             users => users.Any(u => (string?)u!["userId"] == userId && (string?)u["onDevice"] == onDevice),
             $"user {userId} {onDevice} on device {orgId}/{deviceId}");

@@ -125,20 +125,12 @@ public sealed class MqttProbe : IAsyncDisposable
     }
 
     /// <summary>Polls the received messages until one on <paramref name="topic"/> arrives; fails after <see cref="MessageDeadline"/>.</summary>
-    public async Task<ReceivedMessage> WaitForMessageAsync(string topic)
-    {
-        var deadline = DateTimeOffset.UtcNow + MessageDeadline;
-        while (true)
-        {
-            if (Received.FirstOrDefault(m => m.Topic == topic) is { } message)
-            {
-                return message;
-            }
-
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"No message on {topic} within {MessageDeadline.TotalSeconds} s; received: {string.Join(", ", Received.Select(m => m.Topic))}");
-            await Task.Delay(TimeSpan.FromMilliseconds(20));
-        }
-    }
+    public async Task<ReceivedMessage> WaitForMessageAsync(string topic) =>
+        (await Poll.UntilAsync(
+            () => Task.FromResult(Received.FirstOrDefault(m => m.Topic == topic)),
+            message => message is not null,
+            $"a message on {topic}",
+            MessageDeadline))!;
 
     public async ValueTask DisposeAsync()
     {

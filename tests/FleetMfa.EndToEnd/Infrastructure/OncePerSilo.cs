@@ -4,7 +4,7 @@ namespace FleetMfa.EndToEnd.Infrastructure;
 /// Set-up that a test class does once against the shared silo (xunit makes a class instance per test): a new org costs
 /// a round of index-shard activations, so read-only tests share one. Held in a static field of the test class.
 /// </summary>
-public sealed class OncePerSilo<T>(Func<ApiClient, Task<T>> setUp)
+public sealed class OncePerSilo<T>(Func<SiloProcess, Task<T>> setUp)
 {
     private readonly Lock _gate = new();
     private (SiloProcess Silo, Task<T> Value)? _current;
@@ -16,7 +16,7 @@ public sealed class OncePerSilo<T>(Func<ApiClient, Task<T>> setUp)
         {
             if (_current?.Silo != silo)
             {
-                _current = (silo, setUp(silo.Admin));
+                _current = (silo, setUp(silo));
             }
 
             return _current.Value.Value;

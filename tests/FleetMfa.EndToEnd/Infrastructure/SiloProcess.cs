@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.EndToEnd.Infrastructure;
 
@@ -15,7 +16,9 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly ChildProcess _process;
     private readonly HttpClient _http;
     private readonly SiloSettings _settings;
+    private readonly Lock _gate = new();
     private string? _adminKey;
+    private FleetClient? _api;
 
     private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, int mqttPort)
     {
@@ -41,6 +44,21 @@ public sealed class SiloProcess : IAsyncDisposable
         ?? File.ReadAllText(Path.Combine(_settings.DataDirectory, "admin.key")).Trim();
 
     public ApiClient Admin => new(_http, AdminKey);
+
+    /// <summary>
+    /// The admin API for set-up (<see cref="TestOrg"/>): every call that does not succeed throws. Tests of the API's
+    /// answers use <see cref="Admin"/>.
+    /// </summary>
+    public FleetClient Api
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _api ??= new FleetClient(BaseAddress, AdminKey, connections: 16);
+            }
+        }
+    }
 
     public ApiClient Anonymous => new(_http, key: null);
 
@@ -147,5 +165,6 @@ public sealed class SiloProcess : IAsyncDisposable
     {
         await _process.DisposeAsync();
         _http.Dispose();
+        _api?.Dispose();
     }
 }

@@ -48,7 +48,7 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(Path.Combine(directory, "passwd")));
 
         await using var broker = ChildProcess.Start("/usr/sbin/mosquitto", ["-c", Path.Combine(directory, "mosquitto.conf")], directory, new Dictionary<string, string>(), Path.Combine(directory, "mosquitto.log"));
-        await Eventually.HoldsAsync(() => Task.FromResult(!broker.HasExited && File.Exists(Path.Combine(directory, "mosquitto.pid")) && Listening(port)), up => up, $"Mosquitto listening on {port}:\n{broker.Tail()}");
+        await Poll.UntilAsync(() => Task.FromResult(!broker.HasExited && File.Exists(Path.Combine(directory, "mosquitto.pid")) && Listening(port)), up => up, $"Mosquitto listening on {port}:\n{broker.Tail()}");
         await using var watcher = ChildProcess.Start(
             "sh", [Path.Combine(Scripts, "reload-on-change.sh"), Path.Combine(directory, "passwd"), Path.Combine(directory, "mosquitto.pid"), "0.2"],
             directory, new Dictionary<string, string>(), Path.Combine(directory, "reload.log"));
@@ -71,7 +71,7 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         await using var device = await MqttProbe.ConnectEventuallyAsync(port, "acme/web-01", devicePassword);
         Assert.Equal(MqttClientPublishReasonCode.Success, await device.PublishAsync("fleetmfa/v1/acme/web-01/presence", "online"u8.ToArray()));
         await bridge1.WaitForMessageAsync("fleetmfa/v1/acme/web-01/presence");
-        await Eventually.HoldsAsync(() => Task.FromResult(watcher.Output), o => o.Contains("Mosquitto reloaded", StringComparison.Ordinal), "the watcher reports the reload");
+        await Poll.UntilAsync(() => Task.FromResult(watcher.Output), o => o.Contains("Mosquitto reloaded", StringComparison.Ordinal), "the watcher reports the reload");
 
         // The agents' listener speaks TLS with the configured certificate.
         var handshake = await Command.RunAsync(directory, "openssl", ["s_client", "-connect", $"127.0.0.1:{tlsPort}", "-brief"], timeout: TimeSpan.FromSeconds(30));

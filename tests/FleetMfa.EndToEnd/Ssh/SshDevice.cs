@@ -1,4 +1,5 @@
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.EndToEnd.Ssh;
 
@@ -63,13 +64,11 @@ public sealed class SshDevice : IAsyncDisposable
             setUp = await UnixUser.CreateAsync(sshd.Directory);
             notSetUp = await UnixUser.CreateAsync(sshd.Directory);
             var admin = silo.Admin;
-            var org = TestIds.Unique(name);
-            await admin.CreateOrgAsync(org);
-            var (_, connectKey) = await admin.CreateConnectKeyAsync(org);
+            var (org, _, connectKey) = await TestOrg.CreateAsync(silo.Api, TestIds.Unique(name));
             agent = DeviceAgent.Create(workspace, $"{name}-host", sshd.AgentSettings(pamModule, AgentExecutable));
             await agent.EnrollOrFailAsync(silo.BaseAddress, connectKey);
             agent.StartDaemon();
-            await Eventually.HoldsAsync(
+            await Poll.UntilAsync(
                 () => admin.GetDeviceRowAsync(org, agent.DeviceId), row => row is not null && (bool)row["online"]!, $"device {org}/{agent.DeviceId} online");
             var device = new SshDevice(variant, sshd, setUp, notSetUp, agent, admin, org) { OriginalPam = await File.ReadAllTextAsync(sshd.PamServiceFile) };
             (await admin.PatchAsync($"/api/orgs/{org}/devices/{agent.DeviceId}", new
@@ -127,7 +126,7 @@ public sealed class SshDevice : IAsyncDisposable
 
     /// <summary>Waits until the device shows <paramref name="status"/> (and, when given, a reason starting with <paramref name="reason"/>); returns its <c>mfa</c> object.</summary>
     public async Task<System.Text.Json.Nodes.JsonNode> WaitForStatusAsync(string status, string? reason = null) =>
-        (await Eventually.HoldsAsync(
+        (await Poll.UntilAsync(
             DetailAsync,
             d => (string?)d["mfa"]!["status"] == status && (reason is null || ((string?)d["mfa"]!["reason"])?.StartsWith(reason, StringComparison.Ordinal) == true),
             $"device {OrgId}/{DeviceId} MFA {status}{(reason is null ? "" : $" ({reason}…)")}",

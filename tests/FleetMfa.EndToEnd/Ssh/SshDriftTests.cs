@@ -21,14 +21,14 @@ public sealed class SshDriftTests(EndToEndFixture fixture)
         await File.WriteAllTextAsync(device.Sshd.PamServiceFile, device.OriginalPam);
         File.Delete(device.DropInPath);
 
-        var mfa = await Eventually.HoldsAsync(
+        var mfa = await Poll.UntilAsync(
             async () => (await device.DetailAsync())["mfa"]!,
             m => ((string?)m["reason"])?.StartsWith("policy-drift-repaired: ", StringComparison.Ordinal) == true,
             "the drift repaired and reported",
             PrivateSshd.PolicyCheckInterval);
         Assert.Equal("enabled", (string?)mfa["status"]);
         Assert.Equal(enforced, device.Files());
-        var events = await Eventually.HoldsAsync(
+        var events = await Poll.UntilAsync(
             () => device.Admin.ReadDeviceEventsAsync(device.OrgId),
             e => e.Any(i => (string?)i["action"] == "policy-drift-repaired"),
             "the repair in the audit trail");

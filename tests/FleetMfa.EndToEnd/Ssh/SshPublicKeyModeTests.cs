@@ -72,7 +72,7 @@ public sealed class SshPublicKeyModeTests(EndToEndFixture fixture)
         device.Agent.StartDaemon();
         var mfa = await device.WaitForStatusAsync("failed");
         Assert.StartsWith("policy-drift-unrepairable: ", (string?)mfa["reason"], StringComparison.Ordinal);
-        var events = await Eventually.HoldsAsync(
+        var events = await Poll.UntilAsync(
             () => device.Admin.ReadDeviceEventsAsync(device.OrgId),
             e => e.Any(i => (string?)i["action"] == "policy-drift-unrepairable"),
             "the unrepairable drift in the audit trail");

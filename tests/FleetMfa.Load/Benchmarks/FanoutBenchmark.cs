@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using FleetMfa.Load.Agents;
 using FleetMfa.Load.Fleet;
 using FleetMfa.Load.Measurement;
+using FleetMfa.Testing.Agents;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.Load.Benchmarks;
 
@@ -20,12 +21,16 @@ public static class FanoutBenchmark
     {
         var org = options.Org;
         var n = options.Devices;
-        await api.CreateOrgAsync(org, totp: true, cancellationToken);
-        var connectKey = await api.CreateConnectKeyAsync(org, cancellationToken);
-        await api.CreateEnrolledUserAsync(org, "alice", cancellationToken);
+        var testOrg = await TestOrg.CreateAsync(api, org, totp: true, cancellationToken);
+        await testOrg.EnrollUserAsync(api, "alice", cancellationToken);
 
         await using var fleet = new AgentFleet(options.WorkDirectory, n);
-        var enrollTime = await fleet.EnrollAsync(api, connectKey, Math.Min(options.Concurrency, 32), cancellationToken);
+        var enrollTime = await Progress.ForEachAsync(
+            "enrolled agents",
+            fleet.Agents,
+            Math.Min(options.Concurrency, 32),
+            async (agent, ct) => await agent.EnrollAsync(api.Api, testOrg.ConnectKey, api.Anonymous, ct, Progress.Say),
+            cancellationToken);
         await Progress.ForEachAsync(
             "bound alice",
             fleet.DeviceIds,
@@ -36,8 +41,8 @@ public static class FanoutBenchmark
         var acksBefore = await api.MetricAsync(AcksMetric, cancellationToken);
         var connectClock = Stopwatch.StartNew();
         await fleet.StartAsync(perSecond: 2000, cancellationToken);
-        await fleet.WaitForAsync("agents subscribed", s => s.SubscribedAt != 0, options.Timeout, cancellationToken);
-        await fleet.WaitForAsync("agents holding their first desired state", s => s.Applied > 0, options.Timeout, cancellationToken);
+        await WaitForAgentsAsync(fleet, "agents subscribed", s => s.SubscribedAt != 0, options.Timeout, cancellationToken);
+        await WaitForAgentsAsync(fleet, "agents holding their first desired state", s => s.Applied > 0, options.Timeout, cancellationToken);
 
         // The agents hold their first desired state, but their reports saying so may still queue in the control plane
         // (10,000 at once): a switch started now would be measured behind that backlog (a rollout accepted after 24 s).
@@ -49,7 +54,7 @@ public static class FanoutBenchmark
             TimeSpan.FromMilliseconds(500),
             cancellationToken);
         var connectTime = connectClock.Elapsed;
-        var before = await api.DeviceCountsAsync(org, cancellationToken);
+        var before = await testOrg.DeviceCountsAsync(api, cancellationToken);
         if ((int)before["enabled"]! != 0)
         {
             throw new InvalidOperationException($"unexpected device counts before the switch: {before.ToJsonString()}");
@@ -73,7 +78,7 @@ public static class FanoutBenchmark
         while (enabled < n && Stopwatch.GetElapsedTime(lastChange) < stall && Stopwatch.GetElapsedTime(start) < options.Timeout)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
-            var now = (int)(await api.DeviceCountsAsync(org, cancellationToken))["enabled"]!;
+            var now = (int)(await testOrg.DeviceCountsAsync(api, cancellationToken))["enabled"]!;
             if (now != enabled)
             {
                 enabled = now;
@@ -128,4 +133,7 @@ public static class FanoutBenchmark
             .Add("enroll_per_s", n / enrollTime.TotalSeconds, 0)
             .Add("connect_s", connectTime.TotalSeconds, 1);
     }
+
+    private static Task<TimeSpan> WaitForAgentsAsync(AgentFleet fleet, string what, Func<AgentSignals, bool> predicate, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Progress.WaitForAsync(what, () => Task.FromResult(fleet.Count(predicate)), fleet.Agents.Count, timeout, TimeSpan.FromMilliseconds(100), cancellationToken);
 }

@@ -1,5 +1,6 @@
 using FleetMfa.Load.Fleet;
 using FleetMfa.Load.Measurement;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.Load.Benchmarks;
 

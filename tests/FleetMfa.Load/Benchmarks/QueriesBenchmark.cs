@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FleetMfa.Load.Fleet;
 using FleetMfa.Load.Measurement;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.Load.Benchmarks;
 

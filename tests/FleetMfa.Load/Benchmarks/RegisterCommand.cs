@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using FleetMfa.Load.Fleet;
 using FleetMfa.Load.Measurement;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.Load.Benchmarks;
 
@@ -16,8 +17,7 @@ public static class RegisterCommand
     public static async Task<Figures> RunAsync(LoadOptions options, FleetClient api, CancellationToken cancellationToken)
     {
         var org = options.Org;
-        await api.CreateOrgAsync(org, totp: false, cancellationToken);
-        var connectKey = await api.CreateConnectKeyAsync(org, cancellationToken);
+        var connectKey = (await TestOrg.CreateAsync(api, org, totp: false, cancellationToken)).ConnectKey;
         var indexes = Enumerable.Range(0, options.Devices).ToArray();
         var failed = 0;
         var enroll = await Progress.ForEachAsync(

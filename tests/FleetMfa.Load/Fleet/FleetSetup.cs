@@ -1,17 +1,13 @@
-using System.Text.Json.Nodes;
-using OtpNet;
+using FleetMfa.Testing.Fleet;
 
 namespace FleetMfa.Load.Fleet;
 
-/// <summary>The set-up steps the benchmarks share: an org, a connect key, an enrolled user, MFA switched on per device or by rollout.</summary>
+/// <summary>
+/// The steps the benchmarks share beyond their org (<see cref="TestOrg"/>): metrics, MFA switched on per device or by
+/// rollout, server errors retried, the org's device ids.
+/// </summary>
 public static class FleetSetup
 {
-    public static async Task CreateOrgAsync(this FleetClient api, string orgId, bool totp, CancellationToken cancellationToken)
-    {
-        await api.PutAsync($"/api/orgs/{orgId}", new { name = $"Load {orgId}" }, cancellationToken);
-        await api.PutAsync($"/api/orgs/{orgId}/mfa/totp", new { enabled = totp }, cancellationToken);
-    }
-
     /// <summary>
     /// The sum of every series of the counter <paramref name="name"/> in the silo's <c>/metrics</c> (Prometheus text
     /// format, the admin key's), 0 before the counter has any.
@@ -30,25 +26,6 @@ public static class FleetSetup
 
         return sum;
     }
-
-    public static async Task<string> CreateConnectKeyAsync(this FleetClient api, string orgId, CancellationToken cancellationToken) =>
-        (string)(await api.PostAsync($"/api/orgs/{orgId}/connect-keys", null, cancellationToken))["key"]!;
-
-    /// <summary>A user whose TOTP setup is complete: enrolled, then confirmed with the current code computed from the secret.</summary>
-    public static async Task CreateEnrolledUserAsync(this FleetClient api, string orgId, string userId, CancellationToken cancellationToken)
-    {
-        await api.PutAsync($"/api/orgs/{orgId}/users/{userId}", new { username = userId }, cancellationToken);
-        var secret = (string)(await api.PostAsync($"/api/orgs/{orgId}/users/{userId}/totp/enroll", null, cancellationToken))["secret"]!;
-        var code = new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(DateTime.UtcNow);
-        var user = await api.PostAsync($"/api/orgs/{orgId}/users/{userId}/totp/confirm", new { code }, cancellationToken);
-        if ((string?)user["totpStatus"] != "enrolled")
-        {
-            throw new InvalidOperationException($"user {userId} is not enrolled after confirmation: {user.ToJsonString()}");
-        }
-    }
-
-    public static async Task<JsonNode> DeviceCountsAsync(this FleetClient api, string orgId, CancellationToken cancellationToken) =>
-        (await api.GetAsync($"/api/orgs/{orgId}", cancellationToken))["devices"]!;
 
     /// <summary>
     /// Switches MFA on for these devices: one rollout (<c>rollout</c>) or one enable call per device (<c>devices</c>,

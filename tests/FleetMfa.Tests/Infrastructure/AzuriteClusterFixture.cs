@@ -2,26 +2,25 @@ using System.Security.Cryptography;
 using Azure.Data.Tables;
 using FleetMfa.Grains.Security;
 using FleetMfa.Silo.Hosting;
+using FleetMfa.Testing.Storage;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 
 namespace FleetMfa.Tests.Infrastructure;
 
 /// <summary>
-/// A silo on Azure Table storage. The connection string comes from <c>FLEETMFA_TEST_STORAGE</c> (deploy/test.sh starts
-/// Azurite and sets it); without it the fixture starts an Azurite of its own. Grain state goes to a table of this
-/// fixture's own, so that runs sharing one Azurite never see each other's rows.
+/// A silo on Azure Table storage: the Azurite of deploy/test.sh (<c>FLEETMFA_TEST_STORAGE</c>), or without it one of this
+/// fixture's own (<see cref="AzuriteServer"/>). Grain state goes to a table of this fixture's own, so that runs sharing
+/// one Azurite never see each other's rows.
 /// </summary>
 public sealed class AzuriteClusterFixture : IAsyncLifetime
 {
-    public const string StorageVariable = "FLEETMFA_TEST_STORAGE";
-
     /// <summary>Fixed, so that a rebuilt cluster reads the state the previous one wrote.</summary>
     public const string ServiceId = "fleetmfa-azurite-tests";
 
     private readonly string _clockId;
     private readonly string _masterKey = AesGcmSecretProtector.NewKey();
-    private AzuriteServer? _azurite;
+    private AzuriteServer? _storage;
 
     public AzuriteClusterFixture()
     {
@@ -55,17 +54,8 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var external = Environment.GetEnvironmentVariable(StorageVariable);
-        if (string.IsNullOrWhiteSpace(external))
-        {
-            _azurite = await AzuriteServer.StartAsync();
-            ConnectionString = _azurite.ConnectionString;
-        }
-        else
-        {
-            ConnectionString = external;
-        }
-
+        _storage = await AzuriteServer.SharedOrStartAsync();
+        ConnectionString = _storage.ConnectionString;
         Cluster = await StartClusterAsync();
     }
 
@@ -89,7 +79,7 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
         try
         {
             await FleetTestCluster.StopAsync(Cluster);
-            if (_azurite is null && ConnectionString.Length > 0)
+            if (_storage is { IsShared: true })
             {
                 // A shared Azurite keeps no tables of ours.
                 var service = new TableServiceClient(ConnectionString);
@@ -102,9 +92,9 @@ public sealed class AzuriteClusterFixture : IAsyncLifetime
         finally
         {
             TestClocks.Remove(_clockId);
-            if (_azurite is not null)
+            if (_storage is not null)
             {
-                await _azurite.DisposeAsync();
+                await _storage.DisposeAsync();
             }
         }
     }

@@ -5,7 +5,7 @@ namespace FleetMfa.Tests.Packaging;
 /// <summary>The repository's <c>deploy/</c> folder, and YAML read from it as plain node trees.</summary>
 internal static class DeployFiles
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => TestPaths.RepoRoot;
 
     public static string Deploy => Path.Combine(RepoRoot, "deploy");
 
@@ -45,17 +45,4 @@ internal static class DeployFiles
         node.Get(path) is YamlMappingNode mapping
             ? mapping.Children.Select(c => (((YamlScalarNode)c.Key).Value!, c.Value))
             : [];
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FleetMfa.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No FleetMfa.sln above {AppContext.BaseDirectory}.");
-    }
 }

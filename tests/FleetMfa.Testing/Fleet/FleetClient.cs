@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
-namespace FleetMfa.Load.Fleet;
+namespace FleetMfa.Testing.Fleet;
 
 /// <summary>The admin API over HTTP with the admin key; every call that does not succeed throws with the problem text.</summary>
 public sealed class FleetClient : IDisposable

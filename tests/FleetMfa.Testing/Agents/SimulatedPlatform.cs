@@ -1,6 +1,6 @@
 using FleetMfa.Agent.Platform;
 
-namespace FleetMfa.Load.Agents;
+namespace FleetMfa.Testing.Agents;
 
 /// <summary>
 /// A Linux device with its own hostname and an SSH server, so every simulated agent reports distinct, valid facts.

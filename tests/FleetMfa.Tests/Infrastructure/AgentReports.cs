@@ -7,10 +7,11 @@ using FleetMfa.Protocol.Documents;
 namespace FleetMfa.Tests.Infrastructure;
 
 /// <summary>
-/// Plays a device's agent against its grain for unit tests: enrolls a key pair and sends the reports an agent would
-/// (the real agent talks MQTT; the end-to-end suites use it).
+/// What a device's agent would send, handed straight to its grain: an enrollment with a fresh key pair, and reports
+/// (applied, failed, policy checks). No agent code and no MQTT — the end-to-end suites run the real agent, as a process
+/// or in-process (tests/FleetMfa.Testing <c>InProcessAgent</c>).
 /// </summary>
-internal static class SimulatedAgent
+internal static class AgentReports
 {
     public static async Task<DeviceDetail> EnrollAgentAsync(this IGrainFactory grains, string orgId, string deviceId, DeviceOs os = DeviceOs.Linux, string osVersion = "Debian 13")
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace FleetMfa.Load.Agents;
+namespace FleetMfa.Testing.Agents;
 
 /// <summary>
 /// The daemon's log output, read instead of printed: the daemon logs "subscribed to the desired state" once it listens,

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FleetMfa.EndToEnd.Infrastructure;
+namespace FleetMfa.Testing;
 
 /// <summary>Loopback ports nobody listens on; each is handed out once per test run.</summary>
 public static class FreePorts

@@ -1,8 +1,8 @@
 using System.Reflection;
 
-namespace FleetMfa.EndToEnd.Infrastructure;
+namespace FleetMfa.Testing;
 
-/// <summary>Where the repository and the silo and agent builds live, seen from the test assembly.</summary>
+/// <summary>Where the repository and the silo and agent builds live, seen from the running test assembly.</summary>
 public static class TestPaths
 {
     /// <summary>The folder holding <c>FleetMfa.sln</c>.</summary>

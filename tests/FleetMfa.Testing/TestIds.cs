@@ -1,4 +1,4 @@
-namespace FleetMfa.EndToEnd.Infrastructure;
+namespace FleetMfa.Testing;
 
 /// <summary>Slugs that no other test (or earlier run against the same storage) uses.</summary>
 public static class TestIds

@@ -2,20 +2,21 @@ using FleetMfa.Agent.Daemon;
 using FleetMfa.Agent.Enrollment;
 using FleetMfa.Agent.Store;
 
-namespace FleetMfa.Load.Agents;
+namespace FleetMfa.Testing.Agents;
 
 /// <summary>
 /// One device: the real agent code — <see cref="Enroller"/> through <c>POST /api/agent/enroll</c>, the
 /// <see cref="AgentStore"/> in its own data directory, and the <see cref="AgentDaemon"/> with its own MQTT
-/// session and credentials — inside this process.
+/// session and credentials, applying every desired state it receives — inside this process, on a
+/// <see cref="SimulatedPlatform"/> that enforces nothing. Thousands fit in one test or load process.
 /// </summary>
-public sealed class SimulatedAgent : IAsyncDisposable
+public sealed class InProcessAgent : IAsyncDisposable
 {
     private readonly SimulatedPlatform _platform;
     private AgentDaemon? _daemon;
     private Task? _run;
 
-    public SimulatedAgent(string dataDirectory, string hostname)
+    public InProcessAgent(string dataDirectory, string hostname)
     {
         Store = new AgentStore(dataDirectory);
         _platform = new SimulatedPlatform(hostname);
@@ -29,8 +30,26 @@ public sealed class SimulatedAgent : IAsyncDisposable
 
     public string DeviceId => Config?.DeviceId ?? throw new InvalidOperationException("not enrolled");
 
-    public async Task EnrollAsync(Uri server, string connectKey, HttpClient http, CancellationToken cancellationToken) =>
-        Config = await new Enroller(Store, _platform, http).EnrollAsync(server, connectKey, cancellationToken);
+    /// <summary>
+    /// Enrolls through <paramref name="server"/>. A server error (5xx) is tried again, three attempts in all: the
+    /// device may exist half-registered, and enrolling again registers a new one. Each retry is told to
+    /// <paramref name="retried"/>.
+    /// </summary>
+    public async Task EnrollAsync(Uri server, string connectKey, HttpClient http, CancellationToken cancellationToken, Action<string>? retried = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Config = await new Enroller(Store, _platform, http).EnrollAsync(server, connectKey, cancellationToken);
+                return;
+            }
+            catch (EnrollmentException ex) when (attempt < 3 && ex.Message.Contains("(5", StringComparison.Ordinal))
+            {
+                retried?.Invoke($"agent enrollment retried: {ex.Message[..Math.Min(ex.Message.Length, 160)]}");
+            }
+        }
+    }
 
     public void Start(CancellationToken cancellationToken)
     {

@@ -1,27 +1,33 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace FleetMfa.EndToEnd.Infrastructure;
+namespace FleetMfa.Testing;
 
 /// <summary>
-/// TOTP codes from Debian's <c>oathtool</c>, the independent reference of DESIGN §9 (a code the silo accepts was not
-/// computed by the silo's own library).
+/// TOTP codes from Debian's <c>oathtool</c> (package <c>oathtool</c>), run as a process: the independent RFC 6238
+/// reference of DESIGN §9 — a code the silo or the agent accepts was not computed by their own code.
 /// </summary>
 public static class Oathtool
 {
-    private static readonly Lazy<string> Path = new(Find);
+    private static readonly Lazy<string> Executable = new(Find);
 
-    /// <summary>The 6-digit SHA-1/30 s code of <paramref name="base32Secret"/> now, or at <paramref name="at"/> (<c>--now</c>).</summary>
-    public static string Totp(string base32Secret, DateTimeOffset? at = null)
+    /// <summary>
+    /// The code of <paramref name="base32Secret"/> now, or at <paramref name="at"/> (<c>--now</c>); SHA-1, 6 digits and
+    /// 30 s steps unless told.
+    /// </summary>
+    public static string Totp(string base32Secret, DateTimeOffset? at = null, string algorithm = "SHA1", int digits = 6, int periodSeconds = 30)
     {
-        var info = new ProcessStartInfo(Path.Value)
+        ArgumentNullException.ThrowIfNull(algorithm);
+        var info = new ProcessStartInfo(Executable.Value)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        info.ArgumentList.Add("--totp");
-        info.ArgumentList.Add("-b");
+        info.ArgumentList.Add($"--totp={algorithm.ToLowerInvariant()}");
+        info.ArgumentList.Add($"--digits={digits}");
+        info.ArgumentList.Add($"--time-step-size={periodSeconds}s");
+        info.ArgumentList.Add("--base32");
         if (at is { } time)
         {
             info.ArgumentList.Add("--now");
@@ -32,12 +38,16 @@ public static class Oathtool
         using var process = Process.Start(info) ?? throw new InvalidOperationException("oathtool did not start.");
         var output = process.StandardOutput.ReadToEnd().Trim();
         var error = process.StandardError.ReadToEnd().Trim();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(10)) || process.ExitCode != 0)
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30)) || process.ExitCode != 0)
         {
             throw new InvalidOperationException($"oathtool failed (exit {(process.HasExited ? process.ExitCode : -1)}): {error}");
         }
 
-        Assert.Matches("^[0-9]{6}$", output);
+        if (output.Length != digits || !output.All(char.IsAsciiDigit))
+        {
+            throw new InvalidOperationException($"oathtool printed '{output}', not a {digits}-digit code.");
+        }
+
         return output;
     }
 
@@ -54,8 +64,8 @@ public static class Oathtool
 
     private static string Find()
     {
-        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        return directories.Select(d => System.IO.Path.Combine(d, "oathtool")).FirstOrDefault(File.Exists)
+        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        return directories.Select(d => Path.Combine(d, "oathtool")).FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException(
                 "oathtool is not installed; it is the independent TOTP reference these tests need (DESIGN §9). " +
                 "Install it with `apt-get install -y oathtool` (deploy/test.sh does).");
