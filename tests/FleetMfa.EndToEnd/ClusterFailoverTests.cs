@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using FleetMfa.EndToEnd.Infrastructure;
 using FleetMfa.Testing.Agents;
@@ -97,7 +96,7 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
         var survivor = victim == first ? second : first;
 
         var beforeKill = await Poll.UntilAsync(
-            () => RolloutAsync(victim, org, rolloutId),
+            () => victim.Admin.TryGetRolloutAsync(org, rolloutId),
             r => r is not null && (int)r["succeeded"]! >= 1,
             "the rollout's first devices succeeded",
             SetupDeadline);
@@ -126,7 +125,7 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
         var declaredDead = killClock.Elapsed;
 
         var done = await Poll.UntilAsync(
-            () => RolloutAsync(survivor, org, rolloutId),
+            () => survivor.Admin.TryGetRolloutAsync(org, rolloutId),
             r => (string?)r?["state"] is "completed" or "aborted",
             $"rollout {rolloutId} finished after the kill",
             RecoveryDeadline);
@@ -142,29 +141,13 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
             ((int)done["total"]!, (int)done["succeeded"]!, (int)done["pending"]!, (int)done["rejected"]!, (int)done["failed"]!));
 
         // Every device has its outcome, once, on the outcome pages.
-        var outcomes = new List<JsonNode>();
-        string? cursor = null;
-        do
-        {
-            var page = (await survivor.Admin.GetAsync($"/api/orgs/{org}/rollouts/{rolloutId}?limit=100{(cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}")}")).Ok();
-            outcomes.AddRange(page["outcomes"]!.AsArray().Select(o => o!));
-            cursor = (string?)page["nextCursor"];
-        }
-        while (cursor is not null);
+        var outcomes = await survivor.Admin.GetRolloutOutcomesAsync(org, rolloutId);
         Assert.Equal(fleet.DeviceIds.Order(StringComparer.Ordinal), outcomes.Select(o => (string)o["deviceId"]!).Order(StringComparer.Ordinal));
         Assert.Empty(outcomes.Where(o => (string?)o["outcome"] != "succeeded").Select(o => o.ToJsonString()));
 
         // Every device reads "enabled" in the control plane: its grain, which owns the status.
-        var notEnabled = new System.Collections.Concurrent.ConcurrentBag<string>();
-        await Parallel.ForEachAsync(fleet.DeviceIds, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (id, _) =>
-        {
-            var status = (string?)(await survivor.Admin.GetDeviceAsync(org, id))["mfa"]!["status"];
-            if (status != "enabled")
-            {
-                notEnabled.Add($"{id}: {status}");
-            }
-        });
-        Assert.Empty(notEnabled);
+        var devices = await survivor.Admin.GetDevicesAsync(org, fleet.DeviceIds);
+        Assert.Empty(devices.Where(d => (string?)d.Value["mfa"]!["status"] != "enabled").Select(d => $"{d.Key}: {d.Value["mfa"]!["status"]}"));
 
         // The index behind listings and counts still lists every device. Its status column can lag: a few row updates
         // made around the kill can still be lost (an open gap: the row is not re-sent until the device changes again),
@@ -195,20 +178,6 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             return 0;
-        }
-    }
-
-    /// <summary>The rollout through <paramref name="silo"/>, or null while it cannot answer (a call into the dead silo times out).</summary>
-    private static async Task<JsonNode?> RolloutAsync(SiloProcess silo, string org, string rolloutId)
-    {
-        try
-        {
-            var response = await silo.Admin.GetAsync($"/api/orgs/{org}/rollouts/{rolloutId}?limit=1");
-            return response.Status == HttpStatusCode.OK ? response.Json : null;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return null;
         }
     }
 }

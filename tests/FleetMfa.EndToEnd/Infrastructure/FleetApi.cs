@@ -107,6 +107,49 @@ public static class FleetApi
         return (await api.GetAsync($"/api/orgs/{orgId}/devices/{deviceId}")).Ok();
     }
 
+    /// <summary>The details of <paramref name="deviceIds"/> (<c>GET …/devices/{id}</c>, eight at a time), by device id.</summary>
+    public static async Task<IReadOnlyDictionary<string, JsonNode>> GetDevicesAsync(this ApiClient api, string orgId, IEnumerable<string> deviceIds)
+    {
+        var details = new System.Collections.Concurrent.ConcurrentDictionary<string, JsonNode>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(deviceIds, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (id, _) => details[id] = await api.GetDeviceAsync(orgId, id));
+        return details;
+    }
+
+    /// <summary>
+    /// The rollout (its first outcome only), or null while the silo cannot answer: not 200, no answer, or a call that
+    /// times out (into a dead silo, or while storage is unreachable).
+    /// </summary>
+    public static async Task<JsonNode?> TryGetRolloutAsync(this ApiClient api, string orgId, string rolloutId)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        try
+        {
+            var response = await api.GetAsync($"/api/orgs/{orgId}/rollouts/{rolloutId}?limit=1");
+            return response.Status == HttpStatusCode.OK ? response.Json : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every per-device outcome of a rollout (with <paramref name="outcome"/> only, when given), through all its pages.</summary>
+    public static async Task<IReadOnlyList<JsonNode>> GetRolloutOutcomesAsync(this ApiClient api, string orgId, string rolloutId, string? outcome = null)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var outcomes = new List<JsonNode>();
+        string? cursor = null;
+        do
+        {
+            var query = $"limit=1000{(outcome is null ? "" : $"&outcome={outcome}")}{(cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}")}";
+            var page = (await api.GetAsync($"/api/orgs/{orgId}/rollouts/{rolloutId}?{query}")).Ok();
+            outcomes.AddRange(page["outcomes"]!.AsArray().Select(o => o!));
+            cursor = (string?)page["nextCursor"];
+        }
+        while (cursor is not null);
+        return outcomes;
+    }
+
     /// <summary>The device's row in <c>GET /api/orgs/{org}/devices</c>, or null when it is not listed.</summary>
     public static async Task<JsonNode?> GetDeviceRowAsync(this ApiClient api, string orgId, string deviceId)
     {

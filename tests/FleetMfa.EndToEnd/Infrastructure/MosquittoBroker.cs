@@ -15,6 +15,9 @@ public sealed class MosquittoBroker : IAsyncDisposable
 {
     public const string BridgeUsername = "fleetmfa-bridge";
 
+    /// <summary>A read-only account on every device's desired topic (not in deploy/: only tests watch what the silo publishes).</summary>
+    public const string ObserverUsername = "fleetmfa-observer";
+
     private const string Executable = "/usr/sbin/mosquitto";
     private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(15);
 
@@ -24,13 +27,17 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     private readonly IReadOnlyList<string> _bridgePasswords;
 
-    private MosquittoBroker(string directory, int port, IReadOnlyList<string> bridgePasswords, string logDirectory)
+    private MosquittoBroker(string directory, int port, IReadOnlyList<string> bridgePasswords, string? observerPassword, string logDirectory)
     {
         Directory = directory;
         Port = port;
         _bridgePasswords = bridgePasswords;
+        ObserverPassword = observerPassword;
         _logDirectory = logDirectory;
     }
+
+    /// <summary>The password of <see cref="ObserverUsername"/>; null unless the broker was started with an observer.</summary>
+    public string? ObserverPassword { get; }
 
     /// <summary>Holds <c>mosquitto.conf</c>, <c>acl</c>, <c>passwd</c>, <c>mosquitto.pid</c> and the persistence file.</summary>
     public string Directory { get; }
@@ -74,8 +81,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         };
     }
 
-    /// <summary>Starts Mosquitto with <paramref name="bridges"/> bridge accounts (one per silo of a cluster).</summary>
-    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1)
+    /// <summary>
+    /// Starts Mosquitto with <paramref name="bridges"/> bridge accounts (one per silo of a cluster) and, when asked, an
+    /// <paramref name="observer"/> account that may read every desired state and nothing else.
+    /// </summary>
+    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1, bool observer = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bridges, 1);
         ArgumentNullException.ThrowIfNull(workspace);
@@ -107,14 +117,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         for (var i = 1; i <= bridges; i++)
         {
             var account = BridgeAccount(i);
-            var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-            await using (var tool = ChildProcess.Start(
-                "mosquitto_passwd", ["-b", passwd, account, password], directory, new Dictionary<string, string>(), Path.Combine(directory, $"mosquitto_passwd-{i}.log")))
-            {
-                var exitCode = await tool.WaitForExitAsync(TimeSpan.FromSeconds(30));
-                Assert.True(exitCode == 0, $"mosquitto_passwd failed (exit {exitCode}):\n{tool.Tail()}");
-            }
-
+            var password = await AddAccountAsync(directory, account);
             if (i > 1)
             {
                 // As deploy/lib.sh: the shipped ACL grants the first bridge account; every further one gets the same grant.
@@ -124,10 +127,28 @@ public sealed class MosquittoBroker : IAsyncDisposable
             bridgePasswords.Add(password);
         }
 
+        string? observerPassword = null;
+        if (observer)
+        {
+            observerPassword = await AddAccountAsync(directory, ObserverUsername);
+            await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {ObserverUsername}\ntopic read fleetmfa/v1/+/+/desired\n");
+        }
+
         File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var broker = new MosquittoBroker(directory, port, bridgePasswords, workspace.Root);
+        var broker = new MosquittoBroker(directory, port, bridgePasswords, observerPassword, workspace.Root);
         await broker.LaunchAsync();
         return broker;
+    }
+
+    /// <summary>Adds <paramref name="account"/> with a new random password to the broker's password file; returns the password.</summary>
+    private static async Task<string> AddAccountAsync(string directory, string account)
+    {
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        await using var tool = ChildProcess.Start(
+            "mosquitto_passwd", ["-b", Path.Combine(directory, "passwd"), account, password], directory, new Dictionary<string, string>(), Path.Combine(directory, $"mosquitto_passwd-{account}.log"));
+        var exitCode = await tool.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, $"mosquitto_passwd failed (exit {exitCode}):\n{tool.Tail()}");
+        return password;
     }
 
     /// <summary>SIGTERM (Mosquitto saves its persistence file on the way out), SIGKILL after a grace period.</summary>
