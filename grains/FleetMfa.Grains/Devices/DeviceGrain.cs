@@ -183,10 +183,10 @@ public sealed partial class DeviceGrain(
             step = DeviceTwin.Watch(s, ticket, version, out var effects);
             return effects;
         });
-        if (step!.Outcome == RolloutOutcome.Pending && time.GetUtcNow() - _lastPublish.At >= RepublishInterval)
+        if (step!.Outcome == RolloutOutcome.Pending && !PublishPending && time.GetUtcNow() - _lastPublish.At >= RepublishInterval)
         {
-            // Still waiting when asked (again): the ack may have been lost with a silo, or the desired state itself.
-            // The agent answers every desired state it receives.
+            // Still waiting when asked (again), with no publish of it waiting in the outbox: the ack may have been lost with
+            // a silo, or the desired state itself. The agent answers every desired state it receives.
             await PublishDesiredAsync();
         }
 
@@ -345,6 +345,7 @@ public sealed partial class DeviceGrain(
     private async Task<bool> DecideAsync(Func<DeviceState, IReadOnlyList<DeviceEffect>?> decide, bool later = false)
     {
         var done = State.Outbox.Take(_done).ToList();
+        var etag = state.Etag;
         var stored = await state.UpdateAsync(copier, s =>
         {
             if (decide(s) is not { } effects)
@@ -365,11 +366,13 @@ public sealed partial class DeviceGrain(
 
             return effects;
         });
-        if (stored is null)
+        if (stored is null && state.Etag == etag)
         {
             return false;
         }
 
+        // Stored; or nothing to decide on the state read back after a conflict, whose outbox (a write whose answer was
+        // lost, or another activation's) this activation has not carried out: either way the whole outbox runs now.
         _done = 0;
         if (later)
         {
@@ -380,8 +383,11 @@ public sealed partial class DeviceGrain(
             await DrainAsync();
         }
 
-        return true;
+        return stored is not null;
     }
+
+    /// <summary>Whether the stored outbox still holds a publish not carried out.</summary>
+    private bool PublishPending => State.Outbox.Skip(_done).Any(e => e.Kind == DeviceEffectKind.PublishDesired);
 
     /// <summary>Carries out the stored outbox from the first effect not done yet; a failure leaves the rest to the retry timer.</summary>
     private async Task DrainAsync()
@@ -416,7 +422,9 @@ public sealed partial class DeviceGrain(
 
     private Task RunAsync(DeviceEffect effect) => effect.Kind switch
     {
-        DeviceEffectKind.PublishDesired => PublishDesiredAsync(throwOnFailure: true),
+        // Each publish carries the current version: one this activation published already (the outbox held behind a failed
+        // effect while a rollout asked, or two decisions queued) is on the broker, retained, and is not published twice.
+        DeviceEffectKind.PublishDesired => _lastPublish.Version == State.DesiredVersion ? Task.CompletedTask : PublishDesiredAsync(throwOnFailure: true),
         DeviceEffectKind.SyncIndex => SyncIndexAsync(throwOnFailure: true),
         DeviceEffectKind.NotifyRollout => GrainFactory.GetRolloutShard(_orgId, effect.Rollout!.RolloutId, effect.Rollout.Shard).DeviceSettledAsync(_deviceId, effect.Step!),
         DeviceEffectKind.ForgetUserBinding => GrainFactory.GetUser(_orgId, effect.UserId!).RemoveDeviceAsync(_deviceId),

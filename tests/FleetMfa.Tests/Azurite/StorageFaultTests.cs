@@ -165,6 +165,32 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         Assert.Equal(MfaStatus.Enabled, (await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Status);
     }
 
+    [Fact]
+    public async Task A_device_write_stored_with_its_answer_lost_is_published_once_by_the_retry()
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        await Grains.EnrollAgentAsync(orgId, "web-01");
+        var device = Grains.GetDevice(orgId, "web-01");
+        var before = (await device.GetAsync())!.Mfa;
+        var published = Publisher.Count(orgId, "web-01");
+
+        await FailsAsync(device, StorageFault.AnswerLost, () => device.EnableMfaAsync(force: false));
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
+
+        // The retry meets the stored write (a stale ETag), reads it back and finds nothing left to decide: it carries out
+        // the outbox that write stored, once, and the version is the one that write made.
+        var done = (await device.EnableMfaAsync(force: false)).Mfa;
+        Assert.Equal((true, before.DesiredVersion + 1), (done.Desired, done.DesiredVersion));
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
+
+        await device.EnableMfaAsync(force: false);
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
+
+        await fixture.RestartClusterAsync();
+        var stored = (await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa;
+        Assert.Equal((true, before.DesiredVersion + 1), (stored.Desired, stored.DesiredVersion));
+    }
+
     private static (TotpStatus, int) Enrollment(UserInfo? user) => (user!.TotpStatus, user.SecretVersion);
 
     /// <summary>Arms <paramref name="fault"/> for <paramref name="grain"/>'s next write and asserts that <paramref name="call"/> fails with it.</summary>

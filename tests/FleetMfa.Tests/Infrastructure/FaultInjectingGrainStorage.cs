@@ -6,7 +6,7 @@ namespace FleetMfa.Tests.Infrastructure;
 /// <summary>
 /// The test silos' grain storage in front of the real one (memory or Azurite): a test arms a fault for one grain —
 /// its next write fails at once, or hangs and then times out — and the write never reaches storage, exactly like a
-/// storage request that was refused or lost. Shared by every in-process test silo; grain ids keep tests apart.
+/// storage request that was refused or lost; or the write is stored and its answer lost. Shared by every in-process test silo; grain ids keep tests apart.
 /// </summary>
 public sealed class FaultInjectingGrainStorage(IGrainStorage inner) : IGrainStorage
 {
@@ -32,6 +32,14 @@ public sealed class FaultInjectingGrainStorage(IGrainStorage inner) : IGrainStor
             {
                 await Task.Delay(TimeoutAfter);
                 throw new TimeoutException($"Injected: the write of {grainId} timed out.");
+            }
+
+            if (fault == StorageFault.AnswerLost)
+            {
+                var etag = grainState.ETag;
+                await inner.WriteStateAsync(stateName, grainId, grainState);
+                grainState.ETag = etag;
+                throw new TimeoutException($"Injected: the write of {grainId} was stored and its answer lost.");
             }
 
             throw new InvalidOperationException($"Injected: storage refused the write of {grainId}.");

@@ -8,4 +8,7 @@ public enum StorageFault
 
     /// <summary>After hanging for <see cref="FaultInjectingGrainStorage.TimeoutAfter"/>.</summary>
     Timeout,
+
+    /// <summary>The write is stored, and then fails as if its answer had been lost: the grain keeps its old ETag.</summary>
+    AnswerLost,
 }
