@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a local FleetMfa cluster in the foreground: N silos (2-3) with Azure Table membership on
 # Azurite, behind one Mosquitto (each silo with its own bridge account, an MQTT 5 shared
-# subscription spreading the reports over them). Ctrl-C stops everything it started, by PID.
+# subscription spreading the reports over them), talking Orleans over mutual TLS with certificates from a development
+# CA (deploy/cluster-certs.sh, made once under $DATA/certs). Ctrl-C stops everything it started, by PID.
 #
 #   deploy/cluster.sh [--silos N]
 #
@@ -24,7 +25,7 @@ while (($#)); do
         shift 2
         ;;
     -h | --help)
-        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) fm_die "unknown argument: $1 (see --help)" ;;
@@ -51,7 +52,7 @@ for p in "$FLEETMFA_AZURITE_PORT" "$((FLEETMFA_AZURITE_PORT + 1))" "$((FLEETMFA_
 done
 
 fm_require_cmd dotnet "install the .NET 10 SDK (https://dot.net)"
-fm_ensure_apt curl ca-certificates mosquitto
+fm_ensure_apt curl ca-certificates mosquitto openssl
 fm_ensure_azurite
 
 SILO_PIDS=()
@@ -80,6 +81,9 @@ for name in admin master; do
 done
 ADMIN_KEY=$(<"$DATA/admin.key")
 
+# Orleans runs over mutual TLS between the silos: a development CA and one certificate every silo shows, made once.
+"$FM_REPO/deploy/cluster-certs.sh" "$DATA/certs" silo
+
 fm_log "starting Azurite on 127.0.0.1:$FLEETMFA_AZURITE_PORT-$((FLEETMFA_AZURITE_PORT + 2))"
 fm_spawn_azurite "$DATA" "$FLEETMFA_AZURITE_PORT" "$DATA/logs/azurite.log"
 fm_log "starting Mosquitto on 127.0.0.1:$FLEETMFA_MQTT_PORT with $SILOS bridge accounts"
@@ -103,6 +107,7 @@ for ((i = 1; i <= SILOS; i++)); do
         FLEETMFA_DATA="$dir" \
         FLEETMFA_STORAGE="$(fm_azurite_connection_string "$FLEETMFA_AZURITE_PORT")" \
         FLEETMFA_CLUSTERING=AzureTable FLEETMFA_CLUSTER_ID=fleetmfa-local \
+        FLEETMFA_CLUSTER_CERT="$DATA/certs/silo.pem" FLEETMFA_CLUSTER_KEY="$DATA/certs/silo.key" FLEETMFA_CLUSTER_CA="$DATA/certs/ca.pem" \
         FLEETMFA_SILO_PORT=$((FLEETMFA_SILO_PORT + i - 1)) FLEETMFA_GATEWAY_PORT=$((FLEETMFA_GATEWAY_PORT + i - 1)) \
         FLEETMFA_ADMIN_KEY="$ADMIN_KEY" FLEETMFA_MASTER_KEY="$(<"$DATA/master.key")" \
         FLEETMFA_BROKER_USERNAME="$account" FLEETMFA_BROKER_PASSWORD="$(<"$DATA/mosquitto/$account.password")" \

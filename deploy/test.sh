@@ -21,8 +21,8 @@ TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.Agent.Tests tests/FleetMfa.En
 # gcc and libpam0g-dev: the real-sshd SSH MFA tests and the PAM module they load; chromium: Debian's
 # browser for the dashboard tests — Playwright drives it, no browser is ever downloaded; systemd:
 # systemd-analyze checks the agent's unit in tests/FleetMfa.EndToEnd/Packaging; expect: drives the real OpenSSH
-# client through its prompts in the SSH tests).
-TEST_APT_PACKAGES=(oathtool curl ca-certificates mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev chromium systemd expect)
+# client through its prompts in the SSH tests; openssl: deploy/cluster-certs.sh, the cluster tests' development CA).
+TEST_APT_PACKAGES=(oathtool curl ca-certificates openssl mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev chromium systemd expect)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -101,7 +101,7 @@ trap 'exit 129' HUP
 unset FLEETMFA_DATA FLEETMFA_STORAGE FLEETMFA_ADMIN_KEY FLEETMFA_MASTER_KEY FLEETMFA_BROKER \
     FLEETMFA_HTTP_PORT FLEETMFA_MQTT_PORT FLEETMFA_AZURITE_PORT FLEETMFA_SILO_PORT FLEETMFA_GATEWAY_PORT \
     FLEETMFA_BROKER_USERNAME FLEETMFA_BROKER_PASSWORD FLEETMFA_MOSQUITTO_PASSWORD_FILE FLEETMFA_MOSQUITTO_PID_FILE \
-    FLEETMFA_CLUSTERING FLEETMFA_CLUSTER_ID FLEETMFA_MQTT_ADVERTISED_HOST FLEETMFA_AGENT_HOSTNAME FLEETMFA_CONNECT_KEY
+    FLEETMFA_CLUSTERING FLEETMFA_CLUSTER_ID FLEETMFA_CLUSTER_CERT FLEETMFA_CLUSTER_KEY FLEETMFA_CLUSTER_CA FLEETMFA_MQTT_ADVERTISED_HOST FLEETMFA_AGENT_HOSTNAME FLEETMFA_CONNECT_KEY
 
 # --- tools ---
 fm_require_cmd dotnet "install the .NET 10 SDK (https://dot.net)"

@@ -48,15 +48,10 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
     public async Task A_rollout_over_300_agents_completes_and_loses_no_device_when_the_silo_running_it_is_killed()
     {
         await using var mosquitto = await MosquittoBroker.StartAsync(fixture.Workspace, "failover", bridges: 2);
-        var shared = new Dictionary<string, string>
-        {
-            ["FLEETMFA_CLUSTERING"] = "AzureTable",
-            ["FLEETMFA_CLUSTER_ID"] = TestIds.Unique("failover"),
-            ["FLEETMFA_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        var shared = await ClusterEnvironment.CreateAsync(fixture.Workspace, "failover");
 
-            // Where each rollout shard runs shows in the log of the silo that activated it.
-            ["Logging__LogLevel__FleetMfa.Grains.Rollouts.RolloutShardGrain"] = "Debug",
-        };
+        // Where each rollout shard runs shows in the log of the silo that activated it.
+        shared["Logging__LogLevel__FleetMfa.Grains.Rollouts.RolloutShardGrain"] = "Debug";
         var adminKey = $"fma_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))}";
         await using var first = await SiloProcess.StartAsync((fixture.NewSiloSettings("failover-1") with { AdminKey = adminKey, Environment = shared }).WithMosquitto(mosquitto, 1));
         await using var second = await SiloProcess.StartAsync((fixture.NewSiloSettings("failover-2") with { AdminKey = adminKey, Environment = shared }).WithMosquitto(mosquitto, 2));

@@ -3,19 +3,14 @@ using FleetMfa.EndToEnd.Infrastructure;
 
 namespace FleetMfa.EndToEnd;
 
-/// <summary>Several silos with Azure Table membership (FLEETMFA_CLUSTERING=AzureTable) form one cluster over the same storage.</summary>
+/// <summary>Several silos with Azure Table membership (FLEETMFA_CLUSTERING=AzureTable) form one cluster over the same storage, over mutual TLS.</summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class ClusterTests(EndToEndFixture fixture)
 {
     [Fact]
     public async Task Two_silos_with_Azure_Table_membership_join_one_cluster_and_serve_the_same_grains()
     {
-        var shared = new Dictionary<string, string>
-        {
-            ["FLEETMFA_CLUSTERING"] = "AzureTable",
-            ["FLEETMFA_CLUSTER_ID"] = TestIds.Unique("cluster"),
-            ["FLEETMFA_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        };
+        var shared = await ClusterEnvironment.CreateAsync(fixture.Workspace, "cluster");
         var adminKey = $"fma_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))}";
         await using var first = await SiloProcess.StartAsync(fixture.NewSiloSettings("cluster-a") with { AdminKey = adminKey, Environment = shared });
         await using var second = await SiloProcess.StartAsync(fixture.NewSiloSettings("cluster-b") with { AdminKey = adminKey, Environment = shared });

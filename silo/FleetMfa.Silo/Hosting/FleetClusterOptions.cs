@@ -24,4 +24,13 @@ public sealed class FleetClusterOptions
     /// takes the pod's IP instead.
     /// </summary>
     public string? AdvertisedHost { get; set; }
+
+    /// <summary>The silo's PEM certificate for mutual TLS between silos and clients (any mode but <see cref="ClusteringMode.Localhost"/>).</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key of <see cref="CertificatePath"/>.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>The cluster's CA certificate (PEM): the only issuer a silo or client certificate is accepted from.</summary>
+    public string? AuthorityPath { get; set; }
 }

@@ -35,16 +35,30 @@ public static class OrleansHostingExtensions
         return builder;
     }
 
-    /// <summary>The Orleans silo: Azure Table grain state and reminders; localhost, Azure Table or Kubernetes clustering.</summary>
+    /// <summary>
+    /// The Orleans silo: Azure Table grain state and reminders; localhost, Azure Table or Kubernetes clustering, the
+    /// latter two over mutual TLS (<see cref="ClusterTls"/>).
+    /// </summary>
     public static WebApplicationBuilder AddFleetOrleans(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var cluster = builder.Configuration.GetSection(FleetClusterOptions.SectionName).Get<FleetClusterOptions>() ?? new FleetClusterOptions();
         var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
 
+        // A silo that would cluster without TLS stops at start (exit 2), before it listens.
+        var certificates = ClusterTls.Load(cluster, out var tlsError);
+        builder.Services.AddOptions<FleetClusterOptions>()
+            .Validate(_ => tlsError is null, tlsError ?? string.Empty)
+            .ValidateOnStart();
+
         builder.UseOrleans(silo =>
         {
             silo.UseFleetClustering(cluster, storage.ConnectionString);
+            if (certificates is not null)
+            {
+                silo.UseTls(o => ClusterTls.Configure(o, certificates));
+            }
+
             silo.AddFleetGrainStorage(storage.GrainStateTable);
             silo.UseAzureTableReminderService(o => o.Configure<IServiceProvider>((r, services) =>
                 r.TableServiceClient = services.GetRequiredService<TableServiceClient>()));

@@ -20,12 +20,13 @@ public sealed class SiloProcess : IAsyncDisposable
     private string? _adminKey;
     private FleetClient? _api;
 
-    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, int mqttPort)
+    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, int mqttPort, int gatewayPort)
     {
         _settings = settings;
         _process = process;
         BaseAddress = baseAddress;
         MqttPort = mqttPort;
+        GatewayPort = gatewayPort;
         _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -33,6 +34,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The embedded broker's port (<c>FLEETMFA_MQTT_PORT</c>); unused when the silo runs against an external broker.</summary>
     public int MqttPort { get; }
+
+    /// <summary>The Orleans client gateway's port (<c>FLEETMFA_GATEWAY_PORT</c>).</summary>
+    public int GatewayPort { get; }
 
     public ChildProcess Process => _process;
 
@@ -113,7 +117,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
         var logPath = Path.Combine(settings.LogDirectory, $"silo-{settings.Name}-{DateTime.UtcNow:HHmmssfff}.log");
         var process = ChildProcess.Start("dotnet", [TestPaths.SiloAssembly], TestPaths.SiloDirectory, environment, logPath);
-        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), mqttPort);
+        var gatewayPort = int.Parse(environment["FLEETMFA_GATEWAY_PORT"], System.Globalization.CultureInfo.InvariantCulture);
+        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), mqttPort, gatewayPort);
     }
 
     /// <summary>Polls <c>/healthz</c> until 200, the process exits, or <see cref="StartupDeadline"/> passes.</summary>

@@ -98,13 +98,75 @@ public sealed class ComposeFileTests
             foreach (var volume in service.Items("volumes").Select(v => ((YamlScalarNode)v).Value!))
             {
                 var source = volume.Split(':')[0];
-                if (source.StartsWith('.'))
+                if (source == CertificatesOnTheHost)
+                {
+                    // Made by the command the header gives, never committed.
+                    Assert.Contains($"deploy/cluster-certs.sh deploy/compose/{source[2..]} silo", File.ReadAllText(Path.Combine(ComposeDirectory, "compose.yaml")), StringComparison.Ordinal);
+                }
+                else if (source.StartsWith('.'))
                 {
                     var path = Path.GetFullPath(Path.Combine(ComposeDirectory, source));
                     Assert.True(File.Exists(path) || Directory.Exists(path), $"{name} mounts {source}, which does not exist");
                 }
             }
         }
+    }
+
+    [Fact]
+    public void The_silos_talk_orleans_over_mutual_tls_with_the_certificates_handed_to_them_read_only()
+    {
+        var handOver = Services["cluster-tls"];
+        Assert.Contains($"{CertificatesOnTheHost}:/host-certs:ro", handOver.Items("volumes").Select(v => ((YamlScalarNode)v).Value));
+        Assert.Contains("cluster-tls:/certs", handOver.Items("volumes").Select(v => ((YamlScalarNode)v).Value));
+        Assert.Equal("none", handOver.Scalar("network_mode"));
+
+        foreach (var (name, environment) in Silos())
+        {
+            Assert.Equal("/etc/fleetmfa/cluster/silo.pem", environment["FLEETMFA_CLUSTER_CERT"]);
+            Assert.Equal("/etc/fleetmfa/cluster/silo.key", environment["FLEETMFA_CLUSTER_KEY"]);
+            Assert.Equal("/etc/fleetmfa/cluster/ca.pem", environment["FLEETMFA_CLUSTER_CA"]);
+            Assert.Contains("cluster-tls:/etc/fleetmfa/cluster:ro", Inherited(name, "volumes"));
+        }
+
+        // A silo starts only once the hand-over succeeded; without certificates it would refuse to start anyway (exit 2).
+        Assert.Equal("service_completed_successfully", Services["silo1"].Scalar("depends_on", "cluster-tls", "condition"));
+    }
+
+    [Fact]
+    public void Agents_are_kept_off_the_silos_network_and_reach_them_through_an_http_only_edge()
+    {
+        var agents = Services.Keys.Where(k => k.StartsWith("agent", StringComparison.Ordinal)).ToList();
+        var silos = Silos().Select(s => s.Name).ToList();
+        foreach (var agent in agents)
+        {
+            Assert.Equal(["devices"], Inherited(agent, "networks"));
+            Assert.Equal("http://edge:8080", EnvironmentOf(agent)["FLEETMFA_SERVER"]);
+        }
+
+        foreach (var silo in silos)
+        {
+            Assert.Equal(["cluster"], Inherited(silo, "networks"));
+        }
+
+        // Whatever shares the agents' network is the broker or the edge; nothing else.
+        var onDevices = Services.Keys.Where(k => Inherited(k, "networks").Contains("devices")).Except(agents).Order();
+        Assert.Equal(["edge", "mosquitto"], onDevices);
+
+        // The edge forwards to the silos' HTTP port, and to nothing else.
+        var edge = File.ReadAllText(Path.Combine(ComposeDirectory, "edge.conf"));
+        var upstreams = System.Text.RegularExpressions.Regex.Matches(edge, @"^\s*server\s+([^;\s]+);", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).Order();
+        Assert.Equal(silos.Select(s => $"{s}:5080"), upstreams);
+    }
+
+    private const string CertificatesOnTheHost = "./.certs";
+
+    /// <summary>A service's list under <paramref name="key"/>, <c>extends</c> resolved.</summary>
+    private static List<string> Inherited(string service, string key)
+    {
+        var node = Services[service];
+        var own = node.Items(key).Select(v => ((YamlScalarNode)v).Value!).ToList();
+        return own.Count > 0 || node.Scalar("extends") is not { } parent ? own : Inherited(parent, key);
     }
 
     /// <summary>The silo services with their environment, <c>extends</c> resolved (silo2 extends silo1).</summary>

@@ -163,6 +163,44 @@ public sealed class KubernetesManifestTests
         Assert.Equal(["mqtts"], exposed.SelectMany(s => s.Items("spec", "ports")).Select(p => p.Scalar("targetPort")));
     }
 
+    [Fact]
+    public void Orleans_runs_over_mutual_tls_with_the_certificates_of_a_mounted_secret()
+    {
+        var environment = SiloEnvironment;
+        var mount = SiloContainer.Items("volumeMounts").Single(m => m.Scalar("name") == "cluster-tls");
+        Assert.Equal("true", mount.Scalar("readOnly"));
+        var directory = mount.Scalar("mountPath")!;
+        foreach (var (variable, file) in new[] { ("FLEETMFA_CLUSTER_CERT", "tls.crt"), ("FLEETMFA_CLUSTER_KEY", "tls.key"), ("FLEETMFA_CLUSTER_CA", "ca.crt") })
+        {
+            Assert.Equal($"{directory}/{file}", environment[variable].Scalar("value"));
+        }
+
+        var volume = SiloPod.Items("spec", "volumes").Single(v => v.Scalar("name") == "cluster-tls");
+        Assert.Equal("fleetmfa-cluster-tls", volume.Scalar("secret", "secretName"));
+    }
+
+    [Fact]
+    public void No_service_publishes_the_gateway_and_only_silo_pods_may_reach_the_orleans_ports()
+    {
+        var published = Manifests.Where(m => m.Scalar("kind") == "Service").SelectMany(s => s.Items("spec", "ports")).Select(p => p.Scalar("targetPort")).ToList();
+        Assert.DoesNotContain("gateway", published);
+
+        var labels = SiloPod.Entries("metadata", "labels").ToDictionary(e => e.Key, e => ((YamlScalarNode)e.Value).Value);
+        var policy = Find("NetworkPolicy", "fleetmfa-silo");
+        Assert.All(policy.Entries("spec", "podSelector", "matchLabels"), s => Assert.Equal(labels[s.Key], ((YamlScalarNode)s.Value).Value));
+        Assert.Equal(["Ingress"], policy.Items("spec", "policyTypes").Select(t => ((YamlScalarNode)t).Value));
+
+        var rules = policy.Items("spec", "ingress").ToList();
+        var orleans = rules.Single(r => r.Items("ports").Any(p => p.Scalar("port") == "silo"));
+        Assert.Equal(["gateway", "silo"], orleans.Items("ports").Select(p => p.Scalar("port")).Order());
+        var from = orleans.Items("from").Single();
+        Assert.Equal(labels["app.kubernetes.io/name"], from.Scalar("podSelector", "matchLabels", "app.kubernetes.io/name"));
+        Assert.Null(from.Get("namespaceSelector"));
+
+        // Every other rule opens HTTP alone: no rule admits an Orleans port from anywhere else.
+        Assert.All(rules.Where(r => r != orleans), r => Assert.Equal(["http"], r.Items("ports").Select(p => p.Scalar("port"))));
+    }
+
     private static YamlMappingNode Find(string kind, string name) =>
         Manifests.SingleOrDefault(m => m.Scalar("kind") == kind && m.Scalar("metadata", "name") == name)
         ?? throw new Xunit.Sdk.XunitException($"no {kind} {name} in deploy/k8s");
