@@ -10,10 +10,10 @@ using Orleans.Runtime;
 namespace FleetMfa.EndToEnd;
 
 /// <summary>
-/// A silo clustering through Azure Table storage speaks Orleans only over mutual TLS with certificates of its cluster's
-/// CA: a plain Orleans client cannot use its gateway, nor a client whose certificate another CA issued; a client with a
-/// certificate of the cluster's CA can (so the refusals are about the certificate, not a broken gateway). A silo told to
-/// cluster without certificates does not start.
+/// A two-silo cluster with Azure Table membership speaks Orleans only over mutual TLS with certificates of its
+/// cluster's CA: the silos find each other over it, a plain Orleans client cannot use either gateway, nor a client
+/// whose certificate another CA issued; a client with a certificate of the cluster's CA can (so the refusals are about
+/// the certificate, not a broken gateway). A silo told to cluster without certificates does not start.
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class ClusterTlsTests(EndToEndFixture fixture)
@@ -21,19 +21,33 @@ public sealed class ClusterTlsTests(EndToEndFixture fixture)
     private static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task The_gateway_serves_only_Orleans_clients_with_a_certificate_of_the_cluster_CA()
+    public async Task The_gateways_of_a_two_silo_cluster_serve_only_Orleans_clients_with_a_certificate_of_the_cluster_CA()
     {
         var certificates = await ClusterEnvironment.MakeCertificatesAsync(fixture.Workspace.NewDirectory("tls-certs"), "silo", "client");
         var foreign = await ClusterEnvironment.MakeCertificatesAsync(fixture.Workspace.NewDirectory("tls-foreign"), "client");
         var shared = await ClusterEnvironment.CreateAsync(fixture.Workspace, "tls", certificates);
-        await using var silo = await SiloProcess.StartAsync(fixture.NewSiloSettings("tls") with { Environment = shared });
+        await using var first = await SiloProcess.StartAsync(fixture.NewSiloSettings("tls-a") with { Environment = shared });
+        await using var second = await SiloProcess.StartAsync(fixture.NewSiloSettings("tls-b") with { Environment = shared });
         var clusterId = shared["FLEETMFA_CLUSTER_ID"];
         var authority = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(certificates, "ca.pem"));
 
-        await Assert.ThrowsAnyAsync<Exception>(() => ActiveSilosAsync(silo.GatewayPort, clusterId, tls: null));
-        await Assert.ThrowsAnyAsync<Exception>(() => ActiveSilosAsync(silo.GatewayPort, clusterId, (Certificate(foreign, "client"), authority)));
-        Assert.Equal(1, await ActiveSilosAsync(silo.GatewayPort, clusterId, (Certificate(certificates, "client"), authority)));
-        Assert.False(silo.Process.HasExited);
+        // The silos reach each other only through TLS: a two-silo view on both sides proves their handshake works.
+        foreach (var silo in new[] { first, second })
+        {
+            await Poll.UntilAsync(
+                async () => (int?)(await silo.Anonymous.GetAsync("/healthz")).Json["activeSilos"] ?? 0,
+                n => n == 2,
+                "both silos see a two-silo cluster");
+        }
+
+        foreach (var silo in new[] { first, second })
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => ActiveSilosAsync(silo.GatewayPort, clusterId, tls: null));
+            await Assert.ThrowsAnyAsync<Exception>(() => ActiveSilosAsync(silo.GatewayPort, clusterId, (Certificate(foreign, "client"), authority)));
+        }
+
+        Assert.Equal(2, await ActiveSilosAsync(second.GatewayPort, clusterId, (Certificate(certificates, "client"), authority)));
+        Assert.False(first.Process.HasExited || second.Process.HasExited);
     }
 
     [Fact]
