@@ -18,4 +18,5 @@ namespace FleetMfa.Protocol;
 [JsonSerializable(typeof(DesiredState))]
 [JsonSerializable(typeof(ReportedState))]
 [JsonSerializable(typeof(AuditEventBatch))]
+[JsonSerializable(typeof(AuditReceipt))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

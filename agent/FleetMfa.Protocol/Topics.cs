@@ -1,8 +1,9 @@
 namespace FleetMfa.Protocol;
 
 /// <summary>
-/// The MQTT topic tree (DESIGN §4): <c>{prefix}/{orgId}/{deviceId}/{desired|reported|events|presence}</c>. Org and
-/// device ids are slugs, so they never contain <c>/</c>, <c>+</c> or <c>#</c>.
+/// The MQTT topic tree (DESIGN §4): <c>{prefix}/{orgId}/{deviceId}/{desired|reported|events|presence|receipts}</c>.
+/// Org and device ids are slugs, so they never contain <c>/</c>, <c>+</c> or <c>#</c>. A device reads <c>desired</c>
+/// and <c>receipts</c> (the control plane's <c>AuditReceipt</c> for its <c>events</c>) and writes the rest.
 /// </summary>
 public sealed class Topics(string prefix = Topics.DefaultPrefix)
 {
@@ -11,6 +12,7 @@ public sealed class Topics(string prefix = Topics.DefaultPrefix)
     public const string Reported = "reported";
     public const string Events = "events";
     public const string Presence = "presence";
+    public const string Receipts = "receipts";
 
     /// <summary>The shared-subscription group every silo's bridge joins, so each report is handled once.</summary>
     public const string SharedGroup = "fleetmfa";
@@ -20,6 +22,8 @@ public sealed class Topics(string prefix = Topics.DefaultPrefix)
     public string For(string orgId, string deviceId, string kind) => $"{Prefix}/{orgId}/{deviceId}/{kind}";
 
     public string DesiredFor(string orgId, string deviceId) => For(orgId, deviceId, Desired);
+
+    public string ReceiptsFor(string orgId, string deviceId) => For(orgId, deviceId, Receipts);
 
     /// <summary>Wildcard over every device's <paramref name="kind"/> topic.</summary>
     public string AllOf(string kind) => $"{Prefix}/+/+/{kind}";

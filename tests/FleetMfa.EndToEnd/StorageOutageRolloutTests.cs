@@ -36,8 +36,8 @@ namespace FleetMfa.EndToEnd;
 /// ask publishes, and the outbox publishes again with the ack's write), and an outbox whose publish waits behind a failed
 /// effect (the index row, its table cut too: the ask publishes, the outbox again once the index took the row). The
 /// rollout's re-ask of a device still awaiting its ack (30 s after the last ask, then 60, 120, 240 s) and an outbox run
-/// again after an activation ended re-publish by design too; with a 15 s outage acks are late rather than lost (the
-/// bridge's four attempts, with the storage client's own retries, span about 30 s).</item>
+/// again after an activation ended re-publish by design too; acks are late, never lost (the bridge holds a report no
+/// grain can take and tries it again until one does).</item>
 /// </list>
 /// 1,000 agents set up, roll out through the outage and recover in about 80 s here (a shared 2-core box); the output has
 /// each phase.
@@ -161,13 +161,13 @@ public sealed partial class StorageOutageRolloutTests(EndToEndFixture fixture, I
             $"and the proxies refused {refused} connections ({storage.ConnectionsCut} open ones cut); the rollout completed {finishedAt.TotalSeconds:F1} s after it " +
             $"started ({(finishedAt - cutAt - Outage).TotalSeconds:F1} s after storage came back); publishes of the new version per device: {string.Join(", ", publishes)} " +
             $"(and {afterStart.Count(d => d.Version <= heldVersion[d.DeviceId])} of a version already held, the set-up's tail); " +
-            $"the bridge gave up on {RouteFailed().Count(siloLog)} reports; whole test {clock.Elapsed.TotalSeconds:F0} s");
+            $"the bridge held {RouteFailed().Count(siloLog)} reports no grain could take at first; whole test {clock.Elapsed.TotalSeconds:F0} s");
     }
 
     [GeneratedRegex(@"Device (?<org>\S+)/(?<device>\S+) desired state (?<version>\d+) published")]
     private static partial Regex Published();
 
-    /// <summary>The bridge's "MQTT message on {Topic} could not be handled after {Attempts} attempts" (event 313).</summary>
+    /// <summary>The bridge's "MQTT message on {Topic} could not be handed to its grain ...; it is held" (event 313).</summary>
     [GeneratedRegex(@"MqttBridge\[313\]")]
     private static partial Regex RouteFailed();
 

@@ -22,8 +22,11 @@ public sealed partial class AgentDaemon
     [LoggerMessage(6, LogLevel.Warning, "ignored a malformed desired state: {Reason}")]
     private static partial void LogMalformedDesired(ILogger logger, string reason);
 
-    [LoggerMessage(7, LogLevel.Information, "uploaded {Count} audit events")]
+    [LoggerMessage(7, LogLevel.Information, "uploaded {Count} audit events; they stay queued until the control plane's receipt")]
     private static partial void LogAuditUploaded(ILogger logger, int count);
+
+    [LoggerMessage(13, LogLevel.Information, "the control plane stored {Dropped} queued audit events (its receipt named {Named})")]
+    private static partial void LogAuditStored(ILogger logger, int dropped, int named);
 
     [LoggerMessage(8, LogLevel.Warning, "could not say goodbye to the broker: {Reason}")]
     private static partial void LogStopFailed(ILogger logger, string reason);

@@ -43,6 +43,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private readonly IdleMemoryTrim? _trim;
     private readonly IMqttClient _client;
     private readonly PolicyWatch _policyWatch;
+    private readonly AuditUploads _auditUploads;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>What the last policy check found, reported with every state until a newer version is applied; null: in effect.</summary>
@@ -70,6 +71,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _policyWatch = new PolicyWatch(time, _options.PolicyCheckInterval, platform.WatchedPaths());
+        _auditUploads = new AuditUploads(store, time);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -178,14 +180,17 @@ public sealed partial class AgentDaemon : IAsyncDisposable
 
         // Subscribe and say "online" in one round trip: the retained desired state is on its way while presence is acknowledged.
         var subscribing = _client.SubscribeAsync(
-            new MqttClientSubscribeOptionsBuilder().WithTopicFilter(_topics.DesiredFor(_config.OrgId, _config.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+            new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(_topics.DesiredFor(_config.OrgId, _config.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(_topics.ReceiptsFor(_config.OrgId, _config.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build(),
             cancellationToken);
         var online = PublishAsync(presence, "online"u8.ToArray(), retain: true, cancellationToken);
         var subscribe = await subscribing;
         if (subscribe.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
         {
             await online;
-            throw new BrokerRefusedException($"the broker refused the subscription: {subscribe.Items.First().ResultCode}");
+            throw new BrokerRefusedException($"the broker refused the subscription: {subscribe.Items.First(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2).ResultCode}");
         }
 
         LogSubscribed(_logger, _config.OrgId, _config.DeviceId);
@@ -211,6 +216,12 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         var message = e.ApplicationMessage;
+        if (message.Topic == _topics.ReceiptsFor(_config.OrgId, _config.DeviceId))
+        {
+            OnReceipt(message);
+            return;
+        }
+
         if (message.Topic != _topics.DesiredFor(_config.OrgId, _config.DeviceId) || message.Payload.Length is 0 or > MaxDesiredPayloadBytes)
         {
             LogIgnoredMessage(_logger, message.Topic, message.Payload.Length);
@@ -366,18 +377,29 @@ public sealed partial class AgentDaemon : IAsyncDisposable
 
     private static string Shorten(string text) => text.Length > AuditEvent.MaxDetailLength ? text[..AuditEvent.MaxDetailLength] : text;
 
+    /// <summary>Sends the queued audit events not on their way yet; they leave the queue only with the control plane's receipt (<see cref="OnReceipt"/>).</summary>
     private async Task UploadAuditAsync(CancellationToken cancellationToken)
     {
-        var events = _store.PeekAudit(AuditEventBatch.MaxEvents);
-        if (events.Count == 0 || !_client.IsConnected)
+        if (!_client.IsConnected || _auditUploads.Due() is not { Count: > 0 } events)
         {
             return;
         }
 
         var payload = JsonSerializer.SerializeToUtf8Bytes(new AuditEventBatch(AuditEventBatch.CurrentSchema, events), ProtocolJsonContext.Default.AuditEventBatch);
         await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Events), payload, retain: false, cancellationToken);
-        _store.RemoveAudit(events.Select(e => e.Id).ToHashSet(StringComparer.Ordinal));
+        _auditUploads.Sent(events);
         LogAuditUploaded(_logger, events.Count);
+    }
+
+    private void OnReceipt(MqttApplicationMessage message)
+    {
+        if (AuditUploads.Parse(message.Payload) is not { } receipt)
+        {
+            LogIgnoredMessage(_logger, message.Topic, message.Payload.Length);
+            return;
+        }
+
+        LogAuditStored(_logger, _auditUploads.Confirm(receipt), receipt.Stored.Count);
     }
 
     private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)

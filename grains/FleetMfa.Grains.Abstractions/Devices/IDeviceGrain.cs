@@ -16,8 +16,12 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>The device's presence (its <c>presence</c> topic, or its last will).</summary>
     Task SetPresenceAsync(bool online);
 
-    /// <summary>An <c>AuditEventBatch</c> from the device's <c>events</c> topic.</summary>
-    Task UploadAuditAsync(byte[] payload);
+    /// <summary>
+    /// An <c>AuditEventBatch</c> from the device's <c>events</c> topic, stored before this returns; the ids of the batch's
+    /// events that are settled (stored now or before, or refused for good) — what the device's receipt names. Empty when
+    /// the batch was dropped whole.
+    /// </summary>
+    Task<IReadOnlyList<string>> UploadAuditAsync(byte[] payload);
 
     Task<DeviceDetail> RegisterAsync(DeviceRegistration registration);
 

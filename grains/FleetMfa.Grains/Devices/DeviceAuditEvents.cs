@@ -77,6 +77,16 @@ public static class DeviceAuditEvents
             e.UserId, e.LocalUsername, outcome, e.Detail, AuditRules.IsLate(e.At, received), received);
 
     /// <summary>The agent's event ids are GUIDs; anything of letters, digits and '-' up to 64 is accepted.</summary>
+    /// <summary>
+    /// The ids of a handled batch's events: each one is stored, was stored before, or was refused for good (sent again,
+    /// it would be refused again), so the device may drop them all.
+    /// </summary>
+    public static IReadOnlyList<string> Settled(AuditEventBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return [.. batch.Events.Select(e => e?.Id).Where(IsEventId).Distinct(StringComparer.Ordinal)!];
+    }
+
     private static bool IsEventId(string? id) =>
         id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 }

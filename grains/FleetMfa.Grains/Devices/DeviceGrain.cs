@@ -315,12 +315,12 @@ public sealed partial class DeviceGrain(
         await SyncIndexAsync();
     }
 
-    public async Task UploadAuditAsync(byte[] payload)
+    public async Task<IReadOnlyList<string>> UploadAuditAsync(byte[] payload)
     {
         if (!State.HasAgent || DeviceAuditEvents.Parse(payload) is not { } batch)
         {
             LogAuditDropped(logger, _orgId, _deviceId, payload?.Length ?? 0);
-            return;
+            return [];
         }
 
         var now = time.GetUtcNow();
@@ -335,6 +335,7 @@ public sealed partial class DeviceGrain(
 
         metrics.AuditRecorded(AuditKind.Device, added.Count);
         LogAuditReceived(logger, _orgId, _deviceId, batch.Events.Count, added.Count, added.Count(e => e.Late), batch.Events.Count - entries.Count);
+        return DeviceAuditEvents.Settled(batch);
     }
 
     /// <summary>

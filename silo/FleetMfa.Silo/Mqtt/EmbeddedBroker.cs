@@ -12,7 +12,7 @@ namespace FleetMfa.Silo.Mqtt;
 /// <summary>
 /// The broker inside the silo (the default, for small fleets). It enforces DESIGN §4's rules itself: a device logs
 /// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain), may subscribe only to its
-/// own <c>desired</c> topic and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>; the
+/// own <c>desired</c> and <c>receipts</c> topics and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>; the
 /// bridge client has the control-plane rights.
 /// </summary>
 public sealed partial class EmbeddedBroker(
@@ -99,7 +99,7 @@ public sealed partial class EmbeddedBroker(
         var allowed = e.SessionItems[IdentityItem] switch
         {
             string => true,
-            DeviceIdentity device => topic == _topics.DesiredFor(device.OrgId, device.DeviceId),
+            DeviceIdentity device => topic == _topics.DesiredFor(device.OrgId, device.DeviceId) || topic == _topics.ReceiptsFor(device.OrgId, device.DeviceId),
             _ => false,
         };
         if (!allowed)

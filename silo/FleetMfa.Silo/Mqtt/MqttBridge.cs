@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Twin;
 using FleetMfa.Protocol;
+using FleetMfa.Protocol.Documents;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -17,7 +19,8 @@ namespace FleetMfa.Silo.Mqtt;
 /// an MQTT 5 shared subscription on an external broker, so several silos share the load and each message is handled
 /// once. Incoming messages are size-checked and routed by topic to device grains by a bounded set of workers;
 /// garbage is logged and dropped and never stops the bridge. A message is acknowledged to the broker only once a grain
-/// took it (<see cref="IngestRetry"/>): one that a restarting silo had not handed over yet is delivered again.
+/// took it (<see cref="IngestRetry"/>): one no grain can take yet (storage down) is held and tried again, never dropped,
+/// and one that a restarting silo had not handed over yet is delivered again.
 /// </summary>
 public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublisher
 {
@@ -32,9 +35,11 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
     private readonly Topics _topics;
     private readonly IMqttClient _client;
     private readonly IngestRetry _retry;
+    private readonly IngestMetrics _metrics;
+    private readonly IngestLanes _lanes;
     private readonly Channel<MqttApplicationMessageReceivedEventArgs> _inbox;
 
-    public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time)
+    public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time, IngestMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
@@ -43,13 +48,22 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
         _logger = logger;
         _time = time;
         _topics = new Topics(_options.TopicPrefix);
-        _retry = new IngestRetry(time, logger);
+        _retry = new IngestRetry(time, logger, metrics);
+        _metrics = metrics;
+        _lanes = new IngestLanes(_options.IngestPerDevice);
         _inbox = Channel.CreateBounded<MqttApplicationMessageReceivedEventArgs>(
             new BoundedChannelOptions(_options.IngestWindow) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
             e.AutoAcknowledge = false;
+            if (!_lanes.TryEnter(LaneOf(e.ApplicationMessage.Topic)))
+            {
+                // The device has its share of the bridge in flight already: this one is dropped, never waited for.
+                _metrics.Dropped(KindOf(e.ApplicationMessage.Topic));
+                return AcknowledgeAsync(e);
+            }
+
             return _inbox.Writer.WriteAsync(e).AsTask();
         };
     }
@@ -159,9 +173,16 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
         await foreach (var received in _inbox.Reader.ReadAllAsync(CancellationToken.None))
         {
             var message = received.ApplicationMessage;
-            if (await _retry.HandAsync(message.Topic, () => RouteAsync(message), stoppingToken))
+            try
             {
-                await AcknowledgeAsync(received);
+                if (await _retry.HandAsync(message.Topic, () => RouteAsync(message), stoppingToken))
+                {
+                    await AcknowledgeAsync(received);
+                }
+            }
+            finally
+            {
+                _lanes.Leave(LaneOf(message.Topic));
             }
         }
     }
@@ -194,7 +215,7 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
             case Topics.Reported when length <= Grains.Devices.DeviceReports.MaxReportBytes:
                 return device.ReportAsync(message.Payload.ToArray());
             case Topics.Events when length <= Grains.Devices.DeviceAuditEvents.MaxBatchBytes:
-                return device.UploadAuditAsync(message.Payload.ToArray());
+                return UploadAuditAsync(device, orgId, deviceId, message.Payload.ToArray());
             case Topics.Presence when length <= MaxPresenceBytes:
                 var text = Encoding.UTF8.GetString(message.Payload);
                 return text is "online" or "offline" ? device.SetPresenceAsync(text == "online") : Dropped(message.Topic, "unknown presence value");
@@ -204,6 +225,45 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
                 return Dropped(message.Topic, $"payload of {length} bytes is too large");
         }
     }
+
+    /// <summary>
+    /// Hands a batch of audit events to its device and, once the grain stored them, tells the device which it may drop
+    /// from its queue (<see cref="AuditReceipt"/>, QoS 1, not retained). A receipt that does not reach the device costs a
+    /// resend of events already stored, nothing more: the grain's answer is the hand-over, not the receipt.
+    /// </summary>
+    private async Task UploadAuditAsync(IDeviceGrain device, string orgId, string deviceId, byte[] payload)
+    {
+        var settled = await device.UploadAuditAsync(payload);
+        if (settled.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var receipt = JsonSerializer.SerializeToUtf8Bytes(new AuditReceipt(AuditReceipt.CurrentSchema, settled), ProtocolJsonContext.Default.AuditReceipt);
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(_topics.ReceiptsFor(orgId, deviceId))
+                .WithPayload(receipt)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build();
+            var result = await _client.PublishAsync(message, CancellationToken.None);
+            if (!result.IsSuccess)
+            {
+                LogReceiptFailed(_logger, orgId, deviceId, result.ReasonCode.ToString());
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogReceiptFailed(_logger, orgId, deviceId, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>The device a topic belongs to (<c>{orgId}/{deviceId}</c>); anything else shares one lane.</summary>
+    private string LaneOf(string topic) =>
+        _topics.TryParse(topic, out var orgId, out var deviceId, out _) ? $"{orgId}/{deviceId}" : "";
+
+    private string KindOf(string topic) => _topics.TryParse(topic, out _, out _, out var kind) ? kind : "other";
 
     private Task Dropped(string topic, string reason)
     {
@@ -219,6 +279,9 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
 
     [LoggerMessage(312, LogLevel.Warning, "MQTT message on {Topic} dropped: {Reason}")]
     private static partial void LogDropped(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(318, LogLevel.Warning, "Audit receipt for {OrgId}/{DeviceId} not published ({Error}): the device sends its events again and they are stored once")]
+    private static partial void LogReceiptFailed(ILogger logger, string orgId, string deviceId, string error);
 
     [LoggerMessage(316, LogLevel.Debug, "MQTT message on {Topic} handled but not acknowledged ({Error}): the broker delivers it again")]
     private static partial void LogAcknowledgeFailed(ILogger logger, string topic, string error);

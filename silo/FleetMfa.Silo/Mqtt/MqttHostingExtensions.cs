@@ -13,6 +13,7 @@ public static class MqttHostingExtensions
             .Validate(o => o.IsValidBroker, "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port.")
             .Validate(o => o.BridgeSessionExpiry >= TimeSpan.Zero && o.BridgeSessionExpiry.TotalSeconds <= uint.MaxValue, "FleetMfa:Mqtt:BridgeSessionExpiry must be a non-negative time span.")
             .Validate(o => o.IngestConcurrency >= 1 && o.IngestWindow >= o.IngestConcurrency && o.IngestWindow <= ushort.MaxValue, "FleetMfa:Mqtt:IngestConcurrency must be at least 1 and FleetMfa:Mqtt:IngestWindow between it and 65535.")
+            .Validate(o => o.IngestPerDevice >= 1, "FleetMfa:Mqtt:IngestPerDevice must be at least 1.")
             .Validate(o => o.IsEmbedded || !string.IsNullOrEmpty(o.BridgeUsername), "An external broker needs the bridge's credentials: FLEETMFA_BROKER_USERNAME and FLEETMFA_BROKER_PASSWORD.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new BridgeCredentials(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MqttOptions>>().Value));
@@ -33,6 +34,7 @@ public static class MqttHostingExtensions
             builder.Services.AddSingleton<IBrokerAccounts, MosquittoPasswordFile>();
         }
 
+        builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton<MqttBridge>();
         builder.Services.AddSingleton<IDesiredStatePublisher>(sp => sp.GetRequiredService<MqttBridge>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());

@@ -43,6 +43,13 @@ public sealed class MqttOptions
     public int IngestWindow { get; set; } = 1024;
 
     /// <summary>
+    /// How many messages of one device the bridge holds at once (<see cref="IngestLanes"/>); more are dropped and
+    /// counted. An agent sends a few at a time (presence, a report, an audit batch); a device that floods its topics
+    /// gets this much of the bridge and no more.
+    /// </summary>
+    public int IngestPerDevice { get; set; } = 8;
+
+    /// <summary>
     /// How long the broker keeps the bridge's session after the bridge disconnects, queueing the reports and login
     /// events agents send meanwhile: a silo that restarts or reconnects within it loses none of them (with a clean
     /// session every message sent while the bridge was away was dropped, login events for good). A silo gone for good

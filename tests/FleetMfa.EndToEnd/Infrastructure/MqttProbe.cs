@@ -111,13 +111,13 @@ public sealed class MqttProbe : IAsyncDisposable
         return Assert.Single(result.Items).ResultCode;
     }
 
-    /// <summary>Publishes at QoS 1 and returns the broker's PUBACK reason.</summary>
-    public async Task<MqttClientPublishReasonCode> PublishAsync(string topic, byte[] payload, bool retain = false)
+    /// <summary>Publishes (at QoS 1 unless told otherwise) and returns the broker's PUBACK reason (success at once for QoS 0).</summary>
+    public async Task<MqttClientPublishReasonCode> PublishAsync(string topic, byte[] payload, bool retain = false, MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce)
     {
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithQualityOfServiceLevel(qos)
             .WithRetainFlag(retain)
             .Build();
         var result = await _client.PublishAsync(message);

@@ -6,17 +6,21 @@ using Microsoft.Extensions.Time.Testing;
 namespace FleetMfa.Tests.Mqtt;
 
 /// <summary>
-/// When the bridge may acknowledge an MQTT message: once a grain took it, or once it gave up on it — never when the
-/// silo stops before a grain took it (the broker then delivers it again to the bridge's session).
+/// When the bridge may acknowledge an MQTT message: once a grain took it, however long that takes — never when the
+/// silo stops before a grain took it (the broker then delivers it again to the bridge's session), and never by giving
+/// it up. While it waits, <c>fleetmfa_ingest_held</c> counts it.
 /// </summary>
-public sealed class IngestRetryTests
+public sealed class IngestRetryTests : IDisposable
 {
     private const string Topic = "fleetmfa/v1/acme/dev-1/reported";
     private readonly FakeTimeProvider _clock = new(TestClocks.Start);
+    private readonly MetricsRecorder _metrics = new();
     private readonly IngestRetry _retry;
     private int _calls;
 
-    public IngestRetryTests() => _retry = new IngestRetry(_clock, NullLogger.Instance);
+    public IngestRetryTests() => _retry = new IngestRetry(_clock, NullLogger.Instance, new IngestMetrics(_metrics.Factory));
+
+    public void Dispose() => _metrics.Dispose();
 
     [Fact]
     public async Task A_message_a_grain_takes_at_once_is_acknowledged_after_one_call()
@@ -46,17 +50,29 @@ public sealed class IngestRetryTests
     }
 
     [Fact]
-    public async Task A_message_no_grain_takes_is_given_up_after_the_last_attempt_and_acknowledged()
+    public async Task A_message_no_grain_takes_for_an_hour_is_held_never_given_up_and_acknowledged_once_taken()
     {
-        var handing = _retry.HandAsync(Topic, Route(failures: int.MaxValue), CancellationToken.None);
-        for (var attempt = 1; attempt < IngestRetry.Attempts; attempt++)
+        const int failures = 130;
+        var handing = _retry.HandAsync(Topic, Route(failures), CancellationToken.None);
+        var pause = IngestRetry.FirstPause;
+        for (var attempt = 1; attempt <= failures; attempt++)
         {
             await CallsAsync(attempt);
-            _clock.Advance(IngestRetry.FirstPause * Math.Pow(2, attempt - 1));
+            Assert.False(handing.IsCompleted, $"answered after {attempt} failed calls");
+            Assert.Equal(1, _metrics.Sum("fleetmfa.ingest.held"));
+
+            // Nothing early: the pause doubles up to the cap and stays there.
+            _clock.Advance(pause - TimeSpan.FromMilliseconds(1));
+            Assert.Equal(attempt, Volatile.Read(ref _calls));
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, IngestRetry.MaxPause.Ticks));
         }
 
         Assert.True(await handing);
-        Assert.Equal(IngestRetry.Attempts, _calls);
+        Assert.Equal(failures + 1, _calls);
+        Assert.True(_clock.GetUtcNow() - TestClocks.Start > TimeSpan.FromHours(1));
+        Assert.Equal(0, _metrics.Sum("fleetmfa.ingest.held"));
+        Assert.Equal(failures, _metrics.Sum("fleetmfa.ingest.retries"));
     }
 
     [Fact]
