@@ -15,4 +15,7 @@ public sealed partial class UserGrain
 
     [LoggerMessage(1303, LogLevel.Information, "User {OrgId}/{UserId} TOTP reset")]
     private static partial void LogReset(ILogger logger, string orgId, string userId);
+
+    [LoggerMessage(1304, LogLevel.Warning, "User {OrgId}/{UserId} could not tell device {DeviceId} of its TOTP state; it is told again in {Seconds:F0} s")]
+    private static partial void LogNotifyFailed(ILogger logger, string orgId, string userId, string deviceId, double seconds, Exception exception);
 }

@@ -15,6 +15,8 @@ namespace FleetMfa.Grains.Users;
 /// remove themselves in calls that interleave (a device binding a user and the user notifying that device must not
 /// wait on each other), so writes are group-committed; a write that fails puts the state back as stored before any
 /// of the callers it carried hears of the failure, so nothing unstored is served or notified and a retry does the work.
+/// The devices to tell are stored with the change (<see cref="UserState.Notify"/>, the outbox) and told after it is
+/// stored; one that cannot be told now is told again by a timer, and by the next activation.
 /// </summary>
 public sealed partial class UserGrain : Grain, IUserGrain
 {
@@ -25,6 +27,10 @@ public sealed partial class UserGrain : Grain, IUserGrain
     private readonly TimeProvider _time;
     private string _orgId = "";
     private string _userId = "";
+    private IGrainTimer? _notifyTimer;
+
+    /// <summary>How long a device that could not be told waits before it is told again.</summary>
+    internal static readonly TimeSpan NotifyRetryPeriod = TimeSpan.FromSeconds(5);
 
     public UserGrain(
         [PersistentState("user", StorageNames.Fleet)] IPersistentState<UserState> state,
@@ -44,6 +50,12 @@ public sealed partial class UserGrain : Grain, IUserGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_orgId, _userId) = GrainKeys.Split(this.GetPrimaryKeyString());
+        if (State.Notify.Count > 0)
+        {
+            // Stored, not carried out yet: the previous activation stopped (or failed) before every device took it.
+            NotifyLater(TimeSpan.Zero);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -63,11 +75,13 @@ public sealed partial class UserGrain : Grain, IUserGrain
         var renamed = State.Username.Length > 0 && State.Username != username;
         State.Username = username;
         State.Email = email;
-        await _writer.WriteAsync();
         if (renamed)
         {
-            await NotifyDevicesAsync();
+            NotifyAll();
         }
+
+        await _writer.WriteAsync();
+        await NotifyDevicesAsync();
 
         return Info();
     }
@@ -87,12 +101,14 @@ public sealed partial class UserGrain : Grain, IUserGrain
             State.TotpStatus = TotpStatus.PendingSetup;
             State.EnrolledAt = null;
             State.EnrollmentExpiresAt = _time.GetUtcNow() + org.EnrollmentPeriod;
-            await _writer.WriteAsync();
-            LogEnrollmentStarted(_logger, _orgId, _userId, State.SecretVersion);
             if (wasEnrolled)
             {
-                await NotifyDevicesAsync();
+                NotifyAll();
             }
+
+            await _writer.WriteAsync();
+            LogEnrollmentStarted(_logger, _orgId, _userId, State.SecretVersion);
+            await NotifyDevicesAsync();
 
             var base32 = TotpAuthenticator.ToBase32(secret);
             var uri = TotpAuthenticator.OtpauthUri(_orgId, State.Username, base32, org.Totp);
@@ -137,6 +153,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         State.TotpStatus = TotpStatus.Enrolled;
         State.EnrolledAt = now;
         State.EnrollmentExpiresAt = null;
+        NotifyAll();
         await _writer.WriteAsync();
         LogEnrolled(_logger, _orgId, _userId, State.SecretVersion);
         await NotifyDevicesAsync();
@@ -155,6 +172,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         State.ProtectedSecret = null;
         State.EnrolledAt = null;
         State.EnrollmentExpiresAt = null;
+        NotifyAll();
         await _writer.WriteAsync();
         LogReset(_logger, _orgId, _userId);
         await NotifyDevicesAsync();
@@ -174,7 +192,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     public async Task RemoveDeviceAsync(string deviceId)
     {
-        if (State.Devices.Remove(deviceId))
+        if (State.Devices.Remove(deviceId) | State.Notify.Remove(deviceId))
         {
             await _writer.WriteAsync();
         }
@@ -202,10 +220,69 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }
     }
 
-    private Task NotifyDevicesAsync()
+    /// <summary>Every bound device is due to be told of the state about to be stored (into the outbox, written with it).</summary>
+    private void NotifyAll() => State.Notify.UnionWith(State.Devices);
+
+    /// <summary>
+    /// Tells every device in the stored outbox the current TOTP state, then stores the outbox without those that took it.
+    /// A device that failed stays in it for the retry timer; the caller's change is stored either way, so it succeeds.
+    /// </summary>
+    private async Task NotifyDevicesAsync()
     {
+        if (State.Notify.Count == 0)
+        {
+            return;
+        }
+
         var state = TotpState();
-        return Task.WhenAll(State.Devices.ToArray().Select(d => GrainFactory.GetDevice(_orgId, d).OnUserTotpChangedAsync(_userId, state)));
+        var due = State.Notify.ToArray();
+        var told = await Task.WhenAll(due.Select(async device =>
+        {
+            try
+            {
+                await GrainFactory.GetDevice(_orgId, device).OnUserTotpChangedAsync(_userId, state);
+                return device;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogNotifyFailed(_logger, _orgId, _userId, device, NotifyRetryPeriod.TotalSeconds, ex);
+                return null;
+            }
+        }));
+
+        // Only what was told of the state it was told: a change stored meanwhile put its devices back into the outbox.
+        if (TotpState() == state)
+        {
+            State.Notify.ExceptWith(told.OfType<string>());
+        }
+
+        if (State.Notify.Count > 0)
+        {
+            NotifyLater(NotifyRetryPeriod);
+        }
+        else
+        {
+            _notifyTimer?.Dispose();
+            _notifyTimer = null;
+        }
+
+        try
+        {
+            await _writer.WriteAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The outbox as stored still names them: telling a device twice of one state changes nothing.
+            LogNotifyFailed(_logger, _orgId, _userId, "(outbox)", NotifyRetryPeriod.TotalSeconds, ex);
+            NotifyLater(NotifyRetryPeriod);
+        }
+    }
+
+    /// <summary>A timer turn of its own that tells the devices still in the outbox, every retry period until it is empty.</summary>
+    private void NotifyLater(TimeSpan dueTime)
+    {
+        _notifyTimer?.Dispose();
+        _notifyTimer = this.RegisterGrainTimer(_ => NotifyDevicesAsync(), dueTime, NotifyRetryPeriod);
     }
 
     /// <summary>Binds a ciphertext to its org, user and secret version: a blob copied elsewhere does not decrypt.</summary>

@@ -14,4 +14,10 @@ public sealed class UserState
     [Id(7)] public DateTimeOffset? EnrolledAt { get; set; }
     [Id(8)] public HashSet<string> Devices { get; set; } = [];
     [Id(9)] public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// The outbox: bound devices not told yet of the TOTP state stored here. Stored with the change that makes them
+    /// due, emptied as each device takes it: a device that could not be told is told later, never forgotten.
+    /// </summary>
+    [Id(10)] public HashSet<string> Notify { get; set; } = [];
 }

@@ -124,6 +124,32 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         Assert.Equal((TotpStatus.Enrolled, 1), Enrollment(await Grains.GetUser(orgId, "alice").GetAsync()));
     }
 
+    [Fact]
+    public async Task A_device_that_cannot_take_a_users_change_is_told_again_by_the_users_outbox_without_a_retry_of_the_call()
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        var device = await EnabledDeviceAsync(orgId, "web-01");
+        await Grains.NewUserAsync(orgId, "alice");
+        await device.BindUserAsync("alice", "asmith");
+        var user = Grains.GetUser(orgId, "alice");
+        var enrollment = await user.StartTotpEnrollmentAsync();
+        var published = Publisher.Count(orgId, "web-01");
+
+        // The user's change is stored; telling the device fails (its write is refused): the call still succeeds, and
+        // the device is told again from the user's stored outbox.
+        FaultInjectingGrainStorage.FailNextWrite(device.GetGrainId());
+        var code = Fleet.AuthenticatorCode(enrollment.Secret, fixture.Time.GetUtcNow());
+        Assert.Equal(TotpStatus.Enrolled, (await user.ConfirmTotpAsync(code)).TotpStatus);
+        Assert.False(FaultInjectingGrainStorage.IsArmed(device.GetGrainId()), "the device's write was never tried");
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
+
+        // The outbox's retry timer runs on the grains' (fake) clock.
+        fixture.Time.Advance(global::FleetMfa.Grains.Users.UserGrain.NotifyRetryPeriod);
+        await Poll.UntilAsync(() => Task.FromResult(Publisher.Count(orgId, "web-01")), n => n > published, "the device got alice's secret from the user's outbox");
+        await fixture.RestartClusterAsync();
+        Assert.Equal((TotpStatus.Enrolled, 1), Enrollment(await Grains.GetUser(orgId, "alice").GetAsync()));
+    }
+
     [Theory]
     [InlineData(StorageFault.Refused)]
     [InlineData(StorageFault.Timeout)]
