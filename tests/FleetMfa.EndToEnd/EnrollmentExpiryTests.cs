@@ -14,7 +14,6 @@ namespace FleetMfa.EndToEnd;
 public sealed class EnrollmentExpiryTests(EndToEndFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan EightDays = TimeSpan.FromDays(8);
-    private const string SelfEvictionMarker = "I have been told I am dead";
 
     [Fact]
     public async Task A_setup_confirmed_after_the_enrollment_period_is_enrollment_expired_and_can_be_restarted()
@@ -30,7 +29,7 @@ public sealed class EnrollmentExpiryTests(EndToEndFixture fixture, ITestOutputHe
             Assert.Equal(0, await today.StopAsync());
         }
 
-        await using var later = await StartShiftedAsync(settings.WithClockOffset(EightDays));
+        await using var later = await SiloProcess.StartShiftedAsync(settings.WithClockOffset(EightDays), output.WriteLine);
         var admin = later.Admin;
 
         // A code that is right for the silo's (shifted) now: the refusal is about the expiry, not the code.
@@ -61,40 +60,8 @@ public sealed class EnrollmentExpiryTests(EndToEndFixture fixture, ITestOutputHe
         await using var silo = await SiloProcess.StartAsync(settings);
         (await silo.Admin.PutAsync($"/api/orgs/{TestIds.Unique("offset")}", new { name = "Offset" })).Ok();
 
-        var evictions = silo.Output.Split('\n').Where(l => l.Contains("Evicting '", StringComparison.Ordinal) || l.Contains(SelfEvictionMarker, StringComparison.Ordinal)).ToList();
+        var evictions = silo.Output.Split('\n').Where(l => l.Contains("Evicting '", StringComparison.Ordinal) || l.Contains(SiloProcess.SelfEvictionMarker, StringComparison.Ordinal)).ToList();
         Assert.True(evictions.Count == 0, $"The silo voted to evict itself:\n{string.Join('\n', evictions)}");
         Assert.False(silo.Process.HasExited, $"The silo exited with {(silo.Process.HasExited ? silo.Process.ExitCode : 0)}:\n{silo.Process.Tail()}");
-    }
-
-    /// <summary>
-    /// Starts the shifted silo. Known silo bug (see the test above): it may declare itself dead and abort right after
-    /// start-up; that start is retried so this test checks the expiry rule, and the other test reports the bug.
-    /// </summary>
-    private async Task<SiloProcess> StartShiftedAsync(SiloSettings settings)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var silo = SiloProcess.Launch(settings);
-            try
-            {
-                await silo.WaitUntilHealthyAsync();
-                if (!silo.Output.Contains(SelfEvictionMarker, StringComparison.Ordinal))
-                {
-                    return silo;
-                }
-            }
-            catch (InvalidOperationException) when (attempt < 3 && silo.Output.Contains(SelfEvictionMarker, StringComparison.Ordinal))
-            {
-            }
-            catch
-            {
-                await silo.DisposeAsync();
-                throw;
-            }
-
-            output.WriteLine($"Attempt {attempt}: the silo with a clock offset declared itself dead; starting it again. Log: {silo.Process.LogPath}");
-            await silo.DisposeAsync();
-            Assert.True(attempt < 3, "The silo with a clock offset declared itself dead three times in a row.");
-        }
     }
 }
