@@ -139,11 +139,18 @@ stack_start() {
     silo_start
 }
 
+# Every load generator speaks from 127.0.0.1 with one connect key: the silo's rate limits (per address and per
+# key) would refuse most of a benchmark, so they are set far above anything measured here.
+BENCH_RATE=10000000
+
 silo_start() {
     fm_log "starting the silo ($FLEETMFA_BROKER)..."
     cd "$SILO_DIR"
     FLEETMFA_DATA="$WORK/run/silo" FLEETMFA_STORAGE="$(fm_azurite_connection_string "$AZ")" FLEETMFA_HTTP_PORT=$HTTP \
         FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY \
+        FLEETMFA_RATE_LIMIT_ADDRESS=$BENCH_RATE FLEETMFA_RATE_LIMIT_KEY=$BENCH_RATE FLEETMFA_RATE_LIMIT_FAILURES=$BENCH_RATE \
+        FleetMfa__RateLimits__AddressBurst=$BENCH_RATE FleetMfa__RateLimits__KeyBurst=$BENCH_RATE \
+        FleetMfa__RateLimits__FailureBurst=$BENCH_RATE \
         fm_spawn "$WORK/run/silo.log" "$WORK/run/silo.pid" dotnet bin/Release/net10.0/FleetMfa.Silo.dll
     SILO_PID=$FM_LAST_PID
     cd "$FM_REPO"

@@ -246,7 +246,7 @@ cat <<EOF
 FleetMfa is up (healthy after ${HEALTHY_AFTER}s)
   API        $BASE_URL  (routes under /api)
   Dashboard  $BASE_URL/
-  OpenAPI    $BASE_URL/openapi/v1.json
+  OpenAPI    $BASE_URL/openapi/v1.json  (admin key)
   Admin key  $ADMIN_KEY  ($ADMIN_KEY_SOURCE)
   Logs       $SILO_LOG
 EOF

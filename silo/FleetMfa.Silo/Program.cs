@@ -1,5 +1,6 @@
 using FleetMfa.Silo.Api;
 using FleetMfa.Silo.Api.Events;
+using FleetMfa.Silo.Api.Limits;
 using FleetMfa.Silo.Dashboard;
 using FleetMfa.Silo.Hosting;
 using FleetMfa.Silo.Mqtt;
@@ -14,10 +15,12 @@ builder.AddFleetAudit();
 builder.AddFleetOrleans();
 builder.AddFleetMqtt();
 builder.AddFleetAdminApi();
+builder.AddFleetRateLimits();
 builder.AddFleetEvents();
 builder.AddFleetObservability();
 
 var app = builder.Build();
+app.UseFleetRateLimits();
 app.MapDashboard();
 app.MapAdminApi();
 app.MapEventsApi();

@@ -102,12 +102,13 @@ public sealed class AccessControlTests(EndToEndFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_health_and_OpenAPI_endpoints_need_no_key()
+    public async Task The_health_endpoint_needs_no_key_and_the_OpenAPI_document_needs_the_admin_key()
     {
         var health = (await fixture.Silo.Anonymous.GetAsync("/healthz")).Ok();
         Assert.Equal("healthy", (string?)health["status"]);
         Assert.Equal("up", (string?)health["storage"]);
         Assert.Equal("up", (string?)health["reminders"]);
-        Assert.Equal(HttpStatusCode.OK, (await fixture.Silo.Anonymous.GetAsync("/openapi/v1.json")).Status);
+        (await fixture.Silo.Anonymous.GetAsync("/openapi/v1.json")).Problem(HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync("/openapi/v1.json")).Status);
     }
 }

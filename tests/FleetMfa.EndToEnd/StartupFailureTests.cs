@@ -44,6 +44,28 @@ public sealed partial class StartupFailureTests(EndToEndFixture fixture)
     }
 
     [Fact]
+    public async Task The_silo_exits_with_code_2_naming_FLEETMFA_ADMIN_KEY_when_the_admin_key_is_31_characters()
+    {
+        var settings = fixture.NewSiloSettings("shortkey") with { AdminKey = new string('k', 31) };
+        await using var silo = SiloProcess.Launch(settings);
+
+        var exitCode = await silo.Process.WaitForExitAsync(ExitDeadline);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(silo.Output.Split('\n'), line => line.Contains("FLEETMFA_ADMIN_KEY", StringComparison.Ordinal) && line.Contains("32", StringComparison.Ordinal));
+        Assert.DoesNotContain(new string('k', 31), silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_silo_starts_with_an_admin_key_of_32_characters()
+    {
+        var key = new string('k', 32);
+        await using var silo = await SiloProcess.StartAsync(fixture.NewSiloSettings("key32") with { AdminKey = key });
+
+        (await silo.Admin.PutAsync($"/api/orgs/{TestIds.Unique("key32")}", new { name = "Key 32" })).Ok();
+    }
+
+    [Fact]
     public async Task The_silo_exits_with_code_1_naming_FLEETMFA_HTTP_PORT_when_the_port_is_taken()
     {
         var (exitCode, output) = await RunOnBusyHttpPortAsync();

@@ -7,6 +7,7 @@ public static class ErrorCodes
     public const string NotFound = "not-found";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
+    public const string RateLimited = "rate-limited";
     public const string Conflict = "conflict";
     public const string LinuxSshConflict = "linux-ssh-conflict";
     public const string WindowsVersionUnsupported = "windows-version-unsupported";

@@ -22,23 +22,53 @@ public interface IOrgGrain : IGrainWithStringKey
     /// <summary>The org-level TOTP switch; reaches every device with MFA on through the index shards.</summary>
     Task<OrgSettings> SetTotpEnabledAsync(bool enabled);
 
-    Task<ApiKeyCreated> CreateApiKeyAsync(string name);
+    /// <summary>A new operator key, shown once; it expires after <paramref name="lifetime"/> when one is given.</summary>
+    Task<ApiKeyCreated> CreateApiKeyAsync(string name, TimeSpan? lifetime = null);
 
-    /// <summary>Whether <paramref name="secretHash"/> (SHA-256 of the key's secret part) belongs to a live key of this org.</summary>
+    /// <summary>The org's operator keys (never a secret or its hash), oldest first.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync();
+
+    /// <summary>Deletes operator key <paramref name="keyId"/>; throws <c>not-found</c> when there is none.</summary>
+    Task RevokeApiKeyAsync(string keyId);
+
+    /// <summary>Whether <paramref name="secretHash"/> (SHA-256 of the key's secret part) belongs to a live (unexpired) key of this org.</summary>
     [AlwaysInterleave]
     Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash);
 
-    /// <summary>The name of the live operator key <paramref name="keyId"/> whose secret hashes to <paramref name="secretHash"/>; null when there is none.</summary>
+    /// <summary>
+    /// The name of the live operator key <paramref name="keyId"/> whose secret hashes to <paramref name="secretHash"/>;
+    /// null when there is none (unknown, revoked or expired). A match notes the key's use (stored at most once a minute).
+    /// </summary>
     [AlwaysInterleave]
     Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash);
 
-    /// <summary>A new key with which agents enroll devices into this org; shown once.</summary>
-    Task<ApiKeyCreated> CreateConnectKeyAsync(string name);
+    /// <summary>Stores that operator key <paramref name="keyId"/> was used now, unless that was stored less than a minute ago. The grain sends this to itself.</summary>
+    [OneWay]
+    Task RecordApiKeyUseAsync(string keyId);
+
+    /// <summary>
+    /// A new key with which agents enroll devices into this org; shown once. It expires after <paramref name="lifetime"/>
+    /// and allows <paramref name="maxUses"/> enrollments when those are given.
+    /// </summary>
+    Task<ApiKeyCreated> CreateConnectKeyAsync(string name, TimeSpan? lifetime = null, int? maxUses = null);
+
+    /// <summary>The org's connect keys with their remaining uses (never a secret or its hash), oldest first.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<ConnectKeyInfo>> ListConnectKeysAsync();
 
     Task RevokeConnectKeyAsync(string keyId);
 
+    /// <summary>Whether the connect key is live: known, unexpired and not used up. Changes nothing.</summary>
     [AlwaysInterleave]
     Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash);
+
+    /// <summary>
+    /// Spends one use of a live connect key for an enrollment: true once the use is stored (a key with a use limit), or
+    /// at once (a key without); false for a key that is unknown, revoked, expired or used up. A failed write throws and
+    /// spends nothing.
+    /// </summary>
+    Task<bool> UseConnectKeyAsync(string keyId, byte[] secretHash);
 
     /// <summary>Remembers a new rollout (the org lists its most recent ones).</summary>
     Task AddRolloutAsync(string rolloutId);

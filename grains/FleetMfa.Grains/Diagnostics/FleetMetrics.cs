@@ -7,7 +7,8 @@ namespace FleetMfa.Grains.Diagnostics;
 /// exports them — Prometheus at <c>/metrics</c>). Prometheus names: <c>fleetmfa_agents_connected</c>,
 /// <c>fleetmfa_desired_publishes_total</c>, <c>fleetmfa_desired_acks_total</c>,
 /// <c>fleetmfa_desired_ack_duration_seconds</c>, <c>fleetmfa_verifications_total{result,late}</c>,
-/// <c>fleetmfa_rollout_devices_total{outcome}</c>, <c>fleetmfa_audit_records_total{kind}</c>.
+/// <c>fleetmfa_rollout_devices_total{outcome}</c>, <c>fleetmfa_audit_records_total{kind}</c>,
+/// <c>fleetmfa_auth_refusals_total{reason,credential}</c>, <c>fleetmfa_rate_limited_requests_total</c>.
 /// </summary>
 public sealed class FleetMetrics
 {
@@ -23,6 +24,8 @@ public sealed class FleetMetrics
     private readonly Counter<long> _verifications;
     private readonly Counter<long> _rolloutDevices;
     private readonly Counter<long> _auditRecords;
+    private readonly Counter<long> _authRefusals;
+    private readonly Counter<long> _rateLimited;
 
     public FleetMetrics(IMeterFactory meterFactory)
     {
@@ -40,6 +43,9 @@ public sealed class FleetMetrics
         _verifications = meter.CreateCounter<long>("fleetmfa.verifications", "{verification}", "Login decisions devices made offline and uploaded, by result.");
         _rolloutDevices = meter.CreateCounter<long>("fleetmfa.rollout.devices", "{device}", "Devices that finished a rollout, by outcome.");
         _auditRecords = meter.CreateCounter<long>("fleetmfa.audit.records", "{record}", "Records appended to the audit trail, by kind.");
+
+        _authRefusals = meter.CreateCounter<long>("fleetmfa.auth.refusals", "{refusal}", "Refused authentications on the HTTP API, by reason and kind of credential.");
+        _rateLimited = meter.CreateCounter<long>("fleetmfa.rate_limited.requests", "{request}", "HTTP requests refused with 429 by the rate limits.");
 
         // Exported from the start (as 0), not only once the first agent connects.
         _agentsConnected.Add(0);
@@ -71,4 +77,13 @@ public sealed class FleetMetrics
 
     public void AuditRecorded(Audit.AuditKind kind, int count) =>
         _auditRecords.Add(count, new KeyValuePair<string, object?>("kind", kind == Audit.AuditKind.Operator ? "operator" : "device"));
+
+    /// <summary>
+    /// A refused authentication: <paramref name="reason"/> is <c>unauthorized</c> or <c>forbidden</c>,
+    /// <paramref name="credential"/> <c>none</c>, <c>malformed</c>, <c>admin</c>, <c>operator-key</c> or <c>connect-key</c>.
+    /// </summary>
+    public void AuthRefused(string reason, string credential) =>
+        _authRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("credential", credential));
+
+    public void RateLimited() => _rateLimited.Add(1);
 }

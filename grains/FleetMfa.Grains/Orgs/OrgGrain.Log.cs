@@ -27,4 +27,7 @@ public sealed partial class OrgGrain
 
     [LoggerMessage(1007, LogLevel.Warning, "Org {OrgId} could not hand policy version {PolicyVersion} to every index shard yet; the reminder retries")]
     private static partial void LogFanOutIncomplete(ILogger logger, string orgId, long policyVersion, Exception exception);
+
+    [LoggerMessage(1008, LogLevel.Information, "Org {OrgId} operator key {KeyId} revoked")]
+    private static partial void LogApiKeyRevoked(ILogger logger, string orgId, string keyId);
 }

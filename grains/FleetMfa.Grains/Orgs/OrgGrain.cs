@@ -13,11 +13,12 @@ namespace FleetMfa.Grains.Orgs;
 /// stored (<see cref="Stored"/>), never a change whose write is still in flight.
 /// </summary>
 public sealed partial class OrgGrain(
-    [PersistentState("org", StorageNames.Fleet)] IPersistentState<OrgState> state,
+    [PersistentState(OrgGrain.StateName, StorageNames.Fleet)] IPersistentState<OrgState> state,
     DeepCopier<OrgState> copier,
     ILogger<OrgGrain> logger,
     TimeProvider time) : Grain, IOrgGrain, IRemindable
 {
+    public const string StateName = "org";
     public const int MaxRecentRollouts = 50;
     internal const string FanOutReminder = "policy-fan-out";
     internal static readonly TimeSpan FanOutReminderPeriod = TimeSpan.FromMinutes(1);
@@ -30,6 +31,17 @@ public sealed partial class OrgGrain(
     public static readonly TimeSpan MaxEnrollmentPeriod = TimeSpan.FromDays(90);
     public const int MaxApiKeys = 100;
 
+    /// <summary>A key's lifetime, when it has one: at least an hour, at most ten years.</summary>
+    public const int MinKeyLifetimeHours = 1;
+    public const int MaxKeyLifetimeHours = 87_600;
+    public static readonly TimeSpan MinKeyLifetime = TimeSpan.FromHours(MinKeyLifetimeHours);
+    public static readonly TimeSpan MaxKeyLifetime = TimeSpan.FromHours(MaxKeyLifetimeHours);
+    public const int MaxConnectKeyUses = 100_000;
+
+    /// <summary>A key's last use is stored at most this often: a busy key costs no storage write per request.</summary>
+    public static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);
+
+    private readonly HashSet<string> _useWritesSent = new(StringComparer.Ordinal);
     private OrgState? _stored;
 
     private string OrgId => this.GetPrimaryKeyString();
@@ -238,40 +250,101 @@ public sealed partial class OrgGrain(
         return Task.FromResult<IReadOnlyList<string>>([.. Stored.RecentRollouts]);
     }
 
-    public async Task<ApiKeyCreated> CreateApiKeyAsync(string name)
+    public async Task<ApiKeyCreated> CreateApiKeyAsync(string name, TimeSpan? lifetime = null)
     {
         EnsureCreated();
         name = InputRules.RequireText(name, "name", 100);
+        RequireLifetime(lifetime);
         if (State.ApiKeys.Count >= MaxApiKeys)
         {
-            throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} operator keys.");
+            throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} operator keys; revoke one first.");
         }
 
-        var created = await AddKeyAsync(s => s.ApiKeys, ApiKeys.OperatorPrefix, name);
+        var created = await AddKeyAsync(s => s.ApiKeys, ApiKeys.OperatorPrefix, name, lifetime, maxUses: null);
         LogApiKeyCreated(logger, OrgId, created.KeyId);
         return created;
     }
 
+    public Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync()
+    {
+        EnsureCreated(Stored);
+        var now = time.GetUtcNow();
+        return Task.FromResult<IReadOnlyList<ApiKeyInfo>>(
+            [.. Stored.ApiKeys.Select(k => new ApiKeyInfo(k.KeyId, k.Name, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, !k.IsLive(now)))]);
+    }
+
+    public async Task RevokeApiKeyAsync(string keyId)
+    {
+        EnsureCreated();
+        if (!await UpdateAsync(s => s.ApiKeys.RemoveAll(k => k.KeyId == keyId) > 0))
+        {
+            throw FleetMfaException.NotFound($"Operator key '{keyId}' does not exist in org '{OrgId}'.");
+        }
+
+        LogApiKeyRevoked(logger, OrgId, keyId);
+    }
+
     public Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(Stored.Created && Matches(Stored.ApiKeys, keyId, secretHash));
+        Task.FromResult(Stored.Created && FindLive(Stored.ApiKeys, keyId, secretHash) is not null);
 
-    public Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(Stored.Created && secretHash is not null
-            ? Stored.ApiKeys.Find(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash))?.Name
-            : null);
+    public Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash)
+    {
+        if (!Stored.Created || FindLive(Stored.ApiKeys, keyId, secretHash) is not { } key)
+        {
+            return Task.FromResult<string?>(null);
+        }
 
-    public async Task<ApiKeyCreated> CreateConnectKeyAsync(string name)
+        // This call interleaves with writes, so it does not write itself: it asks the grain, as a call of its own that
+        // waits its turn, to store the use — once per key until that is done.
+        if (IsUseDue(key) && _useWritesSent.Add(key.KeyId))
+        {
+            this.AsReference<IOrgGrain>().RecordApiKeyUseAsync(key.KeyId).Ignore();
+        }
+
+        return Task.FromResult<string?>(key.Name);
+    }
+
+    public async Task RecordApiKeyUseAsync(string keyId)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            await UpdateAsync(s => s.ApiKeys.Find(k => k.KeyId == keyId) is { } key && IsUseDue(key) && Touch(key, now));
+        }
+        finally
+        {
+            _useWritesSent.Remove(keyId);
+        }
+    }
+
+    public async Task<ApiKeyCreated> CreateConnectKeyAsync(string name, TimeSpan? lifetime = null, int? maxUses = null)
     {
         EnsureCreated();
         name = InputRules.RequireText(name, "name", 100);
+        RequireLifetime(lifetime);
+        if (maxUses is < 1 or > MaxConnectKeyUses)
+        {
+            throw FleetMfaException.Validation($"maxUses must be between 1 and {MaxConnectKeyUses}.");
+        }
+
         if (State.ConnectKeys.Count >= MaxApiKeys)
         {
             throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} connect keys; revoke one first.");
         }
 
-        var created = await AddKeyAsync(s => s.ConnectKeys, ApiKeys.ConnectPrefix, name);
+        var created = await AddKeyAsync(s => s.ConnectKeys, ApiKeys.ConnectPrefix, name, lifetime, maxUses);
         LogConnectKeyCreated(logger, OrgId, created.KeyId);
         return created;
+    }
+
+    public Task<IReadOnlyList<ConnectKeyInfo>> ListConnectKeysAsync()
+    {
+        EnsureCreated(Stored);
+        var now = time.GetUtcNow();
+        return Task.FromResult<IReadOnlyList<ConnectKeyInfo>>(
+            [.. Stored.ConnectKeys.Select(k => new ConnectKeyInfo(
+                k.KeyId, k.Name, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.ExpiresAt is { } expires && now >= expires,
+                k.MaxUses is null ? null : k.Uses, k.MaxUses, k.MaxUses is { } max ? Math.Max(0, max - k.Uses) : null))]);
     }
 
     public async Task RevokeConnectKeyAsync(string keyId)
@@ -286,21 +359,68 @@ public sealed partial class OrgGrain(
     }
 
     public Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(Stored.Created && Matches(Stored.ConnectKeys, keyId, secretHash));
+        Task.FromResult(Stored.Created && FindLive(Stored.ConnectKeys, keyId, secretHash) is not null);
 
-    private static bool Matches(List<ApiKeyRecord> keys, string keyId, byte[] secretHash) =>
-        keys.Exists(k => k.KeyId == keyId && ApiKeys.HashesEqual(k.SecretHash, secretHash));
+    public async Task<bool> UseConnectKeyAsync(string keyId, byte[] secretHash)
+    {
+        if (!State.Created || FindLive(State.ConnectKeys, keyId, secretHash) is not { } key)
+        {
+            return false;
+        }
 
-    private async Task<ApiKeyCreated> AddKeyAsync(Func<OrgState, List<ApiKeyRecord>> keys, string prefix, string name)
+        // A limited key's use is stored before the enrollment goes ahead: a write that fails spends nothing and
+        // enrolls nothing, and no crash can hand out more enrollments than the limit.
+        if (key.MaxUses is not null || IsUseDue(key))
+        {
+            var now = time.GetUtcNow();
+            await UpdateAsync(s => s.ConnectKeys.Find(k => k.KeyId == keyId) is { } k && (k.MaxUses is not null ? Spend(k, now) : Touch(k, now)));
+        }
+
+        return true;
+    }
+
+    private ApiKeyRecord? FindLive(List<ApiKeyRecord> keys, string keyId, byte[] secretHash)
+    {
+        var now = time.GetUtcNow();
+        return keys.Find(k => k.Opens(keyId, secretHash, now));
+    }
+
+    private bool IsUseDue(ApiKeyRecord key) => key.LastUsedAt is not { } last || time.GetUtcNow() - last >= LastUseResolution;
+
+    private static bool Touch(ApiKeyRecord key, DateTimeOffset now)
+    {
+        key.LastUsedAt = now;
+        return true;
+    }
+
+    private static bool Spend(ApiKeyRecord key, DateTimeOffset now)
+    {
+        key.Uses++;
+        return Touch(key, now);
+    }
+
+    private static void RequireLifetime(TimeSpan? lifetime)
+    {
+        if (lifetime is { } l && (l < MinKeyLifetime || l > MaxKeyLifetime))
+        {
+            throw FleetMfaException.Validation($"expiresInHours must be between {MinKeyLifetime.TotalHours} and {MaxKeyLifetime.TotalHours}.");
+        }
+    }
+
+    private async Task<ApiKeyCreated> AddKeyAsync(Func<OrgState, List<ApiKeyRecord>> keys, string prefix, string name, TimeSpan? lifetime, int? maxUses)
     {
         var (keyId, secret, key) = ApiKeys.NewOrgKey(prefix, OrgId);
-        var record = new ApiKeyRecord { KeyId = keyId, Name = name, SecretHash = ApiKeys.Hash(secret), CreatedAt = time.GetUtcNow() };
+        var now = time.GetUtcNow();
+        var record = new ApiKeyRecord
+        {
+            KeyId = keyId, Name = name, SecretHash = ApiKeys.Hash(secret), CreatedAt = now, ExpiresAt = now + lifetime, MaxUses = maxUses,
+        };
         await UpdateAsync(s =>
         {
             keys(s).Add(record);
             return true;
         });
-        return new ApiKeyCreated(keyId, name, key, record.CreatedAt);
+        return new ApiKeyCreated(keyId, name, key, record.CreatedAt, record.ExpiresAt, maxUses);
     }
 
     private void EnsureCreated(OrgState? of = null)

@@ -12,6 +12,8 @@ public static class AdminApiExtensions
     /// <summary>Largest request body the admin API reads; every documented request is far smaller.</summary>
     public const long MaxRequestBodyBytes = 64 * 1024;
 
+    public static readonly PathString OpenApiPath = "/openapi";
+
     public static WebApplicationBuilder AddFleetAdminApi(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -98,7 +100,9 @@ public static class AdminApiExtensions
         // Errors raised below the endpoints (oversized or non-JSON bodies, unknown routes) get a problem body with a code too.
         app.UseStatusCodePages();
         app.Use(ApplyRouteBodyLimit);
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // DESIGN §8: the OpenAPI document is part of the admin API, so it takes the admin key.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(OpenApiPath), area => area.UseMiddleware<AdminAreaMiddleware>());
+        app.MapOpenApi($"{OpenApiPath}/{{documentName}}.json");
         app.MapHealthApi();
         app.MapOrgsApi();
         app.MapDevicesApi();

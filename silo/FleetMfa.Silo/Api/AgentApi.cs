@@ -1,8 +1,12 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using FleetMfa.Grains;
+using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Security;
 using FleetMfa.Silo.Api.Auditing;
+using FleetMfa.Silo.Api.Auth;
+using FleetMfa.Silo.Api.Limits;
 using FleetMfa.Silo.Api.Requests;
 using FleetMfa.Silo.Api.Responses;
 using FleetMfa.Silo.Mqtt;
@@ -18,12 +22,32 @@ public static class AgentApi
         app.MapPost("/api/agent/enroll", EnrollAsync).WithName("EnrollAgent").WithTags("Agents");
 
     private static async Task<Results<Ok<AgentEnrollResponse>, ProblemHttpResult>> EnrollAsync(
-        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, OperatorAuditRecorder audit, HttpContext http)
+        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, OperatorAuditRecorder audit,
+        KnownOrgs orgs, ApiRateLimits limits, AuthRefusals refusals, FleetMetrics metrics, HttpContext http)
     {
-        if (!ApiKeys.TryParseOrgKey(body.ConnectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret) ||
-            !await grains.GetOrg(orgId).IsConnectKeyValidAsync(keyId, ApiKeys.Hash(secret)))
+        if (!ApiKeys.TryParseOrgKey(body.ConnectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret))
         {
-            return Problems.For(ErrorCodes.Unauthorized, "The connect key is not valid (unknown, revoked or mistyped).");
+            await refusals.UnauthorizedAsync(http, Credential.Malformed);
+            return InvalidConnectKey();
+        }
+
+        using (var lease = limits.AcquireConnectKey(keyId))
+        {
+            if (!lease.IsAcquired)
+            {
+                metrics.RateLimited();
+                var seconds = RateLimitHostingExtensions.RetryAfterSeconds(lease);
+                http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return Problems.For(ErrorCodes.RateLimited, $"Too many enrollments with this connect key; retry in {seconds} s.");
+            }
+        }
+
+        // The org must be known before its grain is asked, and the use is spent (and stored, for a key with a use
+        // limit) before the device is enrolled.
+        if (!await orgs.ExistsAsync(orgId, http.RequestAborted) || !await grains.GetOrg(orgId).UseConnectKeyAsync(keyId, ApiKeys.Hash(secret)))
+        {
+            await refusals.UnauthorizedAsync(http, new Credential("connect-key", orgId, keyId));
+            return InvalidConnectKey();
         }
 
         byte[] publicKey;
@@ -48,6 +72,9 @@ public static class AgentApi
         var (host, port) = mqtt.Value.AgentEndpoint();
         return TypedResults.Ok(new AgentEnrollResponse(orgId, device.DeviceId, new AgentMqttResponse(host, port, mqtt.Value.AdvertisedUseTls, device.Username, password, mqtt.Value.TopicPrefix)));
     }
+
+    private static ProblemHttpResult InvalidConnectKey() =>
+        Problems.For(ErrorCodes.Unauthorized, "The connect key is not valid (unknown, revoked, expired, used up or mistyped).");
 
     /// <summary>A readable, unique id: the hostname reduced to slug characters, plus 8 random hex digits.</summary>
     internal static string NewDeviceId(string hostname)

@@ -1,4 +1,5 @@
 using FleetMfa.Grains;
+using FleetMfa.Grains.Orgs;
 using FleetMfa.Silo.Api.Auth;
 using FleetMfa.Silo.Api.Requests;
 using FleetMfa.Silo.Api.Responses;
@@ -19,13 +20,20 @@ public static class OrgsApi
         group.MapPatch("", PatchOrgAsync).WithName("PatchOrg").RequireOrgAccess();
         group.MapPut("/mfa/totp", SetTotpAsync).WithName("SetOrgTotp").RequireOrgAccess();
         group.MapPost("/api-keys", CreateApiKeyAsync).WithName("CreateApiKey").RequireAdmin();
+        group.MapGet("/api-keys", ListApiKeysAsync).WithName("ListApiKeys").RequireAdmin();
+        group.MapDelete("/api-keys/{keyId}", RevokeApiKeyAsync).WithName("RevokeApiKey").RequireAdmin();
         group.MapPost("/connect-keys", CreateConnectKeyAsync).WithName("CreateConnectKey").RequireOrgAccess();
+        group.MapGet("/connect-keys", ListConnectKeysAsync).WithName("ListConnectKeys").RequireOrgAccess();
         group.MapDelete("/connect-keys/{keyId}", RevokeConnectKeyAsync).WithName("RevokeConnectKey").RequireOrgAccess();
         return group;
     }
 
-    private static async Task<Ok<OrgResponse>> PutOrgAsync(string orgId, PutOrgRequest body, IGrainFactory grains) =>
-        TypedResults.Ok(OrgResponse.From(await grains.GetOrg(orgId).CreateOrUpdateAsync(body.Name)));
+    private static async Task<Ok<OrgResponse>> PutOrgAsync(string orgId, PutOrgRequest body, IGrainFactory grains, KnownOrgs known)
+    {
+        var settings = await grains.GetOrg(orgId).CreateOrUpdateAsync(body.Name);
+        known.Add(orgId);
+        return TypedResults.Ok(OrgResponse.From(settings));
+    }
 
     private static async Task<Ok<OrgResponse>> GetOrgAsync(string orgId, IGrainFactory grains)
     {
@@ -44,25 +52,51 @@ public static class OrgsApi
 
     private static async Task<Created<ApiKeyCreated>> CreateApiKeyAsync(string orgId, CreateApiKeyRequest body, IGrainFactory grains)
     {
-        var key = await grains.GetOrg(orgId).CreateApiKeyAsync(body.Name);
+        var key = await grains.GetOrg(orgId).CreateApiKeyAsync(body.Name, Lifetime(body.ExpiresInHours));
         return TypedResults.Created((string?)null, key);
+    }
+
+    private static async Task<Ok<ApiKeyListResponse>> ListApiKeysAsync(string orgId, IGrainFactory grains) =>
+        TypedResults.Ok(new ApiKeyListResponse(await grains.GetOrg(orgId).ListApiKeysAsync()));
+
+    private static async Task<NoContent> RevokeApiKeyAsync(string orgId, string keyId, IGrainFactory grains)
+    {
+        await grains.GetOrg(orgId).RevokeApiKeyAsync(RequireKeyId(keyId));
+        return TypedResults.NoContent();
     }
 
     private static async Task<Created<ApiKeyCreated>> CreateConnectKeyAsync(
         string orgId, IGrainFactory grains, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] CreateConnectKeyRequest? body)
     {
-        var key = await grains.GetOrg(orgId).CreateConnectKeyAsync(body?.Name ?? new CreateConnectKeyRequest().Name);
+        body ??= new CreateConnectKeyRequest();
+        if (body.MaxUses is < 1 or > OrgGrain.MaxConnectKeyUses)
+        {
+            throw FleetMfaException.Validation($"maxUses must be between 1 and {OrgGrain.MaxConnectKeyUses}.");
+        }
+
+        var key = await grains.GetOrg(orgId).CreateConnectKeyAsync(body.Name, Lifetime(body.ExpiresInHours), body.MaxUses);
         return TypedResults.Created((string?)null, key);
     }
 
+    private static async Task<Ok<ConnectKeyListResponse>> ListConnectKeysAsync(string orgId, IGrainFactory grains) =>
+        TypedResults.Ok(new ConnectKeyListResponse(await grains.GetOrg(orgId).ListConnectKeysAsync()));
+
     private static async Task<NoContent> RevokeConnectKeyAsync(string orgId, string keyId, IGrainFactory grains)
     {
-        if (keyId.Length != 16 || !keyId.All(char.IsAsciiHexDigitLower))
-        {
-            throw FleetMfaException.Validation("keyId must be 16 lowercase hex digits.");
-        }
-
-        await grains.GetOrg(orgId).RevokeConnectKeyAsync(keyId);
+        await grains.GetOrg(orgId).RevokeConnectKeyAsync(RequireKeyId(keyId));
         return TypedResults.NoContent();
     }
+
+    private static string RequireKeyId(string keyId) =>
+        keyId.Length == 16 && keyId.All(char.IsAsciiHexDigitLower) ? keyId : throw FleetMfaException.Validation("keyId must be 16 lowercase hex digits.");
+
+    /// <summary><c>expiresInHours</c> as a lifetime: checked here (400) before any grain is called, and again by the org.</summary>
+    private static TimeSpan? Lifetime(int? expiresInHours) =>
+        expiresInHours switch
+        {
+            null => null,
+            < OrgGrain.MinKeyLifetimeHours or > OrgGrain.MaxKeyLifetimeHours =>
+                throw FleetMfaException.Validation($"expiresInHours must be between {OrgGrain.MinKeyLifetimeHours} and {OrgGrain.MaxKeyLifetimeHours}."),
+            { } hours => TimeSpan.FromHours(hours),
+        };
 }

@@ -12,6 +12,7 @@ public static class Problems
         ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
         ErrorCodes.Forbidden => StatusCodes.Status403Forbidden,
         ErrorCodes.NotFound => StatusCodes.Status404NotFound,
+        ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.Conflict or ErrorCodes.LinuxSshConflict or ErrorCodes.WindowsVersionUnsupported or
             ErrorCodes.MacAuthPluginConflict or ErrorCodes.EnrollmentExpired or ErrorCodes.EnrollmentNotStarted => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status500InternalServerError,
@@ -36,6 +37,7 @@ public static class Problems
         ErrorCodes.Unauthorized => "Authentication required.",
         ErrorCodes.Forbidden => "Not allowed.",
         ErrorCodes.NotFound => "Not found.",
+        ErrorCodes.RateLimited => "Too many requests.",
         ErrorCodes.LinuxSshConflict => "SSH password login and public-key authentication are both allowed.",
         ErrorCodes.WindowsVersionUnsupported => "TOTP MFA needs Windows 10 or later.",
         ErrorCodes.MacAuthPluginConflict => "Another authorization plug-in is installed.",

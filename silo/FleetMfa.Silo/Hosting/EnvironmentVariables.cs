@@ -27,6 +27,9 @@ public static class EnvironmentVariables
         ("FLEETMFA_MOSQUITTO_PASSWORD_FILE", "FleetMfa:Mosquitto:PasswordFile"),
         ("FLEETMFA_MOSQUITTO_PID_FILE", "FleetMfa:Mosquitto:PidFile"),
         ("FLEETMFA_MOSQUITTO_RELOAD", "FleetMfa:Mosquitto:Reload"),
+        ("FLEETMFA_RATE_LIMIT_ADDRESS", "FleetMfa:RateLimits:AddressRequestsPerMinute"),
+        ("FLEETMFA_RATE_LIMIT_KEY", "FleetMfa:RateLimits:KeyRequestsPerMinute"),
+        ("FLEETMFA_RATE_LIMIT_FAILURES", "FleetMfa:RateLimits:FailuresPerMinute"),
     ];
 
     /// <summary>Every variable the silo reads: the map above plus <c>FLEETMFA_HTTP_PORT</c>.</summary>

@@ -19,6 +19,11 @@ public static class KeyHostingExtensions
             : options.AdminKey.Trim();
         builder.Services.AddSingleton(new AdminKey(adminKey));
 
+        // A short admin key can be guessed: refuse to start with one (exit 2, like every configuration error).
+        builder.Services.AddOptions<FleetMfaOptions>()
+            .Validate(_ => adminKey.Length >= AdminKey.MinLength, $"The admin key (FLEETMFA_ADMIN_KEY or {KeyFiles.AdminKeyFile} in the data directory) must be at least {AdminKey.MinLength} characters; `openssl rand -hex 32` makes one.")
+            .ValidateOnStart();
+
         var masterKeyKey = $"{SecretProtectionOptions.SectionName}:{nameof(SecretProtectionOptions.MasterKey)}";
         if (string.IsNullOrWhiteSpace(builder.Configuration[masterKeyKey]))
         {

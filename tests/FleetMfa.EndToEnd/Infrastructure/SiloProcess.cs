@@ -13,6 +13,21 @@ public sealed class SiloProcess : IAsyncDisposable
     public static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Rate limits far above anything a test does: every test talks from 127.0.0.1, and many refuse keys on purpose.
+    /// The tests of the limits themselves set low ones in <see cref="SiloSettings.Environment"/>, which wins.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> UnlimitedRates = new Dictionary<string, string>
+    {
+        ["FLEETMFA_RATE_LIMIT_ADDRESS"] = "10000000",
+        ["FLEETMFA_RATE_LIMIT_KEY"] = "10000000",
+        ["FLEETMFA_RATE_LIMIT_FAILURES"] = "10000000",
+        ["FleetMfa__RateLimits__AddressBurst"] = "10000000",
+        ["FleetMfa__RateLimits__KeyBurst"] = "10000000",
+        ["FleetMfa__RateLimits__FailureBurst"] = "10000000",
+        ["FleetMfa__RateLimits__AuditedRefusalsPerMinute"] = "10000000",
+    };
+
     private readonly ChildProcess _process;
     private readonly HttpClient _http;
     private readonly SiloSettings _settings;
@@ -142,6 +157,11 @@ public sealed class SiloProcess : IAsyncDisposable
             ["FLEETMFA_MQTT_PORT"] = $"{mqttPort}",
             ["FLEETMFA_CLUSTER_ID"] = $"e2e-{settings.Name}-{Guid.NewGuid().ToString("N")[..8]}",
         };
+        foreach (var (key, value) in UnlimitedRates)
+        {
+            environment[key] = value;
+        }
+
         if (settings.AdminKey is not null)
         {
             environment["FLEETMFA_ADMIN_KEY"] = settings.AdminKey;

@@ -59,6 +59,20 @@ public sealed partial class OperatorAuditRecorder(IAuditLog auditLog, TimeProvid
         return AppendAsync(http, entry);
     }
 
+    /// <summary>
+    /// A refused authentication against <paramref name="orgId"/>: action <c>authenticate</c>, the outcome the refusal's
+    /// code, the detail the method, path and client address. The key itself is never recorded, only its id.
+    /// </summary>
+    public Task RecordRefusalAsync(HttpContext http, string orgId, string actor, string? actorName, string outcome, string address)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var path = http.Request.Path.Value ?? "";
+        var detail = $"{http.Request.Method} {(path.Length > 120 ? path[..120] : path)} from {address}";
+        var now = time.GetUtcNow();
+        var entry = new AuditEntry(orgId, NewId(), now, AuditKind.Operator, actor, actorName, "authenticate", $"org:{orgId}", null, null, null, outcome, detail, false, now);
+        return AppendAsync(http, entry);
+    }
+
     private Task WriteAsync(HttpContext http, ApiCaller caller, string orgId, string action, string? detail, Target target, string outcome)
     {
         var now = time.GetUtcNow();
@@ -134,7 +148,8 @@ public sealed partial class OperatorAuditRecorder(IAuditLog auditLog, TimeProvid
 
         if (values["keyId"] as string is { Length: 16 } keyId && keyId.All(char.IsAsciiHexDigitLower))
         {
-            parts.Add($"connect-key:{keyId}");
+            var operatorKey = http.Request.Path.Value?.Contains("/api-keys/", StringComparison.Ordinal) == true;
+            parts.Add($"{(operatorKey ? "api-key" : "connect-key")}:{keyId}");
         }
 
         if (values["rolloutId"] as string is { } rolloutId && Slug.IsValid(rolloutId))

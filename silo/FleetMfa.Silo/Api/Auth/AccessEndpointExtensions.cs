@@ -15,7 +15,8 @@ public static class AccessEndpointExtensions
     private static EndpointFilterDelegate Filter(EndpointFilterFactoryContext factory, EndpointFilterDelegate next, bool adminOnly)
     {
         var services = factory.ApplicationServices;
-        var filter = new OrgAccessFilter(services.GetRequiredService<ApiKeyAuthenticator>(), services.GetRequiredService<Auditing.OperatorAuditRecorder>(), adminOnly);
+        var filter = new OrgAccessFilter(
+            services.GetRequiredService<ApiKeyAuthenticator>(), services.GetRequiredService<AuthRefusals>(), services.GetRequiredService<Auditing.OperatorAuditRecorder>(), adminOnly);
         return invocation => filter.InvokeAsync(invocation, next);
     }
 }

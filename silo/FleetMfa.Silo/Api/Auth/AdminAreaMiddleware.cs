@@ -4,12 +4,12 @@ using System.Text;
 namespace FleetMfa.Silo.Api.Auth;
 
 /// <summary>
-/// Guards the operations areas (<c>/metrics</c>, the Orleans dashboard at <c>/dashboard</c>): the admin key only, as
+/// Guards the operations areas (<c>/metrics</c>, the Orleans dashboard at <c>/dashboard</c>, the OpenAPI document at <c>/openapi</c>): the admin key only, as
 /// <c>Authorization: Bearer &lt;key&gt;</c> (Prometheus' <c>authorization</c> setting) or as the password of HTTP Basic
 /// authentication with any user name (a browser asks for it once and sends it with every request of the dashboard).
 /// No key or a wrong one is 401 (with both challenges), an operator key 403.
 /// </summary>
-public sealed class AdminAreaMiddleware(RequestDelegate next, ApiKeyAuthenticator authenticator)
+public sealed class AdminAreaMiddleware(RequestDelegate next, ApiKeyAuthenticator authenticator, AuthRefusals refusals)
 {
     public const string Realm = "FleetMfa admin";
     private const int MaxHeaderLength = 1024;
@@ -17,7 +17,7 @@ public sealed class AdminAreaMiddleware(RequestDelegate next, ApiKeyAuthenticato
     public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var caller = KeyOf(context.Request) is { } key ? await authenticator.AuthenticateKeyAsync(key) : null;
+        var caller = await authenticator.AuthenticateKeyAsync(context, KeyOf(context.Request));
         if (caller is { IsAdmin: true })
         {
             await next(context);
@@ -31,6 +31,7 @@ public sealed class AdminAreaMiddleware(RequestDelegate next, ApiKeyAuthenticato
             return;
         }
 
+        await refusals.ForbiddenAsync(context, caller, caller.OrgId!);
         await Problems.For(Grains.ErrorCodes.Forbidden, "This area needs the admin key.").ExecuteAsync(context);
     }
 

@@ -5,10 +5,11 @@ namespace FleetMfa.Silo.Api.Auth;
 
 /// <summary>
 /// Guards every <c>/api/orgs/{orgId}</c> route: the org id must be a slug (400), the caller must hold a key (401),
-/// and an operator key opens only its own org (403). <paramref name="adminOnly"/> routes take the admin key alone.
+/// and an operator key opens only its own org (403); both refusals are
+/// counted and audited (<see cref="AuthRefusals"/>). <paramref name="adminOnly"/> routes take the admin key alone.
 /// Every mutating call that gets through is written to the org's audit trail with its outcome.
 /// </summary>
-public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, OperatorAuditRecorder recorder, bool adminOnly) : IEndpointFilter
+public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, AuthRefusals refusals, OperatorAuditRecorder recorder, bool adminOnly) : IEndpointFilter
 {
     public const string CallerItem = "fleetmfa.caller";
 
@@ -32,6 +33,7 @@ public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, OperatorA
 
         if (!caller.MayAccess(orgId) || (adminOnly && !caller.IsAdmin))
         {
+            await refusals.ForbiddenAsync(http, caller, orgId);
             return Problems.For(ErrorCodes.Forbidden, adminOnly ? "This action needs the admin key." : "This key does not give access to this org.");
         }
 

@@ -1,3 +1,4 @@
 namespace FleetMfa.Silo.Api.Requests;
 
-public sealed record CreateApiKeyRequest(string Name);
+/// <summary><c>POST …/api-keys</c>: a name, and optionally a lifetime in hours (1–87,600).</summary>
+public sealed record CreateApiKeyRequest(string Name, int? ExpiresInHours = null);

@@ -1,0 +1,16 @@
+using Orleans.Storage;
+
+namespace FleetMfa.Grains.Orgs;
+
+/// <summary>Reads about an org from storage without activating its grain.</summary>
+public static class OrgRecords
+{
+    /// <summary>Whether the org grain <paramref name="org"/> has stored a created org (one storage read; no activation).</summary>
+    public static async Task<bool> IsCreatedAsync(IGrainStorage storage, GrainId org)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        var state = new GrainState<OrgState>(new OrgState());
+        await storage.ReadStateAsync(OrgGrain.StateName, org, state);
+        return state.RecordExists && state.State is { Created: true };
+    }
+}
