@@ -97,6 +97,51 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
     [Theory]
     [InlineData(StorageFault.Refused)]
     [InlineData(StorageFault.Timeout)]
+    public async Task An_operator_key_revoke(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync();
+        var org = Grains.GetOrg(orgId);
+        var key = await org.CreateApiKeyAsync("ops");
+        Assert.True(ApiKeys.TryParseOrgKey(key.Key, ApiKeys.OperatorPrefix, out _, out _, out var secret));
+        var hash = ApiKeys.Hash(secret);
+
+        await FailsAsync(org, fault, () => org.RevokeApiKeyAsync(key.KeyId));
+
+        Assert.Equal("ops", await org.FindApiKeyNameAsync(key.KeyId, hash));
+        Assert.Single(await org.ListApiKeysAsync());
+        await org.RevokeApiKeyAsync(key.KeyId);
+        Assert.Null(await org.FindApiKeyNameAsync(key.KeyId, hash));
+
+        await fixture.RestartClusterAsync();
+        Assert.Null(await Grains.GetOrg(orgId).FindApiKeyNameAsync(key.KeyId, hash));
+        Assert.Empty(await Grains.GetOrg(orgId).ListApiKeysAsync());
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
+    public async Task A_use_of_a_connect_key_with_a_use_limit(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync();
+        var org = Grains.GetOrg(orgId);
+        var key = await org.CreateConnectKeyAsync("one laptop", maxUses: 1);
+        Assert.True(ApiKeys.TryParseOrgKey(key.Key, ApiKeys.ConnectPrefix, out _, out _, out var secret));
+        var hash = ApiKeys.Hash(secret);
+
+        await FailsAsync(org, fault, () => org.UseConnectKeyAsync(key.KeyId, hash));
+
+        Assert.Equal((0, 1), Uses(Assert.Single(await org.ListConnectKeysAsync())));
+        Assert.True(await org.UseConnectKeyAsync(key.KeyId, hash));
+        Assert.False(await org.UseConnectKeyAsync(key.KeyId, hash));
+
+        await fixture.RestartClusterAsync();
+        Assert.Equal((1, 0), Uses(Assert.Single(await Grains.GetOrg(orgId).ListConnectKeysAsync())));
+        Assert.False(await Grains.GetOrg(orgId).UseConnectKeyAsync(key.KeyId, hash));
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
     public async Task A_user_s_enrollment_and_its_confirmation(StorageFault fault)
     {
         var orgId = await Grains.NewOrgAsync(totpEnabled: true);
@@ -218,6 +263,8 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
     }
 
     private static (TotpStatus, int) Enrollment(UserInfo? user) => (user!.TotpStatus, user.SecretVersion);
+
+    private static (int?, int?) Uses(ConnectKeyInfo key) => (key.Uses, key.RemainingUses);
 
     /// <summary>Arms <paramref name="fault"/> for <paramref name="grain"/>'s next write and asserts that <paramref name="call"/> fails with it.</summary>
     private static async Task FailsAsync(IAddressable grain, StorageFault fault, Func<Task> call)
