@@ -4,7 +4,8 @@
 # `key=value ...`. Without a NAME the whole set runs and tests/FleetMfa.Load/RESULTS.md is rewritten.
 #
 #   deploy/bench.sh                       the standard set -> RESULTS.md
-#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent ssh storage, or
+#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent ssh storage
+#                                         key-flood, or
 #                                         scale (the four 100,000-device ones on one registered org)
 #
 #   fanout        N in {1000, 10000} real agents over Mosquitto + Azurite, one rollout enabling MFA on all;
@@ -17,6 +18,9 @@
 #   agent         deploy/bench-agent.sh: NativeAOT agent idle RSS, start-to-subscribed, verify p50/p99
 #   ssh           deploy/bench-ssh.sh 40: the time a real SSH login (private sshd, PAM module, NativeAOT agent) spends
 #                 in the MFA check — --check-required and verify p50/p99 as the PAM module times them (needs root)
+#   key-flood     a silo with its default rate limits: 10,000 requests with random well-formed keys for random orgs
+#                 from 16 loopback addresses, 64 at a time; the admin's GET of its org from another address before
+#                 and during the flood (p50/p99/max), the flood's 429s and 401s
 #   storage       Azurite alone, against the entities in a table: grain state read+write pairs/s with a row key per
 #                 grain or Orleans' own (one for all grains of a type), device index row writes and shard reads/s,
 #                 each in one table and over 16 (how many tables the silo spreads grain state and the index over)
@@ -49,7 +53,7 @@ while (($#)); do
         DEVICES=$((10#$2))
         shift 2
         ;;
-    fanout | org-switch | queries | grain-memory | dashboard | scale | agent | ssh | storage)
+    fanout | org-switch | queries | grain-memory | dashboard | scale | agent | ssh | storage | key-flood)
         NAME=$1
         shift
         ;;
@@ -140,17 +144,20 @@ stack_start() {
 }
 
 # Every load generator speaks from 127.0.0.1 with one connect key: the silo's rate limits (per address and per
-# key) would refuse most of a benchmark, so they are set far above anything measured here.
+# key) would refuse most of a benchmark, so they are set far above anything measured here — except for key-flood,
+# which measures the silo with its defaults (RateLimitOptions) and sets these to them.
 BENCH_RATE=10000000
+RL_ADDRESS=$BENCH_RATE RL_KEY=$BENCH_RATE RL_FAILURES=$BENCH_RATE
+RL_ADDRESS_BURST=$BENCH_RATE RL_KEY_BURST=$BENCH_RATE RL_FAILURE_BURST=$BENCH_RATE
 
 silo_start() {
     fm_log "starting the silo ($FLEETMFA_BROKER)..."
     cd "$SILO_DIR"
     FLEETMFA_DATA="$WORK/run/silo" FLEETMFA_STORAGE="$(fm_azurite_connection_string "$AZ")" FLEETMFA_HTTP_PORT=$HTTP \
         FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY \
-        FLEETMFA_RATE_LIMIT_ADDRESS=$BENCH_RATE FLEETMFA_RATE_LIMIT_KEY=$BENCH_RATE FLEETMFA_RATE_LIMIT_FAILURES=$BENCH_RATE \
-        FleetMfa__RateLimits__AddressBurst=$BENCH_RATE FleetMfa__RateLimits__KeyBurst=$BENCH_RATE \
-        FleetMfa__RateLimits__FailureBurst=$BENCH_RATE \
+        FLEETMFA_RATE_LIMIT_ADDRESS=$RL_ADDRESS FLEETMFA_RATE_LIMIT_KEY=$RL_KEY FLEETMFA_RATE_LIMIT_FAILURES=$RL_FAILURES \
+        FleetMfa__RateLimits__AddressBurst=$RL_ADDRESS_BURST FleetMfa__RateLimits__KeyBurst=$RL_KEY_BURST \
+        FleetMfa__RateLimits__FailureBurst=$RL_FAILURE_BURST \
         fm_spawn "$WORK/run/silo.log" "$WORK/run/silo.pid" dotnet bin/Release/net10.0/FleetMfa.Silo.dll
     SILO_PID=$FM_LAST_PID
     cd "$FM_REPO"
@@ -338,6 +345,22 @@ bench_ssh() {
     row "ssh login (PAM, NativeAOT agent)" "whole SSH.NET login p50 / p99 (ms)" "$(fig login_p50_ms) / $(fig login_p99_ms)"
 }
 
+# Random keys against the default rate limits while the admin works (tests/FleetMfa.Load KeyFloodBenchmark).
+bench_key_flood() {
+    RL_ADDRESS=3000 RL_KEY=1200 RL_FAILURES=10 RL_ADDRESS_BURST=200 RL_KEY_BURST=100 RL_FAILURE_BURST=20
+    stack_start embedded
+    load "key-flood (default rate limits)" key-flood --org key-flood --concurrency 64
+    COMMANDS+=("key-flood: \`deploy/bench.sh key-flood\`")
+    local label="key-flood, 10,000 random keys"
+    row "$label" "flood: requests/s, 429 / 401 / other" "$(fig requests_per_s), $(fig status_429) / $(fig status_401) / $(fig status_other)"
+    row "$label" "admin GET of its org before the flood p50 / p99 (ms)" "$(fig admin_before_p50_ms) / $(fig admin_before_p99_ms)"
+    row "$label" "admin GET during the flood p99 (ms)" "$(fig admin_p99_ms)" "≤ 100" le 100
+    row "$label" "admin GET during the flood p50 / max (ms), calls not 200" "$(fig admin_p50_ms) / $(fig admin_max_ms), $(fig admin_not_ok) of $(fig admin_calls)"
+    stack_stop
+    RL_ADDRESS=$BENCH_RATE RL_KEY=$BENCH_RATE RL_FAILURES=$BENCH_RATE
+    RL_ADDRESS_BURST=$BENCH_RATE RL_KEY_BURST=$BENCH_RATE RL_FAILURE_BURST=$BENCH_RATE
+}
+
 # Azurite's cost per operation against the entities in a table, for each key layout, in one table and over 16
 # (tests/FleetMfa.Load StorageLayoutBenchmark).
 bench_storage() {
@@ -416,6 +439,8 @@ all)
     write_results
     bench_ssh
     write_results
+    bench_key_flood
+    write_results
     bench_storage
     ;;
 fanout) bench_fanout ;;
@@ -424,6 +449,7 @@ org-switch | queries | grain-memory | dashboard) bench_scale "$NAME" ;;
 scale) bench_scale all ;;
 agent) bench_agent ;;
 ssh) bench_ssh ;;
+key-flood) bench_key_flood ;;
 esac
 
 printf '\n'

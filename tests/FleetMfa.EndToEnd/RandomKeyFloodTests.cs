@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Network;
 using Xunit.Abstractions;
 
 namespace FleetMfa.EndToEnd;

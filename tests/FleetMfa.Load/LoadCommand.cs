@@ -14,6 +14,7 @@ public static class LoadCommand
           org-switch    --mqtt-port P --observer-user U --observer-password-file F  org TOTP on over a registered org
           grain-memory  --silo-pid PID [--heap-command CMD]                        silo memory per activated device grain
           queries       [--samples N]                                             detail reads, pages of 100, org summary
+          key-flood     [--requests N]                                            N random keys from 16 loopback addresses; admin latency
           common: --org ID --concurrency N (64) --timeout SECONDS (600)
         FleetMfa.Load storage-layout --storage CONNECTION_STRING [--azurite-pid PID] [--counts 1000,10000,20000,50000,100000] [--operations 1000]
           table storage operations against entity count: grain-state row keys, the device index, one table or 16
@@ -48,6 +49,7 @@ public static class LoadCommand
                 "org-switch" => await OrgSwitchBenchmark.RunAsync(options, api, cancellationToken),
                 "grain-memory" => await GrainMemoryBenchmark.RunAsync(options, api, cancellationToken),
                 "queries" => await QueriesBenchmark.RunAsync(options, api, cancellationToken),
+                "key-flood" => await KeyFloodBenchmark.RunAsync(options, api, cancellationToken),
                 _ => throw new ArgumentException($"unknown benchmark '{options.Command}'"),
             };
             Console.WriteLine(figures);

@@ -43,6 +43,9 @@ public sealed class LoadOptions
 
     public int Samples => Int("samples", 2000);
 
+    /// <summary><c>key-flood</c>: how many requests with random keys.</summary>
+    public int Requests => Int("requests", 10_000);
+
     public static LoadOptions Parse(string[] args)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))

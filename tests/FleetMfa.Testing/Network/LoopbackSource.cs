@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FleetMfa.EndToEnd.Infrastructure;
+namespace FleetMfa.Testing.Network;
 
 /// <summary>
 /// HTTP clients that connect to the silo from a chosen loopback address (any of 127.0.0.0/8 is this host on Linux), so
