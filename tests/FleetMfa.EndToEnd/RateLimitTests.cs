@@ -146,6 +146,59 @@ public sealed class RateLimitTests(EndToEndFixture fixture)
     }
 
     [Fact]
+    public async Task Behind_a_trusted_proxy_clients_count_by_X_Forwarded_For_and_from_anywhere_else_the_header_is_ignored()
+    {
+        await using var silo = await StartAsync("ratelimit-proxy", new()
+        {
+            ["FLEETMFA_TRUSTED_PROXIES"] = "127.0.9.1, 10.99.0.0/16",
+            ["FleetMfa__RateLimits__FailureBurst"] = "3",
+            ["FleetMfa__RateLimits__FailuresPerMinute"] = "1",
+        });
+        var org = TestIds.Unique("rlproxy");
+        await silo.Admin.CreateOrgAsync(org);
+        var key = await silo.Admin.CreateOperatorKeyAsync(org);
+        var parts = key.Split('_');
+        string Wrong() => string.Join('_', parts[0], parts[1], Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), org);
+        using var proxy = LoopbackSource.Client(silo.BaseAddress, LoopbackSource.Address(9, 1));
+        using var direct = LoopbackSource.Client(silo.BaseAddress, LoopbackSource.Address(9, 2));
+
+        // Through the proxy: one client spends its failures and is limited, another client is not.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(proxy, HttpMethod.Get, $"/api/orgs/{org}", Wrong(), forwardedFor: "203.0.113.5")).StatusCode);
+        }
+
+        await AssertRateLimitedAsync(await SendAsync(proxy, HttpMethod.Get, $"/api/orgs/{org}", key, forwardedFor: "203.0.113.5"));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, HttpMethod.Get, $"/api/orgs/{org}", key, forwardedFor: "203.0.113.6")).StatusCode);
+
+        // Only the entry the proxy appended counts: one the client put in front of it does not help.
+        await AssertRateLimitedAsync(await SendAsync(proxy, HttpMethod.Get, $"/api/orgs/{org}", key, forwardedFor: "203.0.113.77, 203.0.113.5"));
+
+        // Not from the proxy: the header is the client's own word and is ignored; the client counts by its address.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(direct, HttpMethod.Get, $"/api/orgs/{org}", Wrong(), forwardedFor: $"198.51.100.{i}")).StatusCode);
+        }
+
+        await AssertRateLimitedAsync(await SendAsync(direct, HttpMethod.Get, $"/api/orgs/{org}", key, forwardedFor: "198.51.100.200"));
+
+        var refused = (await silo.Admin.ReadAuditAsync(org)).Where(r => (string?)r["action"] == "authenticate").Select(r => (string?)r["detail"]).ToList();
+        Assert.Contains(refused, d => d!.EndsWith("from 203.0.113.5", StringComparison.Ordinal));
+        Assert.Contains(refused, d => d!.EndsWith("from 127.0.9.2", StringComparison.Ordinal));
+        Assert.DoesNotContain(refused, d => d!.Contains("198.51.100.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_trusted_proxy_that_is_not_an_address_or_network_stops_the_silo_with_exit_code_2()
+    {
+        var settings = fixture.NewSiloSettings("ratelimit-badproxy") with { Environment = new Dictionary<string, string> { ["FLEETMFA_TRUSTED_PROXIES"] = "10.0.0.1, proxy.example" } };
+        await using var silo = SiloProcess.Launch(settings);
+
+        Assert.Equal(2, await silo.Process.WaitForExitAsync(TimeSpan.FromSeconds(45)));
+        Assert.Contains(silo.Output.Split('\n'), line => line.Contains("FLEETMFA_TRUSTED_PROXIES", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_rate_limit_that_is_not_positive_stops_the_silo_with_exit_code_2()
     {
         var settings = fixture.NewSiloSettings("ratelimit-bad") with { Environment = new Dictionary<string, string> { ["FLEETMFA_RATE_LIMIT_FAILURES"] = "0" } };
@@ -158,9 +211,14 @@ public sealed class RateLimitTests(EndToEndFixture fixture)
     private Task<SiloProcess> StartAsync(string name, Dictionary<string, string> limits) =>
         SiloProcess.StartAsync(fixture.NewSiloSettings(name) with { Environment = limits });
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? key, string? json = null)
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string? key, string? json = null, string? forwardedFor = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (forwardedFor is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+        }
+
         if (key is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);

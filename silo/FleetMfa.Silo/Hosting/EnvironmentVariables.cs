@@ -30,6 +30,7 @@ public static class EnvironmentVariables
         ("FLEETMFA_RATE_LIMIT_ADDRESS", "FleetMfa:RateLimits:AddressRequestsPerMinute"),
         ("FLEETMFA_RATE_LIMIT_KEY", "FleetMfa:RateLimits:KeyRequestsPerMinute"),
         ("FLEETMFA_RATE_LIMIT_FAILURES", "FleetMfa:RateLimits:FailuresPerMinute"),
+        ("FLEETMFA_TRUSTED_PROXIES", "FleetMfa:RateLimits:TrustedProxies"),
     ];
 
     /// <summary>Every variable the silo reads: the map above plus <c>FLEETMFA_HTTP_PORT</c>.</summary>

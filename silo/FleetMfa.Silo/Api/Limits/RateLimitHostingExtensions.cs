@@ -3,7 +3,9 @@ using System.Threading.RateLimiting;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Silo.Api.Auth;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace FleetMfa.Silo.Api.Limits;
 
@@ -18,8 +20,21 @@ public static class RateLimitHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName)
-            .Validate(o => o.IsValid(), $"Rate limits (FleetMfa:RateLimits, FLEETMFA_RATE_LIMIT_*) must be between 1 and {RateLimitOptions.MaxLimit}, and UnknownOrgCacheTime at most 5 minutes.")
+            .Validate(o => o.IsValid(), $"Rate limits (FleetMfa:RateLimits, FLEETMFA_RATE_LIMIT_*) must be between 1 and {RateLimitOptions.MaxLimit}, UnknownOrgCacheTime at most 5 minutes, and FLEETMFA_TRUSTED_PROXIES addresses or CIDR networks separated by commas.")
             .ValidateOnStart();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RateLimitOptions>>((forwarded, limits) =>
+        {
+            // Only the proxies configured, not ASP.NET Core's default (loopback): a header from anyone else is ignored.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.ForwardLimit = 1;
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            if (limits.Value.TryParseTrustedProxies(out var addresses, out var networks))
+            {
+                addresses.ForEach(forwarded.KnownProxies.Add);
+                networks.ForEach(forwarded.KnownIPNetworks.Add);
+            }
+        });
         builder.Services.AddSingleton<ApiRateLimits>();
         builder.Services.AddSingleton<KnownOrgs>();
         builder.Services.AddSingleton<AuthRefusals>();
@@ -41,6 +56,10 @@ public static class RateLimitHostingExtensions
     public static WebApplication UseFleetRateLimits(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Before everything that reads the client address (the limits, the audit trail's refusals). With no trusted
+        // proxy configured it trusts nobody and changes nothing.
+        app.UseForwardedHeaders();
+
         app.UseWhen(IsLimited, area => area.UseRateLimiter());
         return app;
     }

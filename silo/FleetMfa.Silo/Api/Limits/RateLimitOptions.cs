@@ -36,10 +36,44 @@ public sealed class RateLimitOptions
     /// <summary>How long a lookup that found no org is remembered before storage is asked again. Default 10 s.</summary>
     public TimeSpan UnknownOrgCacheTime { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The reverse proxies or ingress controllers in front of the silo (<c>FLEETMFA_TRUSTED_PROXIES</c>: addresses and
+    /// CIDR networks, separated by commas). A request from one of them counts under the client address the proxy
+    /// appended to <c>X-Forwarded-For</c> (the last entry only); from anywhere else that header is ignored, so a client
+    /// cannot choose the address it counts under. Empty (the default): every request counts under its peer's address —
+    /// behind a proxy that is the proxy's, and one client's refused keys would then limit every client.
+    /// </summary>
+    public string TrustedProxies { get; set; } = "";
+
     /// <summary>The largest rate or burst taken (so that no arithmetic on them overflows).</summary>
     public const int MaxLimit = 10_000_000;
 
+    /// <summary><see cref="TrustedProxies"/> parsed; false when an entry is neither an address nor a CIDR network.</summary>
+    public bool TryParseTrustedProxies(out List<System.Net.IPAddress> addresses, out List<System.Net.IPNetwork> networks)
+    {
+        addresses = [];
+        networks = [];
+        foreach (var entry in TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (entry.Contains('/', StringComparison.Ordinal) && System.Net.IPNetwork.TryParse(entry, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (!entry.Contains('/', StringComparison.Ordinal) && System.Net.IPAddress.TryParse(entry, out var address))
+            {
+                addresses.Add(address);
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public bool IsValid() =>
+        TryParseTrustedProxies(out _, out _) &&
         new[] { AddressRequestsPerMinute, AddressBurst, KeyRequestsPerMinute, KeyBurst, FailuresPerMinute, FailureBurst, AuditedRefusalsPerMinute }
             .All(limit => limit is > 0 and <= MaxLimit) &&
         UnknownOrgCacheTime > TimeSpan.Zero && UnknownOrgCacheTime <= TimeSpan.FromMinutes(5);
