@@ -148,8 +148,12 @@ public sealed class ComposeFileTests
             Assert.Equal(["cluster"], Inherited(silo, "networks"));
         }
 
+        // The silos believe the edge's X-Forwarded-For (the agents' own addresses count for the rate limits) and no one else's.
+        var edgeAddress = Services["edge"].Scalar("networks", "cluster", "ipv4_address");
+        Assert.All(Silos(), s => Assert.Equal(edgeAddress, s.Environment["FLEETMFA_TRUSTED_PROXIES"]));
+
         // Whatever shares the agents' network is the broker or the edge; nothing else.
-        var onDevices = Services.Keys.Where(k => Inherited(k, "networks").Contains("devices")).Except(agents).Order();
+        var onDevices = Services.Keys.Where(k => Networks(k).Contains("devices")).Except(agents).Order();
         Assert.Equal(["edge", "mosquitto"], onDevices);
 
         // The edge forwards to the silos' HTTP port, and to nothing else.
@@ -160,6 +164,10 @@ public sealed class ComposeFileTests
     }
 
     private const string CertificatesOnTheHost = "./.certs";
+
+    /// <summary>The networks a service joins, listed or mapped (<c>networks: {cluster: {ipv4_address: ...}}</c>).</summary>
+    private static List<string> Networks(string service) =>
+        Services[service].Get("networks") is YamlMappingNode mapping ? [.. mapping.Children.Keys.Select(k => ((YamlScalarNode)k).Value!)] : Inherited(service, "networks");
 
     /// <summary>A service's list under <paramref name="key"/>, <c>extends</c> resolved.</summary>
     private static List<string> Inherited(string service, string key)
