@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Security;
 using FleetMfa.Protocol;
+using FleetMfa.Silo.Api.Auth;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
@@ -11,7 +12,8 @@ namespace FleetMfa.Silo.Mqtt;
 
 /// <summary>
 /// The broker inside the silo (the default, for small fleets). It enforces DESIGN §4's rules itself: a device logs
-/// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain), may subscribe only to its
+/// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain, once the org is known to exist:
+/// <see cref="KnownOrgs"/>), may subscribe only to its
 /// own <c>desired</c> and <c>receipts</c> topics and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>; the
 /// bridge client has the control-plane rights.
 /// </summary>
@@ -19,6 +21,7 @@ public sealed partial class EmbeddedBroker(
     IOptions<MqttOptions> options,
     BridgeCredentials bridge,
     IGrainFactory grains,
+    KnownOrgs orgs,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string IdentityItem = "fleetmfa.identity";
@@ -81,7 +84,9 @@ public sealed partial class EmbeddedBroker(
             return;
         }
 
-        var valid = await grains.GetDevice(device.OrgId, device.DeviceId).IsMqttPasswordValidAsync(ApiKeys.Hash(password));
+        // A device of an org that does not exist is refused before any grain is activated (as the HTTP API does).
+        var valid = await orgs.ExistsAsync(device.OrgId, CancellationToken.None) &&
+            await grains.GetDevice(device.OrgId, device.DeviceId).IsMqttPasswordValidAsync(ApiKeys.Hash(password));
         if (!valid)
         {
             e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;

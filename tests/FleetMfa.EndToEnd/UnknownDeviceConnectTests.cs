@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using FleetMfa.EndToEnd.Infrastructure;
+using MQTTnet;
+using Xunit.Abstractions;
+
+namespace FleetMfa.EndToEnd;
+
+/// <summary>
+/// CONNECTs to the embedded broker under well-formed device names of orgs that do not exist are refused before any
+/// grain is activated: a stranger cannot make the silo activate (and read from storage) one device grain per attempt.
+/// </summary>
+[Collection(EndToEndCollectionDefinition.Name)]
+public sealed class UnknownDeviceConnectTests(EndToEndFixture fixture, ITestOutputHelper output)
+{
+    private const int Attempts = 300;
+    private const string ActivationsCreated = "orleans_catalog_activation_created_total";
+
+    [Fact]
+    public async Task Connects_for_devices_of_unknown_orgs_are_refused_without_activating_a_grain()
+    {
+        var silo = fixture.Silo;
+        var before = await ActivationsAsync(silo);
+
+        var refused = 0;
+        for (var i = 0; i < Attempts; i++)
+        {
+            var org = $"ghost-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
+            var (probe, result) = await MqttProbe.ConnectAsync(silo.MqttPort, $"{org}/web-{i}", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), $"{org}/web-{i}");
+            await probe.DisposeAsync();
+            refused += result == MqttClientConnectResultCode.BadUserNameOrPassword ? 1 : 0;
+        }
+
+        var after = await ActivationsAsync(silo);
+        output.WriteLine($"{refused} of {Attempts} connects refused; grain activations created {before} before, {after} after");
+        Assert.Equal(Attempts, refused);
+        Assert.InRange(after - before, 0, 5);
+    }
+
+    private static async Task<double> ActivationsAsync(SiloProcess silo)
+    {
+        var metrics = new PrometheusText((await silo.Admin.GetAsync("/metrics")).Body);
+        Assert.True(metrics.Has(ActivationsCreated), $"/metrics has no {ActivationsCreated}");
+        return metrics.Sum(ActivationsCreated);
+    }
+}
