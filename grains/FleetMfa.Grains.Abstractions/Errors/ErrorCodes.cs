@@ -17,6 +17,9 @@ public static class ErrorCodes
     public const string EnrollmentNotStarted = "enrollment-not-started";
     public const string Internal = "internal";
 
+    /// <summary>The audit trail cannot be written: a mutating call is refused before it changes anything.</summary>
+    public const string AuditUnavailable = "audit-unavailable";
+
     // Rollout outcomes (per device, not problem responses).
     public const string Timeout = "timeout";
     public const string AgentError = "agent-error";

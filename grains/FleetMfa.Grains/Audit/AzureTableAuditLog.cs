@@ -9,7 +9,8 @@ namespace FleetMfa.Grains.Audit;
 /// <c>{inverted ticks}_{id}</c>, so a range query over an org's partitions reads newest first and a page is one
 /// continuation away from the next. Records are only ever inserted: a batch goes in one entity-group transaction per
 /// partition, and when a record is already there (a redelivered upload) it falls back to one insert per record,
-/// ignoring those that exist.
+/// ignoring those that exist. The one exception is an operator action's outcome, which replaces its <c>started</c>
+/// record.
 /// </summary>
 public sealed class AzureTableAuditLog(TableClient table) : IAuditLog
 {
@@ -39,6 +40,14 @@ public sealed class AzureTableAuditLog(TableClient table) : IAuditLog
         }
 
         return added;
+    }
+
+    public async Task ReplaceAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        AuditRules.RequireValid(entry);
+        await _creation.EnsureAsync(cancellationToken);
+        await table.UpsertEntityAsync(ToEntity(entry), TableUpdateMode.Replace, cancellationToken);
     }
 
     public async Task<AuditPage> ReadAsync(string orgId, string? cursor, int limit, CancellationToken cancellationToken = default)

@@ -49,6 +49,9 @@ public sealed class GroupCommitAuditLog(IAuditLog inner) : IAuditLog
     public Task<AuditPage> ReadAsync(string orgId, string? cursor, int limit, CancellationToken cancellationToken = default) =>
         inner.ReadAsync(orgId, cursor, limit, cancellationToken);
 
+    /// <summary>One record, written at once: an outcome follows its own <c>started</c> record, never a batch.</summary>
+    public Task ReplaceAsync(AuditEntry entry, CancellationToken cancellationToken = default) => inner.ReplaceAsync(entry, cancellationToken);
+
     private async Task WriteLoopAsync()
     {
         while (Next() is { Count: > 0 } batch)

@@ -13,6 +13,12 @@ public interface IAuditLog
     Task<IReadOnlyList<AuditEntry>> AppendAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Stores <paramref name="entry"/> in place of the record with the same (org, time, id), or as a new one: an
+    /// operator action's outcome replacing the <c>started</c> record written before the action ran.
+    /// </summary>
+    Task ReplaceAsync(AuditEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Up to <paramref name="limit"/> records of <paramref name="orgId"/>, newest first, after <paramref name="cursor"/>
     /// (a previous page's <see cref="AuditPage.NextCursor"/>). A cursor that is malformed or belongs to another org is a
     /// <c>validation</c> error.

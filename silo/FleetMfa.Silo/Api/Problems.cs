@@ -13,6 +13,7 @@ public static class Problems
         ErrorCodes.Forbidden => StatusCodes.Status403Forbidden,
         ErrorCodes.NotFound => StatusCodes.Status404NotFound,
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
+        ErrorCodes.AuditUnavailable => StatusCodes.Status503ServiceUnavailable,
         ErrorCodes.Conflict or ErrorCodes.LinuxSshConflict or ErrorCodes.WindowsVersionUnsupported or
             ErrorCodes.MacAuthPluginConflict or ErrorCodes.EnrollmentExpired or ErrorCodes.EnrollmentNotStarted => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status500InternalServerError,
@@ -38,6 +39,7 @@ public static class Problems
         ErrorCodes.Forbidden => "Not allowed.",
         ErrorCodes.NotFound => "Not found.",
         ErrorCodes.RateLimited => "Too many requests.",
+        ErrorCodes.AuditUnavailable => "The audit trail cannot be written; nothing was changed.",
         ErrorCodes.LinuxSshConflict => "SSH password login and public-key authentication are both allowed.",
         ErrorCodes.WindowsVersionUnsupported => "TOTP MFA needs Windows 10 or later.",
         ErrorCodes.MacAuthPluginConflict => "Another authorization plug-in is installed.",

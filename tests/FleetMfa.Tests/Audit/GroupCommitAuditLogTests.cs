@@ -117,6 +117,8 @@ public sealed class GroupCommitAuditLogTests
 
         public Exception? FailNext { get; set; }
 
+        public Task ReplaceAsync(AuditEntry entry, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public IReadOnlyList<int> WriteSizes
         {
             get

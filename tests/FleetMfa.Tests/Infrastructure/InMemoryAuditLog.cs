@@ -30,6 +30,18 @@ public sealed class InMemoryAuditLog : IAuditLog
         return Task.FromResult<IReadOnlyList<AuditEntry>>(added);
     }
 
+    public Task ReplaceAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        AuditRules.RequireValid(entry);
+        lock (_gate)
+        {
+            _rows[(AuditRules.PartitionKey(entry.OrgId, entry.Time), AuditRules.RowKey(entry.Time, entry.Id))] = entry;
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<AuditPage> ReadAsync(string orgId, string? cursor, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

@@ -18,36 +18,64 @@ public sealed partial class OperatorAuditRecorder(IAuditLog auditLog, TimeProvid
 {
     public const string Succeeded = "succeeded";
 
+    /// <summary>The outcome of a record stored before its call ran; replaced by the call's outcome once it returns.</summary>
+    public const string Started = "started";
+
     public static bool IsMutating(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         return !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
     }
 
-    /// <summary>Records a call that returned <paramref name="result"/>.</summary>
-    public Task RecordAsync(HttpContext http, ApiCaller caller, string orgId, IList<object?> arguments, object? result)
+    /// <summary>
+    /// Stores the record of a mutating call before the call runs, with outcome <see cref="Started"/>; null when the
+    /// trail cannot be written — the call must then not run, so no change is ever made without its record.
+    /// </summary>
+    public async Task<AuditEntry?> BeginAsync(HttpContext http, ApiCaller caller, string orgId, IList<object?> arguments)
     {
         ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(arguments);
-        var endpoint = EndpointName(http);
-        var (action, detail) = Describe(endpoint, arguments);
-        var target = CreatedKeyTarget(endpoint, result) ?? RouteTarget(http, orgId);
-        return WriteAsync(http, caller, orgId, action, detail, target, OutcomeOf(result));
-    }
-
-    /// <summary>Records a call that threw <paramref name="exception"/> (a refusal, or a failure).</summary>
-    public Task RecordAsync(HttpContext http, ApiCaller caller, string orgId, IList<object?> arguments, Exception exception)
-    {
-        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(arguments);
         var (action, detail) = Describe(EndpointName(http), arguments);
+        var target = RouteTarget(http, orgId);
+        var now = time.GetUtcNow();
+        var entry = new AuditEntry(
+            orgId, NewId(), now, AuditKind.Operator, caller.AuditActor, caller.KeyName, action, target.Text,
+            target.DeviceId, target.UserId, null, Started, detail, false, now);
+        try
+        {
+            await auditLog.AppendAsync([entry], CancellationToken.None);
+            metrics.AuditRecorded(AuditKind.Operator, 1);
+            return entry;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRecordFailed(logger, orgId, action, http.Request.Path, ex);
+            return null;
+        }
+    }
+
+    /// <summary>Puts the outcome of a call that returned <paramref name="result"/> (and what it created) in its <see cref="Started"/> record's place.</summary>
+    public Task CompleteAsync(HttpContext http, AuditEntry started, object? result)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(started);
+        var created = CreatedKeyTarget(EndpointName(http), result);
+        return ReplaceAsync(http, started with { Outcome = OutcomeOf(result), Target = created?.Text ?? started.Target });
+    }
+
+    /// <summary>Puts the outcome of a call that threw <paramref name="exception"/> (a refusal, or a failure) in its record's place.</summary>
+    public Task CompleteAsync(HttpContext http, AuditEntry started, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(started);
         var outcome = exception switch
         {
             FleetMfaException refusal => refusal.Code,
             BadHttpRequestException => ErrorCodes.Validation,
             _ => ErrorCodes.Internal,
         };
-        return WriteAsync(http, caller, orgId, action, detail, RouteTarget(http, orgId), outcome);
+        return ReplaceAsync(http, started with { Outcome = outcome });
     }
 
     /// <summary>An agent enrolled a device with a connect key (no operator involved, but an operator's key was used).</summary>
@@ -73,13 +101,17 @@ public sealed partial class OperatorAuditRecorder(IAuditLog auditLog, TimeProvid
         return AppendAsync(http, entry);
     }
 
-    private Task WriteAsync(HttpContext http, ApiCaller caller, string orgId, string action, string? detail, Target target, string outcome)
+    private async Task ReplaceAsync(HttpContext http, AuditEntry entry)
     {
-        var now = time.GetUtcNow();
-        var entry = new AuditEntry(
-            orgId, NewId(), now, AuditKind.Operator, caller.AuditActor, caller.KeyName, action, target.Text,
-            target.DeviceId, target.UserId, null, outcome, detail, false, now);
-        return AppendAsync(http, entry);
+        try
+        {
+            await auditLog.ReplaceAsync(entry, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The change is done (or refused) and its record says "started": the trail still shows it was attempted.
+            LogRecordFailed(logger, entry.OrgId, entry.Action, http.Request.Path, ex);
+        }
     }
 
     private async Task AppendAsync(HttpContext http, AuditEntry entry)

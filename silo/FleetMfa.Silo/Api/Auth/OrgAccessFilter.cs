@@ -7,7 +7,9 @@ namespace FleetMfa.Silo.Api.Auth;
 /// Guards every <c>/api/orgs/{orgId}</c> route: the org id must be a slug (400), the caller must hold a key (401),
 /// and an operator key opens only its own org (403); both refusals are
 /// counted and audited (<see cref="AuthRefusals"/>). <paramref name="adminOnly"/> routes take the admin key alone.
-/// Every mutating call that gets through is written to the org's audit trail with its outcome.
+/// Every mutating call that gets through is written to the org's audit trail before it runs (outcome
+/// <c>started</c>, replaced by its outcome once it returns); when the trail cannot be written the call does not run
+/// (503 <c>audit-unavailable</c>), so no change is made without its record.
 /// </summary>
 public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, AuthRefusals refusals, OperatorAuditRecorder recorder, bool adminOnly) : IEndpointFilter
 {
@@ -43,6 +45,11 @@ public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, AuthRefus
             return await next(context);
         }
 
+        if (await recorder.BeginAsync(http, caller, orgId, context.Arguments) is not { } started)
+        {
+            return Problems.For(ErrorCodes.AuditUnavailable, "The audit trail cannot be written, so nothing was changed; try again.");
+        }
+
         object? result;
         try
         {
@@ -50,11 +57,11 @@ public sealed class OrgAccessFilter(ApiKeyAuthenticator authenticator, AuthRefus
         }
         catch (Exception ex)
         {
-            await recorder.RecordAsync(http, caller, orgId, context.Arguments, ex);
+            await recorder.CompleteAsync(http, started, ex);
             throw;
         }
 
-        await recorder.RecordAsync(http, caller, orgId, context.Arguments, result);
+        await recorder.CompleteAsync(http, started, result);
         return result;
     }
 }
