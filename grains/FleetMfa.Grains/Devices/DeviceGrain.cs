@@ -242,7 +242,7 @@ public sealed partial class DeviceGrain(
             return;
         }
 
-        if (DeviceReports.Parse(payload, State.DesiredVersion, out var problem) is not { } report)
+        if (DeviceReports.Parse(payload, out var problem) is not { } report)
         {
             LogReportDropped(logger, _orgId, _deviceId, problem!);
             return;

@@ -9,8 +9,14 @@ public static class DeviceReports
 {
     public const int MaxReportBytes = 64 * 1024;
 
+    /// <summary>
+    /// The highest applied version a report may carry: far beyond any a grain issues (one per change), with room to go on
+    /// from it (<see cref="DeviceTwin.TakeReport"/> continues from an applied version ahead of its own).
+    /// </summary>
+    public const long MaxVersion = long.MaxValue / 2;
+
     /// <summary>The report, or null with <paramref name="problem"/> saying why it is dropped.</summary>
-    public static ReportedState? Parse(byte[]? payload, long desiredVersion, out string? problem)
+    public static ReportedState? Parse(byte[]? payload, out string? problem)
     {
         ReportedState? report = null;
         problem = null;
@@ -28,8 +34,11 @@ public static class DeviceReports
             null => "empty or oversized payload",
             { Schema: not ReportedState.CurrentSchema } => $"unsupported schema {report.Schema}",
             { AppliedVersion: < 0 } => "negative applied version",
-            _ when report.AppliedVersion > desiredVersion => $"applied version {report.AppliedVersion} was never issued",
-            { FailedVersion: { } f } when f <= report.AppliedVersion || f > desiredVersion => "impossible failed version",
+            { AppliedVersion: > MaxVersion } => "applied version out of range",
+
+            // A failed version above the desired one is one the device got from an earlier incarnation of this control
+            // plane (see DeviceTwin.TakeReport); it fails nothing here, and the report's applied version still counts.
+            { FailedVersion: { } f } when f <= report.AppliedVersion || f > MaxVersion + 1 => "impossible failed version",
             { Reason.Length: > ReportedState.MaxReasonLength } => "reason too long",
             { Enforcement: { } e } when e.Detail is not { Length: > 0 and <= AuditEvent.MaxDetailLength } || e.Detail.Any(char.IsControl) => "invalid policy enforcement",
             { Users.Count: > 10_000 } => "too many users",

@@ -2,8 +2,9 @@ namespace FleetMfa.Grains.Devices;
 
 /// <summary>
 /// What cannot be recovered from the device: registration, settings, the MFA switch, bindings and the desired-state
-/// version. <see cref="MfaChangeVersion"/> is the desired version at which "TOTP required" last flipped; the status
-/// is <c>pending</c> until the device has applied at least that version.
+/// version. <see cref="MfaChangeVersion"/> is the desired version at which "TOTP required" last flipped (or at which
+/// the grain adopted a version the device was ahead with); the status is <c>pending</c> until the device has applied at
+/// least that version.
 /// </summary>
 [GenerateSerializer, Alias("fleetmfa.DeviceState")]
 public sealed class DeviceState
@@ -48,6 +49,13 @@ public sealed class DeviceState
 
     /// <summary>What the grain still has to do for changes it stored (<see cref="DeviceEffect"/>), in order.</summary>
     [Id(21)] public List<DeviceEffect> Outbox { get; set; } = [];
+
+    /// <summary>
+    /// The highest version the agent reported applied that this grain had not issued (a control plane restored from an
+    /// older backup had): the grain went on from the version after it (<see cref="DeviceTwin.TakeReport"/>). What the
+    /// device enforces at or below it is unknown here, so an ack of a version up to it settles nothing.
+    /// </summary>
+    [Id(22)] public long AdoptedVersion { get; set; }
 
     public bool HasAgent => PublicKey is not null;
 

@@ -161,7 +161,9 @@ public static class DeviceTwin
     public static RolloutStep? SettledStep(DeviceState state, long version)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return state.AppliedVersion >= version ? new RolloutStep(RolloutOutcome.Succeeded, version)
+
+        // A version at or below an adopted one was issued again after it, with what this grain holds: that one counts.
+        return state.AppliedVersion >= Math.Max(version, state.AdoptedVersion + 1) ? new RolloutStep(RolloutOutcome.Succeeded, version)
             : !state.HasAgent ? new RolloutStep(RolloutOutcome.Failed, version, ErrorCodes.NoAgent, "The device has no enrolled agent; it gets the change when one enrolls.")
 
             // A failure reason always refers to the current desired version, which covers the awaited one.
@@ -243,14 +245,29 @@ public static class DeviceTwin
     /// <summary>
     /// Takes a report the agent sent (<see cref="DeviceReports.Parse"/> passed it): the applied version, the failure of
     /// the current version, what the agent's policy check found, the device's facts; tells a waiting rollout once its
-    /// version settled. Null when nothing that is stored changed.
+    /// version settled. An applied version above the desired one is adopted: the desired version continues from the one
+    /// after it and is published. Null when nothing that is stored changed.
     /// </summary>
     public static IReadOnlyList<DeviceEffect>? TakeReport(DeviceState state, ReportedState report, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(report);
         var changed = false;
-        if (report.AppliedVersion != state.AppliedVersion)
+        var publish = false;
+        if (report.AppliedVersion > state.DesiredVersion)
+        {
+            // Ahead of every version this grain issued: only this control plane signs desired states, so an earlier
+            // incarnation of it did (restored from an older backup). Dropping the device's reports as "never issued"
+            // would wedge it for good; instead the grain goes on from the version after it, and publishes what the
+            // device must enforce now. What the device holds is unknown here: the status waits for the new version.
+            state.AdoptedVersion = report.AppliedVersion;
+            state.AppliedVersion = report.AppliedVersion;
+            state.DesiredVersion = report.AppliedVersion + 1;
+            state.MfaChangeVersion = state.DesiredVersion;
+            state.FailureReason = null;
+            changed = publish = true;
+        }
+        else if (report.AppliedVersion != state.AppliedVersion)
         {
             state.AppliedVersion = report.AppliedVersion;
             changed = true;
@@ -290,7 +307,7 @@ public static class DeviceTwin
         // rollout waiting (its check re-indexes the device), never the index stale.
         state.LastReportAt = report.At;
         state.LastSeen = now;
-        return [DeviceEffect.SyncIndex, .. effects];
+        return publish ? [DeviceEffect.SyncIndex, DeviceEffect.PublishDesired, .. effects] : [DeviceEffect.SyncIndex, .. effects];
     }
 
     /// <summary>Takes a user's latest enrollment; returns whether it changes what the device must enforce (only an enrolled user is prompted, with one secret version).</summary>

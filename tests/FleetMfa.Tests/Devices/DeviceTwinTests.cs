@@ -184,6 +184,79 @@ public sealed class DeviceTwinTests
         Assert.Equal("r-newer", state.RolloutWatch!.RolloutId);
     }
 
+    /// <summary>
+    /// The grain at desired version 3 (MFA on, applied) hears the agent report <paramref name="reported"/>: a version
+    /// ahead of its own (issued by a control plane restored from an older backup since) is adopted — the grain continues
+    /// from the version after it and publishes, the status waits for that version — instead of wedging the device.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 3, 2, false, MfaStatus.Pending)]
+    [InlineData(3, 3, 3, false, MfaStatus.Enabled)]
+    [InlineData(4, 5, 4, true, MfaStatus.Pending)]
+    [InlineData(100, 101, 100, true, MfaStatus.Pending)]
+    [InlineData(DeviceReports.MaxVersion, DeviceReports.MaxVersion + 1, DeviceReports.MaxVersion, true, MfaStatus.Pending)]
+    public void A_device_ahead_of_the_grain_is_adopted_and_the_grain_continues_from_the_version_after_it(
+        long reported, long desired, long applied, bool publishes, MfaStatus status)
+    {
+        var state = Device();
+        DeviceTwin.EnableMfa(state, false, TotpOn);
+        DeviceTwin.TakeReport(state, Report(state.DesiredVersion), Now);
+        Assert.Equal((3, 3, MfaStatus.Enabled), (state.DesiredVersion, state.AppliedVersion, state.Status));
+
+        var effects = DeviceTwin.TakeReport(state, Report(reported), Now.AddMinutes(1));
+
+        Assert.Equal((desired, applied, status), (state.DesiredVersion, state.AppliedVersion, state.Status));
+        Assert.Equal(publishes, effects?.Contains(DeviceEffect.PublishDesired) ?? false);
+        Assert.Equal(publishes ? reported : 0, state.AdoptedVersion);
+    }
+
+    [Fact]
+    public void After_an_adopted_version_the_device_is_enabled_and_a_rollout_settled_only_once_it_applies_the_version_after_it()
+    {
+        var state = Device();
+        DeviceTwin.EnableMfa(state, false, TotpOn, Ticket);
+        var awaited = state.DesiredVersion;
+
+        // An ack of the adopted version says nothing about what this grain published.
+        var effects = DeviceTwin.TakeReport(state, Report(awaited + 40), Now);
+        Assert.Equal(PublishAndIndex, effects);
+        Assert.Equal((awaited + 41, MfaStatus.Pending), (state.DesiredVersion, state.Status));
+        Assert.Null(DeviceTwin.SettledStep(state, awaited));
+        Assert.Equal(RolloutOutcome.Pending, DeviceTwin.Watch(state, Ticket, awaited, out _).Outcome);
+
+        // A failure of a version the grain never issued fails nothing.
+        DeviceTwin.TakeReport(state, Report(awaited + 40, failed: awaited + 45, reason: "x"), Now);
+        Assert.Equal((MfaStatus.Pending, null), (state.Status, state.FailureReason));
+
+        // The version after it, applied: enabled, and the rollout waiting for the earlier version is told.
+        var watch = state.RolloutWatch!;
+        effects = DeviceTwin.TakeReport(state, Report(awaited + 41), Now.AddSeconds(1));
+        Assert.Equal([DeviceEffect.SyncIndex, DeviceEffect.NotifyRollout(watch, new RolloutStep(RolloutOutcome.Succeeded, awaited))], effects);
+        Assert.Equal(MfaStatus.Enabled, state.Status);
+
+        // The desired version only ever moves on from there.
+        Assert.Equal(PublishAndIndex, DeviceTwin.DisableMfa(state));
+        Assert.Equal(awaited + 42, state.DesiredVersion);
+    }
+
+    [Theory]
+    [InlineData(-1, null, "negative applied version")]
+    [InlineData(DeviceReports.MaxVersion + 1, null, "applied version out of range")]
+    [InlineData(long.MaxValue, null, "applied version out of range")]
+    [InlineData(5, 5L, "impossible failed version")]
+    [InlineData(5, long.MaxValue, "impossible failed version")]
+    [InlineData(1_000_000, null, null)]
+    [InlineData(1_000_000, 1_000_001L, null)]
+    public void A_report_is_taken_however_far_ahead_of_the_grain_up_to_the_version_range(long applied, long? failed, string? problem)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(Report(applied, failed, failed is null ? null : "x"), FleetMfa.Protocol.ProtocolJsonContext.Default.ReportedState);
+
+        var report = DeviceReports.Parse(payload, out var refused);
+
+        Assert.Equal(problem, refused);
+        Assert.Equal(problem is null, report is not null);
+    }
+
     internal static ReportedState Report(long applied, long? failed = null, string? reason = null) => new(
         ReportedState.CurrentSchema, applied, failed, reason, new DeviceReport("web-01", "linux", "Debian 12", true, [], null, "1.0.0", 0), [], Now);
 
