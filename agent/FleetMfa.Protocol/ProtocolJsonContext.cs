@@ -16,6 +16,7 @@ namespace FleetMfa.Protocol;
     RespectRequiredConstructorParameters = true,
     MaxDepth = 16)]
 [JsonSerializable(typeof(DesiredState))]
+[JsonSerializable(typeof(SignedDesiredState))]
 [JsonSerializable(typeof(ReportedState))]
 [JsonSerializable(typeof(AuditEventBatch))]
 [JsonSerializable(typeof(AuditReceipt))]

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using FleetMfa.Protocol.Documents;
+
+namespace FleetMfa.Protocol.Signing;
+
+/// <summary>
+/// The control plane's side: holds the P-256 signing key (its private half never leaves this object, nor the host's
+/// data directory or configuration it came from) and turns a <see cref="DesiredState"/> into the signed message that is
+/// published (<see cref="SignedDesiredState"/>, JSON).
+/// </summary>
+public sealed class DesiredStateSigner : IDisposable
+{
+    private readonly ECDsa _key;
+
+    private DesiredStateSigner(ECDsa key)
+    {
+        _key = key;
+        PublicKey = key.ExportSubjectPublicKeyInfo();
+        KeyId = DesiredStateSignature.KeyId(PublicKey);
+    }
+
+    /// <summary>The public half (SubjectPublicKeyInfo): what agents pin at enrollment.</summary>
+    public byte[] PublicKey { get; }
+
+    public string KeyId { get; }
+
+    /// <summary>A new P-256 private key, PKCS#8 in base64: what <c>signing.key</c> and <c>FLEETMFA_SIGNING_KEY</c> hold.</summary>
+    public static string NewPrivateKey()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pkcs8 = key.ExportPkcs8PrivateKey();
+        try
+        {
+            return Convert.ToBase64String(pkcs8);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    /// <summary>The signer of a P-256 private key given as base64 PKCS#8; throws <see cref="CryptographicException"/> for anything else.</summary>
+    public static DesiredStateSigner FromPrivateKey(string base64Pkcs8)
+    {
+        byte[] pkcs8;
+        try
+        {
+            pkcs8 = Convert.FromBase64String(base64Pkcs8?.Trim() ?? "");
+        }
+        catch (FormatException)
+        {
+            throw new CryptographicException("The desired-state signing key must be base64 (PKCS#8).");
+        }
+
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportPkcs8PrivateKey(pkcs8, out var read);
+            if (read != pkcs8.Length || key.ExportParameters(false).Curve.Oid.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
+            {
+                throw new CryptographicException("The desired-state signing key must be a P-256 private key.");
+            }
+
+            return new DesiredStateSigner(key);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    /// <summary>Whether <paramref name="base64Pkcs8"/> is a P-256 private key this signer can use.</summary>
+    public static bool IsValidPrivateKey(string? base64Pkcs8)
+    {
+        try
+        {
+            FromPrivateKey(base64Pkcs8 ?? "").Dispose();
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The message to publish for <paramref name="desired"/>: its JSON bytes, signed, in a <see cref="SignedDesiredState"/>.</summary>
+    public byte[] Sign(DesiredState desired)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var document = JsonSerializer.SerializeToUtf8Bytes(desired, ProtocolJsonContext.Default.DesiredState);
+        return JsonSerializer.SerializeToUtf8Bytes(
+            new SignedDesiredState(document, DesiredStateSignature.Sign(_key, document), KeyId),
+            ProtocolJsonContext.Default.SignedDesiredState);
+    }
+
+    public void Dispose() => _key.Dispose();
+}
