@@ -8,7 +8,7 @@
 #
 # Silo i (1-based) serves HTTP on FLEETMFA_HTTP_PORT+i-1 and uses FLEETMFA_SILO_PORT+i-1 and
 # FLEETMFA_GATEWAY_PORT+i-1; Mosquitto listens on FLEETMFA_MQTT_PORT. Data, keys and logs live
-# under $FLEETMFA_DATA/cluster (default deploy/.data/cluster). The admin and master keys are
+# under $FLEETMFA_DATA/cluster (default deploy/.data/cluster). The admin, master and signing keys are
 # generated once there and shared by every silo.
 set -euo pipefail
 
@@ -73,10 +73,14 @@ cleanup() {
 trap 'trap - INT TERM HUP; printf "\n"; cleanup; fm_log "stopped."; exit 130' INT TERM HUP
 trap cleanup EXIT
 
-# One admin key and one master key for the whole cluster, generated once.
-for name in admin master; do
+# One admin key, one master key and one desired-state signing key (P-256, PKCS#8) for the whole cluster, generated once.
+for name in admin master signing; do
     if [[ ! -s "$DATA/$name.key" ]]; then
-        (umask 077 && if [[ $name == admin ]]; then printf 'fma_%s' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"; else head -c 32 /dev/urandom | base64; fi >"$DATA/$name.key")
+        (umask 077 && case $name in
+            admin) printf 'fma_%s' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" ;;
+            master) head -c 32 /dev/urandom | base64 ;;
+            signing) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 | openssl pkcs8 -topk8 -nocrypt -outform DER | base64 -w0 ;;
+        esac >"$DATA/$name.key.new" && mv "$DATA/$name.key.new" "$DATA/$name.key")
     fi
 done
 ADMIN_KEY=$(<"$DATA/admin.key")
@@ -109,7 +113,7 @@ for ((i = 1; i <= SILOS; i++)); do
         FLEETMFA_CLUSTERING=AzureTable FLEETMFA_CLUSTER_ID=fleetmfa-local \
         FLEETMFA_CLUSTER_CERT="$DATA/certs/silo.pem" FLEETMFA_CLUSTER_KEY="$DATA/certs/silo.key" FLEETMFA_CLUSTER_CA="$DATA/certs/ca.pem" \
         FLEETMFA_SILO_PORT=$((FLEETMFA_SILO_PORT + i - 1)) FLEETMFA_GATEWAY_PORT=$((FLEETMFA_GATEWAY_PORT + i - 1)) \
-        FLEETMFA_ADMIN_KEY="$ADMIN_KEY" FLEETMFA_MASTER_KEY="$(<"$DATA/master.key")" \
+        FLEETMFA_ADMIN_KEY="$ADMIN_KEY" FLEETMFA_MASTER_KEY="$(<"$DATA/master.key")" FLEETMFA_SIGNING_KEY="$(<"$DATA/signing.key")" \
         FLEETMFA_BROKER_USERNAME="$account" FLEETMFA_BROKER_PASSWORD="$(<"$DATA/mosquitto/$account.password")" \
         dotnet "$SILO_DLL" --urls "$url"
     SILO_PIDS+=("$FM_LAST_PID")

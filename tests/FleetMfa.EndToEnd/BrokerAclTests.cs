@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Agents;
 using MQTTnet;
 
 namespace FleetMfa.EndToEnd;
@@ -26,7 +27,7 @@ public sealed class BrokerAclTests(EndToEndFixture fixture)
 
         var own = await probe.WaitForMessageAsync(a.Topic("desired"));
         Assert.True(own.Retain);
-        var desired = JsonNode.Parse(own.Payload)!;
+        var desired = JsonNode.Parse(DesiredMessages.Document(own.Payload))!;
         Assert.Equal(a.OrgId, (string?)desired["orgId"]);
         Assert.Equal(a.DeviceId, (string?)desired["deviceId"]);
         Assert.DoesNotContain(probe.Received, m => m.Topic == b.Topic("desired"));

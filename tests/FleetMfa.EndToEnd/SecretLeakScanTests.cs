@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Agents;
 using FleetMfa.Testing.Storage;
 
 namespace FleetMfa.EndToEnd;
@@ -46,7 +47,7 @@ public sealed class SecretLeakScanTests(EndToEndFixture fixture)
             desired = (await probe.WaitForMessageAsync(desiredTopic)).Payload;
         }
 
-        var user = Assert.Single(JsonNode.Parse(desired)!["users"]!.AsArray())!;
+        var user = Assert.Single(JsonNode.Parse(DesiredMessages.Document(desired))!["users"]!.AsArray())!;
         Assert.Equal(flow.UserId, (string?)user["userId"]);
         var sealedSecret = user["secret"]!.AsObject();
         Assert.Equal(["ciphertext", "ephemeralKey", "nonce"], sealedSecret.Select(p => p.Key).Order(StringComparer.Ordinal));

@@ -181,7 +181,7 @@ public sealed partial class StorageOutageRolloutTests(EndToEndFixture fixture, I
     /// <summary>A desired state as observed: its device, version and content — the document without <c>issuedAt</c> and without each user's sealed secret (fresh per publish).</summary>
     private static (string DeviceId, long Version, string Content) Parse(ReceivedMessage message)
     {
-        var document = JsonNode.Parse(message.Payload)!.AsObject();
+        var document = JsonNode.Parse(DesiredMessages.Document(message.Payload))!.AsObject();
         document.Remove("issuedAt");
         foreach (var user in document["users"]!.AsArray())
         {

@@ -19,8 +19,6 @@ public sealed partial class AgentDaemon
     [LoggerMessage(5, LogLevel.Warning, "ignored a message on {Topic} ({Bytes} bytes)")]
     private static partial void LogIgnoredMessage(ILogger logger, string topic, long bytes);
 
-    [LoggerMessage(6, LogLevel.Warning, "ignored a malformed desired state: {Reason}")]
-    private static partial void LogMalformedDesired(ILogger logger, string reason);
 
     [LoggerMessage(7, LogLevel.Information, "uploaded {Count} audit events; they stay queued until the control plane's receipt")]
     private static partial void LogAuditUploaded(ILogger logger, int count);
@@ -42,4 +40,10 @@ public sealed partial class AgentDaemon
 
     [LoggerMessage(12, LogLevel.Information, "the OS policy of version {Version} is in effect again")]
     private static partial void LogPolicyInEffectAgain(ILogger logger, long version);
+
+    [LoggerMessage(14, LogLevel.Warning, "refused an untrusted desired state ({Reason}, {Bytes} bytes); {Count} refused since the daemon started")]
+    private static partial void LogUntrustedDesired(ILogger logger, string reason, long bytes, long count);
+
+    [LoggerMessage(15, LogLevel.Warning, "could not queue an audit event: {Reason}")]
+    private static partial void LogAuditNotQueued(ILogger logger, string reason);
 }

@@ -8,6 +8,7 @@ using FleetMfa.Agent.Platform;
 using FleetMfa.Agent.Store;
 using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
+using FleetMfa.Protocol.Signing;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -17,7 +18,8 @@ namespace FleetMfa.Agent.Daemon;
 
 /// <summary>
 /// The agent daemon: one persistent MQTT 5 session to the device's broker, the retained desired state applied as
-/// it arrives, a report after every apply and on every (re)connect, the audit queue uploaded while connected, and
+/// it arrives when it is signed with the key pinned at enrollment, for this device and not older than the applied one
+/// (anything else changes nothing and is counted, logged and audited as <c>untrusted-desired-state</c>), a report after every apply and on every (re)connect, the audit queue uploaded while connected, and
 /// reconnects with capped exponential back-off (with jitter) forever.
 /// </summary>
 public sealed partial class AgentDaemon : IAsyncDisposable
@@ -51,6 +53,15 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
     private volatile bool _stopping;
 
+    /// <summary>How many <c>untrusted-desired-state</c> audit events the daemon queues at most in a minute.</summary>
+    public const int MaxUntrustedEventsPerMinute = 10;
+
+    private readonly DesiredStateVerifier _verifier;
+    private long _untrustedTotal;
+    private DateTimeOffset _untrustedWindowStart = DateTimeOffset.MinValue;
+    private int _untrustedInWindow;
+    private long _untrustedNotRecorded;
+
     // The device key is needed only to open a new desired state: loaded on the first one, not before subscribing.
     private ECDiffieHellman? _identity;
     private DesiredStateApplier? _applier;
@@ -72,7 +83,13 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _policyWatch = new PolicyWatch(time, _options.PolicyCheckInterval, platform.WatchedPaths());
         _auditUploads = new AuditUploads(store, time);
+
+        // Enrolled before desired states were signed: no key pinned, nothing trusted (fail closed).
+        _verifier = new DesiredStateVerifier(config.SigningKey?.KeyId, config.SigningKey?.PublicKey, config.OrgId, config.DeviceId);
     }
+
+    /// <summary>How many messages on the desired topic this daemon refused as untrusted since it started.</summary>
+    public long UntrustedDesiredStates => Interlocked.Read(ref _untrustedTotal);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -133,6 +150,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _policyWatch.Dispose();
         _client.Dispose();
         _identity?.Dispose();
+        _verifier.Dispose();
         _gate.Dispose();
         await Task.CompletedTask;
     }
@@ -222,34 +240,37 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             return;
         }
 
-        if (message.Topic != _topics.DesiredFor(_config.OrgId, _config.DeviceId) || message.Payload.Length is 0 or > MaxDesiredPayloadBytes)
+        if (message.Topic != _topics.DesiredFor(_config.OrgId, _config.DeviceId) || message.Payload.Length == 0)
         {
             LogIgnoredMessage(_logger, message.Topic, message.Payload.Length);
             return;
         }
 
-        DesiredState? desired;
-        try
-        {
-            desired = JsonSerializer.Deserialize(message.Payload.ToArray(), ProtocolJsonContext.Default.DesiredState);
-        }
-        catch (JsonException ex)
-        {
-            LogMalformedDesired(_logger, ex.Message);
-            return;
-        }
-
-        if (desired is null)
-        {
-            return;
-        }
-
+        // Nothing of the message is read before its signature checks out with the key pinned at enrollment.
+        var verdict = message.Payload.Length > MaxDesiredPayloadBytes
+            ? DesiredStateVerdict.Refused(UntrustedReasons.TooLarge)
+            : _verifier.Open(message.Payload.ToArray());
         await _gate.WaitAsync();
         try
         {
             if (_stopping)
             {
                 // "offline" was the last word; the retained state comes again on the next connect.
+                return;
+            }
+
+            if (verdict.Desired is not { } desired)
+            {
+                RefuseUntrusted(verdict.Untrusted!, message.Payload.Length);
+                return;
+            }
+
+            if (_secrets.Load() is { } held && desired.Version < held.Version)
+            {
+                // Signed for this device, but older than what it enforces: a replay (or a control plane restored from
+                // an older backup). Changes nothing; the report tells a control plane that is behind where the device is.
+                RefuseUntrusted(UntrustedReasons.ReplayedVersion, message.Payload.Length);
+                await ReportAsync(new ApplyResult(held, false, null, null), CancellationToken.None);
                 return;
             }
 
@@ -272,6 +293,40 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Counts and logs a message on the desired topic that is not trusted, and queues the audit event
+    /// <c>untrusted-desired-state</c> with the reason (never the message). At most
+    /// <see cref="MaxUntrustedEventsPerMinute"/> events a minute: a flood is counted in the next event's detail.
+    /// </summary>
+    private void RefuseUntrusted(string reason, long bytes)
+    {
+        var now = _time.GetUtcNow();
+        LogUntrustedDesired(_logger, reason, bytes, Interlocked.Increment(ref _untrustedTotal));
+        if (now - _untrustedWindowStart >= TimeSpan.FromMinutes(1))
+        {
+            (_untrustedWindowStart, _untrustedInWindow) = (now, 0);
+        }
+
+        if (_untrustedInWindow >= MaxUntrustedEventsPerMinute)
+        {
+            _untrustedNotRecorded++;
+            return;
+        }
+
+        _untrustedInWindow++;
+        var detail = _untrustedNotRecorded == 0 ? reason : $"{reason} (and {_untrustedNotRecorded} more refused before it, not recorded one by one)";
+        _untrustedNotRecorded = 0;
+        try
+        {
+            _store.AppendAudit(new AuditEvent(Guid.NewGuid().ToString("N"), now, AuditOutcome.Refused, null, null, AuditActions.UntrustedDesiredState, detail));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            // Refused all the same; the log line stands.
+            LogAuditNotQueued(_logger, ex.Message);
         }
     }
 

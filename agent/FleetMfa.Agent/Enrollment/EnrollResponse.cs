@@ -1,3 +1,3 @@
 namespace FleetMfa.Agent.Enrollment;
 
-public sealed record EnrollResponse(string OrgId, string DeviceId, EnrollMqtt Mqtt);
+public sealed record EnrollResponse(string OrgId, string DeviceId, EnrollMqtt Mqtt, EnrollSigningKey? SigningKey);

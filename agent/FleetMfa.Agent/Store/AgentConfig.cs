@@ -1,10 +1,15 @@
 namespace FleetMfa.Agent.Store;
 
-/// <summary>What enrollment produced: who this device is and how it reaches its broker.</summary>
+/// <summary>
+/// What enrollment produced: who this device is, how it reaches its broker, and the key its desired states must be
+/// signed with (<see cref="SigningKey"/>; null in a store enrolled before desired states were signed, whose daemon then
+/// trusts no desired state at all).
+/// </summary>
 public sealed record AgentConfig(
     string Server,
     string OrgId,
     string DeviceId,
     MqttEndpoint Mqtt,
     byte[] ProtectedMqttPassword,
-    VerificationSettings Verification);
+    VerificationSettings Verification,
+    PinnedSigningKey? SigningKey = null);

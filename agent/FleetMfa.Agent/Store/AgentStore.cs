@@ -10,7 +10,7 @@ namespace FleetMfa.Agent.Store;
 /// <list type="bullet">
 /// <item><c>identity.key</c> — the device's P-256 key pair (PKCS#8); the control plane seals secrets to its public half;</item>
 /// <item><c>storage.key</c> — a 256-bit key that encrypts <c>state.bin</c> and the MQTT password;</item>
-/// <item><c>config.json</c> — enrollment: org, device, broker endpoint;</item>
+/// <item><c>config.json</c> — enrollment: org, device, broker endpoint, the pinned desired-state key;</item>
 /// <item><c>state.bin</c> — the applied desired state with unsealed secrets, AES-256-GCM; written at enrollment (version 0,
 /// MFA off), so an enrolled store without one is damaged and <c>verify</c> fails closed;</item>
 /// <item><c>ledger.json</c>, <c>audit.jsonl</c> — replay/lockout bookkeeping and the audit queue, changed only under <c>store.lock</c>;</item>

@@ -21,4 +21,7 @@ public enum AuditOutcome
 
     [JsonStringEnumMemberName("unrepairable")]
     Unrepairable,
+
+    [JsonStringEnumMemberName("refused")]
+    Refused,
 }

@@ -7,8 +7,8 @@ using FleetMfa.Protocol.Documents;
 namespace FleetMfa.Grains.Devices;
 
 /// <summary>
-/// What an agent uploads on its <c>events</c> topic, as audit records: login decisions and what it did to keep the OS
-/// policy in force. Malformed events, and events whose time is implausible, are dropped.
+/// What an agent uploads on its <c>events</c> topic, as audit records: login decisions, what it did to keep the OS
+/// policy in force, and desired states it refused as untrusted (<c>untrusted-desired-state</c>). Malformed events, and events whose time is implausible, are dropped.
 /// </summary>
 public static class DeviceAuditEvents
 {
@@ -42,6 +42,7 @@ public static class DeviceAuditEvents
             null or AuditActions.Login => LoginEntry(orgId, deviceId, e, received),
             AuditActions.PolicyDriftRepaired when e.Outcome == AuditOutcome.Repaired => PolicyEntry(orgId, deviceId, e, received, "repaired"),
             AuditActions.PolicyDriftUnrepairable when e.Outcome == AuditOutcome.Unrepairable => PolicyEntry(orgId, deviceId, e, received, "unrepairable"),
+            AuditActions.UntrustedDesiredState when e.Outcome == AuditOutcome.Refused => PolicyEntry(orgId, deviceId, e, received, "refused"),
             _ => null,
         };
     }
@@ -65,7 +66,10 @@ public static class DeviceAuditEvents
         return Entry(orgId, deviceId, e, received, AuditActions.Login, e.UserId is null ? $"local-user:{e.LocalUsername}" : $"user:{e.UserId}", outcome);
     }
 
-    /// <summary>The agent kept (or could not keep) the OS policy in force: the record names the device, and says what in <c>detail</c>.</summary>
+    /// <summary>
+    /// The agent kept (or could not keep) the OS policy in force, or refused an untrusted desired state: the record names
+    /// the device, and says what in <c>detail</c>.
+    /// </summary>
     private static AuditEntry? PolicyEntry(string orgId, string deviceId, AuditEvent e, DateTimeOffset received, string outcome) =>
         e.LocalUsername is not null || e.UserId is not null || e.Detail is null
             ? null

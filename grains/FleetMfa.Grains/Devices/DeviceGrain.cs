@@ -1,10 +1,8 @@
-using System.Text.Json;
 using FleetMfa.Grains.Audit;
 using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Internal;
 using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Twin;
-using FleetMfa.Protocol;
 using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 
@@ -445,9 +443,8 @@ public sealed partial class DeviceGrain(
             var prompted = DesiredStates.Prompted(State);
             var secrets = await Task.WhenAll(prompted.Select(u => GrainFactory.GetUser(_orgId, u.UserId).SealSecretForAsync(_deviceId, State.PublicKey!)));
             var desired = DesiredStates.Build(_orgId, _deviceId, State, secrets, time.GetUtcNow());
-            var payload = JsonSerializer.SerializeToUtf8Bytes(desired, ProtocolJsonContext.Default.DesiredState);
             var publishedAt = time.GetUtcNow();
-            await publisher.PublishDesiredAsync(_orgId, _deviceId, payload, CancellationToken.None);
+            await publisher.PublishDesiredAsync(desired, CancellationToken.None);
             metrics.DesiredPublished();
             if (desired.Version != _firstPublish.Version)
             {

@@ -4,6 +4,7 @@ using System.Text;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Security;
+using FleetMfa.Protocol.Signing;
 using FleetMfa.Silo.Api.Auditing;
 using FleetMfa.Silo.Api.Auth;
 using FleetMfa.Silo.Api.Limits;
@@ -15,14 +16,17 @@ using Microsoft.Extensions.Options;
 
 namespace FleetMfa.Silo.Api;
 
-/// <summary><c>POST /api/agent/enroll</c>: a device joins its org with a connect key and gets its own MQTT credentials.</summary>
+/// <summary>
+/// <c>POST /api/agent/enroll</c>: a device joins its org with a connect key and gets its own MQTT credentials and the
+/// public key its desired states are signed with.
+/// </summary>
 public static class AgentApi
 {
     public static IEndpointConventionBuilder MapAgentApi(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/agent/enroll", EnrollAsync).WithName("EnrollAgent").WithTags("Agents");
 
     private static async Task<Results<Ok<AgentEnrollResponse>, ProblemHttpResult>> EnrollAsync(
-        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, OperatorAuditRecorder audit,
+        AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, DesiredStateSigner signer, OperatorAuditRecorder audit,
         KnownOrgs orgs, ApiRateLimits limits, AuthRefusals refusals, FleetMetrics metrics, HttpContext http)
     {
         if (!ApiKeys.TryParseOrgKey(body.ConnectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret))
@@ -70,7 +74,11 @@ public static class AgentApi
         // The MQTT password is in this response only.
         http.Response.Headers.CacheControl = "no-store";
         var (host, port) = mqtt.Value.AgentEndpoint();
-        return TypedResults.Ok(new AgentEnrollResponse(orgId, device.DeviceId, new AgentMqttResponse(host, port, mqtt.Value.AdvertisedUseTls, device.Username, password, mqtt.Value.TopicPrefix)));
+        return TypedResults.Ok(new AgentEnrollResponse(
+            orgId,
+            device.DeviceId,
+            new AgentMqttResponse(host, port, mqtt.Value.AdvertisedUseTls, device.Username, password, mqtt.Value.TopicPrefix),
+            new AgentSigningKeyResponse(signer.KeyId, Convert.ToBase64String(signer.PublicKey))));
     }
 
     private static ProblemHttpResult InvalidConnectKey() =>

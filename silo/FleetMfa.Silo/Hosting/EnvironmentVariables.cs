@@ -10,6 +10,7 @@ public static class EnvironmentVariables
         ("FLEETMFA_DATA", "FleetMfa:DataDirectory"),
         ("FLEETMFA_ADMIN_KEY", "FleetMfa:AdminKey"),
         ("FLEETMFA_MASTER_KEY", "FleetMfa:SecretProtection:MasterKey"),
+        ("FLEETMFA_SIGNING_KEY", "FleetMfa:Signing:PrivateKey"),
         ("FLEETMFA_STORAGE", "FleetMfa:Storage:ConnectionString"),
         ("FLEETMFA_CLUSTERING", "FleetMfa:Cluster:Mode"),
         ("FLEETMFA_CLUSTER_ID", "FleetMfa:Cluster:ClusterId"),

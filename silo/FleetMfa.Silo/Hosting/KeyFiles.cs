@@ -6,6 +6,7 @@ public static class KeyFiles
 {
     public const string AdminKeyFile = "admin.key";
     public const string MasterKeyFile = "master.key";
+    public const string SigningKeyFile = "signing.key";
 
     public static string EnsureDataDirectory(string path)
     {

@@ -1,12 +1,14 @@
 using FleetMfa.Grains.Security;
+using FleetMfa.Protocol.Signing;
 
 namespace FleetMfa.Silo.Hosting;
 
 public static class KeyHostingExtensions
 {
     /// <summary>
-    /// Resolves the admin key and the secret-protection master key: configuration/environment first, else generated
-    /// once into the data directory. Neither is ever logged.
+    /// Resolves the admin key, the secret-protection master key and the desired-state signing key: configuration/
+    /// environment first, else generated once into the data directory. None is ever logged; the signing key's private
+    /// half stays in the <see cref="DesiredStateSigner"/>.
     /// </summary>
     public static WebApplicationBuilder AddFleetKeys(this WebApplicationBuilder builder)
     {
@@ -35,6 +37,21 @@ public static class KeyHostingExtensions
             builder.Services.Configure<SecretProtectionOptions>(builder.Configuration.GetSection(SecretProtectionOptions.SectionName));
         }
 
+        var signingKeyKey = $"{DesiredStateSigningOptions.SectionName}:{nameof(DesiredStateSigningOptions.PrivateKey)}";
+        if (string.IsNullOrWhiteSpace(builder.Configuration[signingKeyKey]))
+        {
+            var signingKey = KeyFiles.ReadOrCreate(dataDirectory, KeyFiles.SigningKeyFile, DesiredStateSigner.NewPrivateKey);
+            builder.Services.AddOptions<DesiredStateSigningOptions>().Configure(o => o.PrivateKey = signingKey);
+        }
+        else
+        {
+            builder.Services.AddOptions<DesiredStateSigningOptions>().BindConfiguration(DesiredStateSigningOptions.SectionName);
+        }
+
+        builder.Services.AddOptions<DesiredStateSigningOptions>()
+            .Validate(o => DesiredStateSigner.IsValidPrivateKey(o.PrivateKey), $"FLEETMFA_SIGNING_KEY (or {KeyFiles.SigningKeyFile} in the data directory) must be a P-256 private key, PKCS#8 in base64.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => DesiredStateSigner.FromPrivateKey(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DesiredStateSigningOptions>>().Value.PrivateKey));
         return builder;
     }
 }

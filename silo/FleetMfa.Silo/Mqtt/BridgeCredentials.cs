@@ -4,8 +4,10 @@ using FleetMfa.Grains.Security;
 namespace FleetMfa.Silo.Mqtt;
 
 /// <summary>
-/// The silo bridge's identity on the broker. With the embedded broker it is generated per process and never leaves
-/// memory; with an external broker it comes from configuration.
+/// The silo bridge's identity on the broker. With the embedded broker the password is generated per process and never
+/// leaves memory, unless configuration gives one (<c>FLEETMFA_BROKER_PASSWORD</c>: a tool that must publish as the
+/// control plane, and the tests that play a leaked bridge password); with an external broker it comes from configuration.
+/// Whoever holds it can write any device's <c>desired</c> topic, but not sign what agents would apply.
 /// </summary>
 public sealed class BridgeCredentials
 {
@@ -17,7 +19,7 @@ public sealed class BridgeCredentials
         if (options.IsEmbedded)
         {
             Username = EmbeddedUsername;
-            Password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+            Password = string.IsNullOrEmpty(options.BridgePassword) ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) : options.BridgePassword;
         }
         else
         {

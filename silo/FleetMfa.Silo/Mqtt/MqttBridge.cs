@@ -6,6 +6,7 @@ using FleetMfa.Grains;
 using FleetMfa.Grains.Twin;
 using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
+using FleetMfa.Protocol.Signing;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -15,7 +16,7 @@ namespace FleetMfa.Silo.Mqtt;
 
 /// <summary>
 /// The control plane's MQTT client, the same against the embedded broker and an external one: it publishes desired
-/// states (retained, QoS 1) and ingests every device's <c>reported</c>, <c>events</c> and <c>presence</c> — through
+/// states (signed, retained, QoS 1) and ingests every device's <c>reported</c>, <c>events</c> and <c>presence</c> — through
 /// an MQTT 5 shared subscription on an external broker, so several silos share the load and each message is handled
 /// once. Incoming messages are size-checked and routed by topic to device grains by a bounded set of workers;
 /// garbage is logged and dropped and never stops the bridge. A message is acknowledged to the broker only once a grain
@@ -37,10 +38,13 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
     private readonly IngestRetry _retry;
     private readonly IngestMetrics _metrics;
     private readonly IngestLanes _lanes;
+    private readonly DesiredStateSigner _signer;
     private readonly Channel<MqttApplicationMessageReceivedEventArgs> _inbox;
 
-    public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time, IngestMetrics metrics)
+    public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, DesiredStateSigner signer, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time, IngestMetrics metrics)
     {
+        ArgumentNullException.ThrowIfNull(signer);
+        _signer = signer;
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _credentials = credentials;
@@ -70,11 +74,17 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
 
     public bool IsConnected => _client.IsConnected;
 
-    public async Task PublishDesiredAsync(string orgId, string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one place the control plane writes a <c>desired</c> topic: the document's own org and device name the topic,
+    /// and what is published is the document signed (<see cref="DesiredStateSigner"/>), never bare.
+    /// </summary>
+    public async Task PublishDesiredAsync(DesiredState desired, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(desired);
+        var (orgId, deviceId) = (desired.OrgId, desired.DeviceId);
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(_topics.DesiredFor(orgId, deviceId))
-            .WithPayload(payload.ToArray())
+            .WithPayload(_signer.Sign(desired))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag()
             .Build();

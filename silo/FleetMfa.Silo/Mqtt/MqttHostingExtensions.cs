@@ -15,6 +15,7 @@ public static class MqttHostingExtensions
             .Validate(o => o.IngestConcurrency >= 1 && o.IngestWindow >= o.IngestConcurrency && o.IngestWindow <= ushort.MaxValue, "FleetMfa:Mqtt:IngestConcurrency must be at least 1 and FleetMfa:Mqtt:IngestWindow between it and 65535.")
             .Validate(o => o.IngestPerDevice >= 1, "FleetMfa:Mqtt:IngestPerDevice must be at least 1.")
             .Validate(o => o.IsEmbedded || !string.IsNullOrEmpty(o.BridgeUsername), "An external broker needs the bridge's credentials: FLEETMFA_BROKER_USERNAME and FLEETMFA_BROKER_PASSWORD.")
+            .Validate(o => !o.IsEmbedded || string.IsNullOrEmpty(o.BridgePassword) || o.BridgePassword.Length >= 32, "FLEETMFA_BROKER_PASSWORD for the embedded broker's bridge account must be at least 32 characters.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new BridgeCredentials(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MqttOptions>>().Value));
 

@@ -66,6 +66,36 @@ public sealed class EnrollerTests : IDisposable
         Assert.True(damaged.ExitCode == ExitCodes.UsageOrStoreError, damaged.ToString());
     }
 
+    [Fact]
+    public async Task Enrollment_pins_the_control_plane_s_desired_state_key()
+    {
+        var config = await EnrollAsync();
+
+        var pinned = Assert.IsType<PinnedSigningKey>(Store.LoadConfig()!.SigningKey);
+        Assert.Equal(config.SigningKey!.KeyId, pinned.KeyId);
+        Assert.Equal(config.SigningKey.PublicKey, pinned.PublicKey);
+        Assert.Equal(StubEnrollHandler.Signer.KeyId, pinned.KeyId);
+        Assert.Equal(StubEnrollHandler.Signer.PublicKey, pinned.PublicKey);
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("""{"keyId":"p256-0000000000000000","publicKey":"@KEY@"}""")]
+    [InlineData("""{"keyId":"@KID@","publicKey":"bm90IGEga2V5"}""")]
+    [InlineData("""{"keyId":"@KID@","publicKey":"not base64!"}""")]
+    public async Task Enrollment_without_a_usable_desired_state_key_fails_and_stores_no_enrollment(string signingKey)
+    {
+        var json = signingKey
+            .Replace("@KEY@", Convert.ToBase64String(StubEnrollHandler.Signer.PublicKey), StringComparison.Ordinal)
+            .Replace("@KID@", StubEnrollHandler.Signer.KeyId, StringComparison.Ordinal);
+        using var handler = new StubEnrollHandler(json);
+        using var http = new HttpClient(handler, disposeHandler: false);
+
+        await Assert.ThrowsAsync<EnrollmentException>(() => new Enroller(Store, new RecordingPlatform(), http, new FakeTimeProvider(_now)).EnrollAsync(_server, "connect-key", CancellationToken.None));
+
+        Assert.False(Store.IsEnrolled);
+    }
+
     public void Dispose()
     {
         _handler.Dispose();

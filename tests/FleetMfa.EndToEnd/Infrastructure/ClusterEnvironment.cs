@@ -4,7 +4,8 @@ namespace FleetMfa.EndToEnd.Infrastructure;
 
 /// <summary>
 /// What every silo of one test cluster shares, set as deploy/cluster.sh sets it: Azure Table membership, one cluster id,
-/// one master key, and a certificate from one development CA (made by deploy/cluster-certs.sh) for Orleans' mutual TLS.
+/// one master key, one desired-state signing key (an agent pins the key of whichever silo it enrolled through), and a
+/// certificate from one development CA (made by deploy/cluster-certs.sh) for Orleans' mutual TLS.
 /// </summary>
 public static class ClusterEnvironment
 {
@@ -18,6 +19,7 @@ public static class ClusterEnvironment
             ["FLEETMFA_CLUSTERING"] = "AzureTable",
             ["FLEETMFA_CLUSTER_ID"] = TestIds.Unique(name),
             ["FLEETMFA_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["FLEETMFA_SIGNING_KEY"] = FleetMfa.Protocol.Signing.DesiredStateSigner.NewPrivateKey(),
             ["FLEETMFA_CLUSTER_CERT"] = Path.Combine(certificates, "silo.pem"),
             ["FLEETMFA_CLUSTER_KEY"] = Path.Combine(certificates, "silo.key"),
             ["FLEETMFA_CLUSTER_CA"] = Path.Combine(certificates, "ca.pem"),

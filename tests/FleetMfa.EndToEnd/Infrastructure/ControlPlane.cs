@@ -21,8 +21,11 @@ public sealed class ControlPlane : IAsyncDisposable
 
     public ApiClient Admin => Silo.Admin;
 
-    /// <summary>Starts a silo with <paramref name="settings"/> and, for <see cref="BrokerKind.Mosquitto"/>, a Mosquitto of its own first.</summary>
-    public static async Task<ControlPlane> StartAsync(BrokerKind kind, SiloSettings settings, TestWorkspace workspace)
+    /// <summary>
+    /// Starts a silo with <paramref name="settings"/> and, for <see cref="BrokerKind.Mosquitto"/>, a Mosquitto of its own
+    /// first, with a <paramref name="writer"/> account on the desired topics when asked.
+    /// </summary>
+    public static async Task<ControlPlane> StartAsync(BrokerKind kind, SiloSettings settings, TestWorkspace workspace, bool writer = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (kind == BrokerKind.Embedded)
@@ -30,7 +33,7 @@ public sealed class ControlPlane : IAsyncDisposable
             return new ControlPlane(await SiloProcess.StartAsync(settings), mosquitto: null);
         }
 
-        var mosquitto = await MosquittoBroker.StartAsync(workspace, settings.Name);
+        var mosquitto = await MosquittoBroker.StartAsync(workspace, settings.Name, writer: writer);
         try
         {
             return new ControlPlane(await SiloProcess.StartAsync(settings.WithMosquitto(mosquitto)), mosquitto);

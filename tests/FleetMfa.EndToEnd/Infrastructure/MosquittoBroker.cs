@@ -18,6 +18,12 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>A read-only account on every device's desired topic (not in deploy/: only tests watch what the silo publishes).</summary>
     public const string ObserverUsername = "fleetmfa-observer";
 
+    /// <summary>
+    /// An account that may read and write every device's desired topic and nothing else: what a leaked account with
+    /// write access gives an attacker (not in deploy/: only tests forge desired states).
+    /// </summary>
+    public const string WriterUsername = "fleetmfa-writer";
+
     private const string Executable = "/usr/sbin/mosquitto";
     private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(15);
 
@@ -27,17 +33,21 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     private readonly IReadOnlyList<string> _bridgePasswords;
 
-    private MosquittoBroker(string directory, int port, IReadOnlyList<string> bridgePasswords, string? observerPassword, string logDirectory)
+    private MosquittoBroker(string directory, int port, IReadOnlyList<string> bridgePasswords, string? observerPassword, string? writerPassword, string logDirectory)
     {
         Directory = directory;
         Port = port;
         _bridgePasswords = bridgePasswords;
         ObserverPassword = observerPassword;
+        WriterPassword = writerPassword;
         _logDirectory = logDirectory;
     }
 
     /// <summary>The password of <see cref="ObserverUsername"/>; null unless the broker was started with an observer.</summary>
     public string? ObserverPassword { get; }
+
+    /// <summary>The password of <see cref="WriterUsername"/>; null unless the broker was started with a writer.</summary>
+    public string? WriterPassword { get; }
 
     /// <summary>Holds <c>mosquitto.conf</c>, <c>acl</c>, <c>passwd</c>, <c>mosquitto.pid</c> and the persistence file.</summary>
     public string Directory { get; }
@@ -83,9 +93,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     /// <summary>
     /// Starts Mosquitto with <paramref name="bridges"/> bridge accounts (one per silo of a cluster) and, when asked, an
-    /// <paramref name="observer"/> account that may read every desired state and nothing else.
+    /// <paramref name="observer"/> account that may read every desired state and nothing else, and a
+    /// <paramref name="writer"/> account that may also write them.
     /// </summary>
-    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1, bool observer = false)
+    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1, bool observer = false, bool writer = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bridges, 1);
         ArgumentNullException.ThrowIfNull(workspace);
@@ -134,8 +145,15 @@ public sealed class MosquittoBroker : IAsyncDisposable
             await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {ObserverUsername}\ntopic read fleetmfa/v1/+/+/desired\n");
         }
 
+        string? writerPassword = null;
+        if (writer)
+        {
+            writerPassword = await AddAccountAsync(directory, WriterUsername);
+            await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {WriterUsername}\ntopic readwrite fleetmfa/v1/+/+/desired\n");
+        }
+
         File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var broker = new MosquittoBroker(directory, port, bridgePasswords, observerPassword, workspace.Root);
+        var broker = new MosquittoBroker(directory, port, bridgePasswords, observerPassword, writerPassword, workspace.Root);
         await broker.LaunchAsync();
         return broker;
     }

@@ -1,10 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json;
 using FleetMfa.Load.Measurement;
 using FleetMfa.Protocol;
-using FleetMfa.Protocol.Documents;
+using FleetMfa.Testing.Agents;
 using FleetMfa.Testing.Fleet;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -36,7 +35,7 @@ public static class OrgSwitchBenchmark
         {
             Interlocked.Increment(ref received);
             var now = Stopwatch.GetTimestamp();
-            var desired = JsonSerializer.Deserialize(e.ApplicationMessage.Payload.ToArray(), ProtocolJsonContext.Default.DesiredState);
+            var desired = DesiredMessages.Parse(e.ApplicationMessage.Payload.ToArray());
             if (desired is { Mfa: true })
             {
                 firstSeen.TryAdd(desired.DeviceId, now);

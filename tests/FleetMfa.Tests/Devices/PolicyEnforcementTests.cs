@@ -89,6 +89,29 @@ public sealed class PolicyEnforcementTests(ClusterFixture fixture)
         Assert.Equal((AuditActions.PolicyDriftUnrepairable, "unrepairable"), (records["p-failed"].Action, records["p-failed"].Outcome));
     }
 
+    [Fact]
+    public async Task An_untrusted_desired_state_the_agent_refused_becomes_an_audit_record_of_the_device()
+    {
+        var (orgId, device) = await EnabledDeviceAsync("untrusted-01");
+        var now = fixture.Time.GetUtcNow();
+        var batch = new AuditEventBatch(AuditEventBatch.CurrentSchema,
+        [
+            new AuditEvent("u-refused", now, AuditOutcome.Refused, null, null, AuditActions.UntrustedDesiredState, "bad-signature"),
+            new AuditEvent("u-outcome", now, AuditOutcome.Accepted, null, null, AuditActions.UntrustedDesiredState, "bad-signature"),
+            new AuditEvent("u-user", now, AuditOutcome.Refused, "root", null, AuditActions.UntrustedDesiredState, "bad-signature"),
+            new AuditEvent("u-no-detail", now, AuditOutcome.Refused, null, null, AuditActions.UntrustedDesiredState),
+            new AuditEvent("l-refused", now, AuditOutcome.Refused, "asmith", null, AuditActions.Login),
+        ]);
+
+        await device.UploadAuditAsync(JsonSerializer.SerializeToUtf8Bytes(batch, ProtocolJsonContext.Default.AuditEventBatch));
+
+        var record = Assert.Single(FleetSiloConfigurator.AuditLog.All(orgId));
+        Assert.Equal(
+            ("u-refused", AuditActions.UntrustedDesiredState, "refused", "device:untrusted-01", (string?)null, (string?)null, "bad-signature"),
+            (record.Id.Split(':')[2], record.Action, record.Outcome, record.Target, record.LocalUsername, record.UserId, record.Detail));
+        Assert.Equal(MfaStatus.Enabled, (await device.GetAsync())!.Mfa.Status);
+    }
+
     private async Task<(string OrgId, IDeviceGrain Device)> EnabledDeviceAsync(string deviceId)
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);

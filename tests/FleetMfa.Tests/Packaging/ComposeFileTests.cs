@@ -69,7 +69,7 @@ public sealed class ComposeFileTests
     {
         foreach (var (name, environment) in Silos())
         {
-            foreach (var key in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_BROKER_PASSWORD" })
+            foreach (var key in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_SIGNING_KEY", "FLEETMFA_BROKER_PASSWORD" })
             {
                 Assert.Matches(@"^\$\{[A-Z_]+:\?", environment[key]);
             }

@@ -59,7 +59,7 @@ public sealed class KubernetesManifestTests
         var unknown = environment.Keys.Where(k => k.StartsWith("FLEETMFA_", StringComparison.Ordinal) && !EnvironmentVariables.Names.Contains(k)).ToList();
         Assert.Empty(unknown);
 
-        foreach (var secret in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_STORAGE", "FLEETMFA_BROKER_PASSWORD" })
+        foreach (var secret in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_SIGNING_KEY", "FLEETMFA_STORAGE", "FLEETMFA_BROKER_PASSWORD" })
         {
             Assert.Null(environment[secret].Scalar("value"));
             Assert.Equal("fleetmfa-secrets", environment[secret].Scalar("valueFrom", "secretKeyRef", "name"));
