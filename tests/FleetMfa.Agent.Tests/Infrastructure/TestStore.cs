@@ -32,17 +32,19 @@ public sealed class TestStore : IDisposable
 
     /// <summary>
     /// Writes <c>config.json</c> and, unless there is one, the version-0 state, as <c>enroll</c> does; again with other
-    /// <paramref name="verification"/> settings keeps the state.
+    /// <paramref name="verification"/> settings keeps the state. The broker is 127.0.0.1:<paramref name="mqttPort"/>,
+    /// and the pinned desired-state key <paramref name="signingKey"/> (none unless given).
     /// </summary>
-    public AgentConfig Enroll(VerificationSettings? verification = null)
+    public AgentConfig Enroll(VerificationSettings? verification = null, int mqttPort = 1883, PinnedSigningKey? signingKey = null)
     {
         var config = new AgentConfig(
             "http://127.0.0.1:5080/",
             OrgId,
             DeviceId,
-            new MqttEndpoint("127.0.0.1", 1883, false, $"{OrgId}/{DeviceId}", "fleetmfa/v1"),
+            new MqttEndpoint("127.0.0.1", mqttPort, false, $"{OrgId}/{DeviceId}", "fleetmfa/v1"),
             Store.Protect(System.Text.Encoding.UTF8.GetBytes(MqttPassword), Enroller.MqttPasswordPurpose),
-            verification ?? VerificationSettings.Default);
+            verification ?? VerificationSettings.Default,
+            signingKey);
         Store.SaveConfigAndInitialState(config, EnrolledAt);
         return config;
     }
