@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
@@ -9,7 +10,8 @@ namespace FleetMfa.EndToEnd;
 /// <summary>
 /// After a whole flow with a real agent, the TOTP secret is nowhere in plaintext (DESIGN §4, §7; STYLE): not in
 /// storage, not on the broker (the desired state carries it sealed to the device's key), not in any log, not in the
-/// broker's persistence. Each run has an Azurite (and a Mosquitto) of its own, so every file they wrote is scanned.
+/// broker's persistence. Nor is the control plane's desired-state signing key anywhere but its own file in the silo's
+/// data directory. Each run has an Azurite (and a Mosquitto) of its own, so every file they wrote is scanned.
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class SecretLeakScanTests(EndToEndFixture fixture)
@@ -80,6 +82,23 @@ public sealed class SecretLeakScanTests(EndToEndFixture fixture)
         scanner.AssertAbsent("the agent logs", agent.AllLogs());
         Assert.Contains("applied desired state", agent.AllLogs(), StringComparison.Ordinal);
         scanner.AssertAbsentFromFiles("the agent's store", agent.DataDirectory);
+
+        // The signing key's private scalar: in signing.key (0600) and nowhere else.
+        using var signingKey = ECDsa.Create();
+        signingKey.ImportPkcs8PrivateKey(Convert.FromBase64String(File.ReadAllText(Path.Combine(settings.DataDirectory, "signing.key"))), out _);
+        var keyScanner = SecretScanner.ForKey(signingKey.ExportParameters(includePrivateParameters: true).D!, "The desired-state signing key");
+        Assert.NotEmpty(keyScanner.FindIn(File.ReadAllBytes(Path.Combine(settings.DataDirectory, "signing.key"))));
+        keyScanner.AssertAbsent("the retained desired state", desired);
+        if (plane.Mosquitto is { } broker)
+        {
+            keyScanner.AssertAbsentFromFiles("Mosquitto's files", broker.Directory);
+            keyScanner.AssertAbsent("Mosquitto's log", broker.Process.Output);
+        }
+
+        keyScanner.AssertAbsentFromFiles("Azurite's files", azurite);
+        keyScanner.AssertAbsent("the silo output", plane.Silo.Output);
+        keyScanner.AssertAbsent("the agent logs", agent.AllLogs());
+        keyScanner.AssertAbsentFromFiles("the agent's store", agent.DataDirectory);
     }
 
     private static bool FileContains(string path, string text)

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace FleetMfa.EndToEnd.Infrastructure;
 
 /// <summary>
-/// Looks for one TOTP secret in every form it could leak in: the base32 text (either case), the raw key bytes, their
+/// Looks for one TOTP secret (or another key, <see cref="ForKey"/>) in every form it could leak in: the base32 text (either case), the raw key bytes, their
 /// hex (either case) and base64 — and the raw bytes inside any base64 run (Azurite keeps binary table properties,
 /// such as Orleans' serialized grain state, as base64 in its JSON files).
 /// </summary>
@@ -13,22 +13,35 @@ public sealed partial class SecretScanner
     private const string Base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
     private readonly byte[] _raw;
+    private readonly string _name;
     private readonly (string Form, byte[] Pattern)[] _patterns;
 
     public SecretScanner(string base32Secret)
+        : this(DecodeBase32(base32Secret ?? throw new ArgumentNullException(nameof(base32Secret))), "The TOTP secret")
     {
-        ArgumentNullException.ThrowIfNull(base32Secret);
-        _raw = DecodeBase32(base32Secret);
         _patterns =
         [
             ("base32", Encoding.ASCII.GetBytes(base32Secret.ToUpperInvariant())),
             ("base32 (lower case)", Encoding.ASCII.GetBytes(base32Secret.ToLowerInvariant())),
+            .. _patterns,
+        ];
+    }
+
+    private SecretScanner(byte[] raw, string name)
+    {
+        _raw = raw;
+        _name = name;
+        _patterns =
+        [
             ("raw bytes", _raw),
             ("hex", Encoding.ASCII.GetBytes(Convert.ToHexStringLower(_raw))),
             ("hex (upper case)", Encoding.ASCII.GetBytes(Convert.ToHexString(_raw))),
             ("base64", Encoding.ASCII.GetBytes(Convert.ToBase64String(_raw).TrimEnd('='))),
         ];
     }
+
+    /// <summary>A scanner for a key that has no text form of its own (e.g. a private key's scalar), named <paramref name="name"/> in failures.</summary>
+    public static SecretScanner ForKey(byte[] raw, string name) => new((byte[])raw.Clone(), name);
 
     /// <summary>The raw key the base32 text stands for (RFC 4648).</summary>
     public ReadOnlySpan<byte> Raw => _raw;
@@ -52,7 +65,7 @@ public sealed partial class SecretScanner
     public void AssertAbsent(string what, byte[] content)
     {
         var found = FindIn(content);
-        Assert.True(found.Count == 0, $"The TOTP secret is in {what} ({string.Join(", ", found)}).");
+        Assert.True(found.Count == 0, $"{_name} is in {what} ({string.Join(", ", found)}).");
     }
 
     public void AssertAbsent(string what, string content) => AssertAbsent(what, Encoding.UTF8.GetBytes(content));
