@@ -15,6 +15,14 @@ public static class DeviceReports
     /// </summary>
     public const long MaxVersion = long.MaxValue / 2;
 
+    /// <summary>
+    /// The highest applied version <see cref="DeviceTwin.TakeReport"/> adopts from a device ahead of the grain: half of
+    /// <see cref="MaxVersion"/>, so that the versions the grain issues after it (one per change) are always reports it
+    /// takes. Adopting up to <see cref="MaxVersion"/> itself would let one report (say, forged by a holder of the bridge
+    /// password) move the grain to a version whose acks it then drops as out of range: wedged again.
+    /// </summary>
+    public const long MaxAdoptedVersion = MaxVersion / 2;
+
     /// <summary>The report, or null with <paramref name="problem"/> saying why it is dropped.</summary>
     public static ReportedState? Parse(byte[]? payload, out string? problem)
     {

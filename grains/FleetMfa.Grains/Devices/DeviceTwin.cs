@@ -245,8 +245,9 @@ public static class DeviceTwin
     /// <summary>
     /// Takes a report the agent sent (<see cref="DeviceReports.Parse"/> passed it): the applied version, the failure of
     /// the current version, what the agent's policy check found, the device's facts; tells a waiting rollout once its
-    /// version settled. An applied version above the desired one is adopted: the desired version continues from the one
-    /// after it and is published. Null when nothing that is stored changed.
+    /// version settled. An applied version above the desired one is adopted (up to
+    /// <see cref="DeviceReports.MaxAdoptedVersion"/>; one beyond it is not taken): the desired version continues from the
+    /// one after it and is published. Null when nothing that is stored changed.
     /// </summary>
     public static IReadOnlyList<DeviceEffect>? TakeReport(DeviceState state, ReportedState report, DateTimeOffset now)
     {
@@ -254,7 +255,12 @@ public static class DeviceTwin
         ArgumentNullException.ThrowIfNull(report);
         var changed = false;
         var publish = false;
-        if (report.AppliedVersion > state.DesiredVersion)
+        if (report.AppliedVersion > DeviceReports.MaxAdoptedVersion && report.AppliedVersion > state.DesiredVersion)
+        {
+            // Beyond any version this control plane could have issued: the applied version is not taken (the rest of the
+            // report is), and nothing is published.
+        }
+        else if (report.AppliedVersion > state.DesiredVersion)
         {
             // Ahead of every version this grain issued: only this control plane signs desired states, so an earlier
             // incarnation of it did (restored from an older backup). Dropping the device's reports as "never issued"

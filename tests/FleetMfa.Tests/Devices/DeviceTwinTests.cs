@@ -194,7 +194,9 @@ public sealed class DeviceTwinTests
     [InlineData(3, 3, 3, false, MfaStatus.Enabled)]
     [InlineData(4, 5, 4, true, MfaStatus.Pending)]
     [InlineData(100, 101, 100, true, MfaStatus.Pending)]
-    [InlineData(DeviceReports.MaxVersion, DeviceReports.MaxVersion + 1, DeviceReports.MaxVersion, true, MfaStatus.Pending)]
+    [InlineData(DeviceReports.MaxAdoptedVersion, DeviceReports.MaxAdoptedVersion + 1, DeviceReports.MaxAdoptedVersion, true, MfaStatus.Pending)]
+    [InlineData(DeviceReports.MaxAdoptedVersion + 1, 3, 3, false, MfaStatus.Enabled)]
+    [InlineData(DeviceReports.MaxVersion, 3, 3, false, MfaStatus.Enabled)]
     public void A_device_ahead_of_the_grain_is_adopted_and_the_grain_continues_from_the_version_after_it(
         long reported, long desired, long applied, bool publishes, MfaStatus status)
     {
@@ -208,6 +210,26 @@ public sealed class DeviceTwinTests
         Assert.Equal((desired, applied, status), (state.DesiredVersion, state.AppliedVersion, state.Status));
         Assert.Equal(publishes, effects?.Contains(DeviceEffect.PublishDesired) ?? false);
         Assert.Equal(publishes ? reported : 0, state.AdoptedVersion);
+    }
+
+    [Fact]
+    public void The_versions_issued_after_the_highest_adopted_one_are_reports_the_grain_still_takes()
+    {
+        var state = Device();
+        DeviceTwin.EnableMfa(state, false, TotpOn);
+        DeviceTwin.TakeReport(state, Report(DeviceReports.MaxAdoptedVersion), Now);
+        Assert.Equal(DeviceReports.MaxAdoptedVersion + 1, state.DesiredVersion);
+
+        // The device applies what the grain published; its report of that version is taken, and it is enabled.
+        var payload = JsonSerializer.SerializeToUtf8Bytes(Report(state.DesiredVersion), FleetMfa.Protocol.ProtocolJsonContext.Default.ReportedState);
+        var report = DeviceReports.Parse(payload, out var problem);
+        Assert.Null(problem);
+        DeviceTwin.TakeReport(state, report!, Now.AddSeconds(1));
+        Assert.Equal((DeviceReports.MaxAdoptedVersion + 1, MfaStatus.Enabled), (state.AppliedVersion, state.Status));
+
+        // A report further ahead, beyond what is adopted, moves nothing.
+        Assert.DoesNotContain(DeviceEffect.PublishDesired, DeviceTwin.TakeReport(state, Report(DeviceReports.MaxVersion), Now.AddSeconds(2)) ?? []);
+        Assert.Equal((DeviceReports.MaxAdoptedVersion + 1, DeviceReports.MaxAdoptedVersion + 1), (state.DesiredVersion, state.AppliedVersion));
     }
 
     [Fact]
