@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using FleetMfa.EndToEnd.Infrastructure;
 using FleetMfa.Protocol.Documents;
 using FleetMfa.Testing.Agents;
@@ -55,7 +54,7 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
             }
 
             await Task.Delay(Outage / LoginsPerAgent);
-            heldPeak = Math.Max(heldPeak, (await ScrapeAsync(silo)).Sum("fleetmfa_ingest_held"));
+            heldPeak = Math.Max(heldPeak, (await PrometheusText.ScrapeAsync(silo.Admin)).Sum("fleetmfa_ingest_held"));
         }
 
         // Nothing is stored, so nothing is receipted: every login is still queued on its device.
@@ -77,7 +76,7 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
         Assert.Empty(expected.Except(ids));
         Assert.Empty(ids.Except(expected));
-        Assert.Equal(0, (await ScrapeAsync(silo)).Sum("fleetmfa_ingest_held"));
+        Assert.Equal(0, (await PrometheusText.ScrapeAsync(silo.Admin)).Sum("fleetmfa_ingest_held"));
         await Poll.UntilAsync(
             () => Task.FromResult(fleet.Agents.Sum(a => a.Store.PeekAudit(1).Count)),
             queued => queued == 0,
@@ -86,12 +85,5 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
         output.WriteLine(
             $"{expected.Count} logins from {AgentCount} agents during a {Outage.TotalSeconds:F0} s outage ({refused} storage connections refused); " +
             $"at most {heldPeak} messages held unacknowledged at once; all {stored.Count} stored, none twice, {recovered.TotalSeconds:F1} s after storage came back");
-    }
-
-    private static async Task<PrometheusText> ScrapeAsync(SiloProcess silo)
-    {
-        var response = await silo.Admin.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.Status);
-        return new PrometheusText(response.Body);
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using FleetMfa.EndToEnd.Infrastructure;
 using FleetMfa.Testing.Agents;
 using FleetMfa.Testing.Fleet;
@@ -43,7 +42,7 @@ public sealed class DeviceFloodTests(EndToEndFixture fixture, ITestOutputHelper 
         var loaded = await EnableAllAsync(silo, org.OrgId, fleet.DeviceIds.Skip(Devices / 2));
         var published = await flood;
 
-        var scrape = new PrometheusText((await silo.Admin.GetAsync("/metrics")).Body);
+        var scrape = await PrometheusText.ScrapeAsync(silo.Admin);
         var dropped = scrape.Sum("fleetmfa_ingest_dropped_total");
         Assert.True(published > FloodRate, $"the flood published only {published} reports");
         Assert.True(dropped > 0, "the bridge never capped the flooding device");

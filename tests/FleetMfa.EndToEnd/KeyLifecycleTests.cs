@@ -138,7 +138,7 @@ public sealed class KeyLifecycleTests(EndToEndFixture fixture)
         var key = await Admin.CreateOperatorKeyAsync(org);
         var parts = key.Split('_');
         var wrongSecret = string.Join('_', parts[0], parts[1], new string('0', 64), parts[3]);
-        var before = new PrometheusText((await Admin.GetAsync("/metrics")).Body);
+        var before = await PrometheusText.ScrapeAsync(Admin);
 
         (await fixture.Silo.WithKey(wrongSecret).GetAsync($"/api/orgs/{org}/devices")).Problem(HttpStatusCode.Unauthorized, "unauthorized");
         (await fixture.Silo.WithKey(key).GetAsync($"/api/orgs/{otherOrg}")).Problem(HttpStatusCode.Forbidden, "forbidden");
@@ -147,7 +147,7 @@ public sealed class KeyLifecycleTests(EndToEndFixture fixture)
         // The exporter caches a scrape briefly: poll until the three refusals show.
         string[][] series = [["reason=\"unauthorized\"", "credential=\"operator-key\""], ["reason=\"forbidden\""], ["credential=\"none\""]];
         await Poll.UntilAsync(
-            async () => new PrometheusText((await Admin.GetAsync("/metrics")).Body),
+            () => PrometheusText.ScrapeAsync(Admin),
             after => series.All(labels => after.Sum("fleetmfa_auth_refusals_total", labels) >= before.Sum("fleetmfa_auth_refusals_total", labels) + 1),
             "the refusals counted in /metrics");
 

@@ -66,10 +66,5 @@ public sealed class MetricsTests(EndToEndFixture fixture)
         Assert.DoesNotContain(fixture.Silo.AdminKey, after.Text, StringComparison.Ordinal);
     }
 
-    private async Task<PrometheusText> ScrapeAsync()
-    {
-        var response = await fixture.Silo.Admin.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.Status);
-        return new PrometheusText(response.Body);
-    }
+    private Task<PrometheusText> ScrapeAsync() => PrometheusText.ScrapeAsync(fixture.Silo.Admin);
 }

@@ -76,7 +76,7 @@ public sealed class RateLimitTests(EndToEndFixture fixture)
         Assert.Equal(HttpStatusCode.TooManyRequests, (await SendAsync(guesser, HttpMethod.Post, "/api/agent/enroll", key: null, """{}""")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(operatorClient, HttpMethod.Get, $"/api/orgs/{org}", key)).StatusCode);
         var metrics = await Poll.UntilAsync(
-            async () => new PrometheusText((await silo.Admin.GetAsync("/metrics")).Body),
+            () => PrometheusText.ScrapeAsync(silo.Admin),
             m => m.Sum("fleetmfa_rate_limited_requests_total") >= 2 && m.Sum("fleetmfa_auth_refusals_total", "credential=\"operator-key\"") >= 5,
             "the refusals and the 429s counted in /metrics");
         Assert.Equal(5, metrics.Sum("fleetmfa_auth_refusals_total", "credential=\"operator-key\""));
@@ -136,7 +136,7 @@ public sealed class RateLimitTests(EndToEndFixture fixture)
         }
 
         await Poll.UntilAsync(
-            async () => new PrometheusText((await silo.Admin.GetAsync("/metrics")).Body),
+            () => PrometheusText.ScrapeAsync(silo.Admin),
             m => m.Sum("fleetmfa_auth_refusals_total", "credential=\"operator-key\"") >= 12,
             "all twelve refusals counted in /metrics");
         var recorded = (await silo.Admin.ReadAuditAsync(org)).Where(r => (string?)r["action"] == "authenticate").ToList();

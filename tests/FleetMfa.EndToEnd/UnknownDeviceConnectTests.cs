@@ -38,7 +38,7 @@ public sealed class UnknownDeviceConnectTests(EndToEndFixture fixture, ITestOutp
 
     private static async Task<double> ActivationsAsync(SiloProcess silo)
     {
-        var metrics = new PrometheusText((await silo.Admin.GetAsync("/metrics")).Body);
+        var metrics = await PrometheusText.ScrapeAsync(silo.Admin);
         Assert.True(metrics.Has(ActivationsCreated), $"/metrics has no {ActivationsCreated}");
         return metrics.Sum(ActivationsCreated);
     }

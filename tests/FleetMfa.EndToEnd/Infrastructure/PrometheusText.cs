@@ -19,4 +19,13 @@ public sealed class PrometheusText(string text)
     public double Sum(string name, params string[] labels) => Values(name, labels).Sum();
 
     public bool Has(string name) => Values(name).Count > 0;
+
+    /// <summary>Scrapes <c>/metrics</c> with <paramref name="admin"/> (the admin key), asserting it answers 200.</summary>
+    public static async Task<PrometheusText> ScrapeAsync(ApiClient admin)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        var response = await admin.GetAsync("/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.Status);
+        return new PrometheusText(response.Body);
+    }
 }
