@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 namespace FleetMfa.EndToEnd;
 
 /// <summary>
-/// CONNECTs to the embedded broker under well-formed device names of orgs that do not exist are refused before any
-/// grain is activated: a stranger cannot make the silo activate (and read from storage) one device grain per attempt.
+/// CONNECTs to the embedded broker under well-formed device names — of orgs that do not exist, or devices never enrolled
+/// in an org that does — are refused before any grain is activated: a stranger cannot make the silo activate one device
+/// grain per attempt.
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class UnknownDeviceConnectTests(EndToEndFixture fixture, ITestOutputHelper output)
@@ -16,7 +17,18 @@ public sealed class UnknownDeviceConnectTests(EndToEndFixture fixture, ITestOutp
     private const string ActivationsCreated = "orleans_catalog_activation_created_total";
 
     [Fact]
-    public async Task Connects_for_devices_of_unknown_orgs_are_refused_without_activating_a_grain()
+    public Task Connects_for_devices_of_unknown_orgs_are_refused_without_activating_a_grain() =>
+        RefusedWithoutActivationsAsync(_ => $"ghost-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
+
+    [Fact]
+    public async Task Connects_for_devices_never_enrolled_in_an_existing_org_are_refused_without_activating_a_grain()
+    {
+        var org = TestIds.Unique("ghost-devices");
+        (await fixture.Silo.Admin.PutAsync($"/api/orgs/{org}", new { name = "Ghost devices" })).Ok();
+        await RefusedWithoutActivationsAsync(_ => org);
+    }
+
+    private async Task RefusedWithoutActivationsAsync(Func<int, string> orgOf)
     {
         var silo = fixture.Silo;
         var before = await ActivationsAsync(silo);
@@ -24,8 +36,8 @@ public sealed class UnknownDeviceConnectTests(EndToEndFixture fixture, ITestOutp
         var refused = 0;
         for (var i = 0; i < Attempts; i++)
         {
-            var org = $"ghost-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
-            var (probe, result) = await MqttProbe.ConnectAsync(silo.MqttPort, $"{org}/web-{i}", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), $"{org}/web-{i}");
+            var username = $"{orgOf(i)}/web-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+            var (probe, result) = await MqttProbe.ConnectAsync(silo.MqttPort, username, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
             await probe.DisposeAsync();
             refused += result == MqttClientConnectResultCode.BadUserNameOrPassword ? 1 : 0;
         }

@@ -19,7 +19,7 @@ namespace FleetMfa.Grains.Devices;
 /// report time and "last seen" — all of which the agent sends again.
 /// </summary>
 public sealed partial class DeviceGrain(
-    [PersistentState("device", StorageNames.Fleet)] IPersistentState<DeviceState> state,
+    [PersistentState(DeviceGrain.StateName, StorageNames.Fleet)] IPersistentState<DeviceState> state,
     DeepCopier<DeviceState> copier,
     IDesiredStatePublisher publisher,
     IAuditLog auditLog,
@@ -27,6 +27,8 @@ public sealed partial class DeviceGrain(
     ILogger<DeviceGrain> logger,
     TimeProvider time) : Grain, IDeviceGrain
 {
+    public const string StateName = "device";
+
     /// <summary>How stale the index's "last seen" of a device may get.</summary>
     internal static readonly TimeSpan LastSeenGranularity = TimeSpan.FromMinutes(10);
 

@@ -12,8 +12,8 @@ namespace FleetMfa.Silo.Mqtt;
 
 /// <summary>
 /// The broker inside the silo (the default, for small fleets). It enforces DESIGN §4's rules itself: a device logs
-/// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain, once the org is known to exist:
-/// <see cref="KnownOrgs"/>), may subscribe only to its
+/// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain, once storage shows the org and
+/// an enrolled agent: <see cref="KnownOrgs"/>, <see cref="KnownDevices"/>), may subscribe only to its
 /// own <c>desired</c> and <c>receipts</c> topics and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>; the
 /// bridge client has the control-plane rights.
 /// </summary>
@@ -22,6 +22,7 @@ public sealed partial class EmbeddedBroker(
     BridgeCredentials bridge,
     IGrainFactory grains,
     KnownOrgs orgs,
+    KnownDevices devices,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string IdentityItem = "fleetmfa.identity";
@@ -84,8 +85,10 @@ public sealed partial class EmbeddedBroker(
             return;
         }
 
-        // A device of an org that does not exist is refused before any grain is activated (as the HTTP API does).
+        // A device of an org that does not exist, or one that has no enrolled agent, is refused before any grain is
+        // activated (as the HTTP API refuses keys of unknown orgs): a stranger cannot activate one grain per attempt.
         var valid = await orgs.ExistsAsync(device.OrgId, CancellationToken.None) &&
+            await devices.HasAgentAsync(device.OrgId, device.DeviceId, CancellationToken.None) &&
             await grains.GetDevice(device.OrgId, device.DeviceId).IsMqttPasswordValidAsync(ApiKeys.Hash(password));
         if (!valid)
         {

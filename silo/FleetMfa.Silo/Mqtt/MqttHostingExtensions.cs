@@ -22,6 +22,7 @@ public static class MqttHostingExtensions
         var embedded = builder.Configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>()?.IsEmbedded ?? true;
         if (embedded)
         {
+            builder.Services.AddSingleton<KnownDevices>();
             builder.Services.AddSingleton<EmbeddedBroker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
             builder.Services.AddSingleton<IBrokerAccounts, EmbeddedBrokerAccounts>();

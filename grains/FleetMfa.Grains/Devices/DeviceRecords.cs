@@ -1,0 +1,16 @@
+using Orleans.Storage;
+
+namespace FleetMfa.Grains.Devices;
+
+/// <summary>Reads about a device from storage without activating its grain.</summary>
+public static class DeviceRecords
+{
+    /// <summary>Whether the device grain <paramref name="device"/> has stored an enrolled agent (one storage read; no activation).</summary>
+    public static async Task<bool> HasAgentAsync(IGrainStorage storage, GrainId device)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        var state = new GrainState<DeviceState>(new DeviceState());
+        await storage.ReadStateAsync(DeviceGrain.StateName, device, state);
+        return state.RecordExists && state.State is { HasAgent: true };
+    }
+}
