@@ -1,3 +1,4 @@
+using FleetMfa.Grains.Internal;
 using Orleans.Storage;
 
 namespace FleetMfa.Grains.Devices;
@@ -6,11 +7,6 @@ namespace FleetMfa.Grains.Devices;
 public static class DeviceRecords
 {
     /// <summary>Whether the device grain <paramref name="device"/> has stored an enrolled agent (one storage read; no activation).</summary>
-    public static async Task<bool> HasAgentAsync(IGrainStorage storage, GrainId device)
-    {
-        ArgumentNullException.ThrowIfNull(storage);
-        var state = new GrainState<DeviceState>(new DeviceState());
-        await storage.ReadStateAsync(DeviceGrain.StateName, device, state);
-        return state.RecordExists && state.State is { HasAgent: true };
-    }
+    public static async Task<bool> HasAgentAsync(IGrainStorage storage, GrainId device) =>
+        await StoredState.ReadAsync<DeviceState>(storage, DeviceGrain.StateName, device) is { HasAgent: true };
 }

@@ -1,3 +1,4 @@
+using FleetMfa.Grains.Internal;
 using Orleans.Storage;
 
 namespace FleetMfa.Grains.Orgs;
@@ -6,11 +7,6 @@ namespace FleetMfa.Grains.Orgs;
 public static class OrgRecords
 {
     /// <summary>Whether the org grain <paramref name="org"/> has stored a created org (one storage read; no activation).</summary>
-    public static async Task<bool> IsCreatedAsync(IGrainStorage storage, GrainId org)
-    {
-        ArgumentNullException.ThrowIfNull(storage);
-        var state = new GrainState<OrgState>(new OrgState());
-        await storage.ReadStateAsync(OrgGrain.StateName, org, state);
-        return state.RecordExists && state.State is { Created: true };
-    }
+    public static async Task<bool> IsCreatedAsync(IGrainStorage storage, GrainId org) =>
+        await StoredState.ReadAsync<OrgState>(storage, OrgGrain.StateName, org) is { Created: true };
 }

@@ -251,19 +251,28 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }));
 
         // Only what was told of the state it was told: a change stored meanwhile put its devices back into the outbox.
+        var removed = false;
         if (TotpState() == state)
         {
-            State.Notify.ExceptWith(told.OfType<string>());
+            foreach (var device in told.OfType<string>())
+            {
+                removed |= State.Notify.Remove(device);
+            }
         }
-
-        if (State.Notify.Count > 0)
-        {
-            NotifyLater(NotifyRetryPeriod);
-        }
-        else
+        if (State.Notify.Count == 0)
         {
             _notifyTimer?.Dispose();
             _notifyTimer = null;
+        }
+        else if (_notifyTimer is null)
+        {
+            NotifyLater(NotifyRetryPeriod);
+        }
+
+        if (!removed)
+        {
+            // Nobody took it: the stored outbox is already what it should be.
+            return;
         }
 
         try

@@ -43,10 +43,10 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
 
     public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, DesiredStateSigner signer, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time, IngestMetrics metrics)
     {
-        ArgumentNullException.ThrowIfNull(signer);
-        _signer = signer;
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(signer);
         _options = options.Value;
+        _signer = signer;
         _credentials = credentials;
         _grains = grains;
         _logger = logger;
