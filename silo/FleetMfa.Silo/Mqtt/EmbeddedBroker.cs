@@ -14,8 +14,9 @@ namespace FleetMfa.Silo.Mqtt;
 /// The broker inside the silo (the default, for small fleets). It enforces DESIGN §4's rules itself: a device logs
 /// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain, once storage shows the org and
 /// an enrolled agent: <see cref="KnownOrgs"/>, <see cref="KnownDevices"/>), may subscribe only to its
-/// own <c>desired</c> and <c>receipts</c> topics and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>; the
-/// bridge client has the control-plane rights.
+/// own <c>desired</c> and <c>receipts</c> topics and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>, at most
+/// <see cref="MqttOptions.DevicePublishRate"/> messages a second (<see cref="PublishBudget"/>) of at most
+/// <see cref="MqttOptions.DeviceMessageBytes"/> each; the bridge client has the control-plane rights and no limit.
 /// </summary>
 public sealed partial class EmbeddedBroker(
     IOptions<MqttOptions> options,
@@ -23,9 +24,12 @@ public sealed partial class EmbeddedBroker(
     IGrainFactory grains,
     KnownOrgs orgs,
     KnownDevices devices,
+    BrokerMetrics metrics,
+    TimeProvider time,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string IdentityItem = "fleetmfa.identity";
+    private const string BudgetItem = "fleetmfa.budget";
     private readonly Topics _topics = new(options.Value.TopicPrefix);
     private MqttServer? _server;
 
@@ -37,6 +41,8 @@ public sealed partial class EmbeddedBroker(
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
             .WithDefaultEndpointPort(o.Port)
             .WithPersistentSessions()
+            .WithMaxPendingMessagesPerClient(o.QueuedPerClient)
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage)
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
@@ -98,6 +104,12 @@ public sealed partial class EmbeddedBroker(
         }
 
         e.SessionItems[IdentityItem] = device;
+        if (!e.SessionItems.Contains(BudgetItem))
+        {
+            // A resumed session keeps its budget: reconnecting does not buy a device a new burst.
+            e.SessionItems[BudgetItem] = new PublishBudget(options.Value.DevicePublishRate, options.Value.DevicePublishBurst, time);
+        }
+
         e.ReasonCode = MqttConnectReasonCode.Success;
     }
 
@@ -136,8 +148,39 @@ public sealed partial class EmbeddedBroker(
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
             LogDenied(logger, e.ClientId, "publish", topic);
         }
+        else if (e.SessionItems[IdentityItem] is DeviceIdentity)
+        {
+            Limit(e);
+        }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>Drops a device's message over its size limit (and disconnects the device) or over its publish rate.</summary>
+    private void Limit(InterceptingPublishEventArgs e)
+    {
+        if (e.ApplicationMessage.Payload.Length > options.Value.DeviceMessageBytes)
+        {
+            e.ProcessPublish = false;
+            e.CloseConnection = true;
+            e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+            metrics.Dropped(BrokerMetrics.SizeReason);
+            LogTooLarge(logger, e.ClientId, e.ApplicationMessage.Payload.Length, options.Value.DeviceMessageBytes);
+            return;
+        }
+
+        // No budget means the session was not set up by ValidateConnectionAsync: refuse rather than let it through unlimited.
+        var startsThrottling = true;
+        if (e.SessionItems[BudgetItem] is not PublishBudget budget || !budget.TryTake(out startsThrottling))
+        {
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+            metrics.Dropped(BrokerMetrics.RateReason);
+            if (startsThrottling)
+            {
+                LogThrottled(logger, e.ClientId, options.Value.DevicePublishRate);
+            }
+        }
     }
 
     [LoggerMessage(300, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port}")]
@@ -148,4 +191,10 @@ public sealed partial class EmbeddedBroker(
 
     [LoggerMessage(302, LogLevel.Warning, "MQTT {Action} to {Topic} denied for client {ClientId}")]
     private static partial void LogDenied(ILogger logger, string clientId, string action, string topic);
+
+    [LoggerMessage(303, LogLevel.Warning, "MQTT client {ClientId} publishes over its rate of {Rate} messages/s; its messages are dropped until it slows down")]
+    private static partial void LogThrottled(ILogger logger, string clientId, double rate);
+
+    [LoggerMessage(304, LogLevel.Warning, "MQTT client {ClientId} published {Bytes} bytes, over the limit of {Limit}; disconnected")]
+    private static partial void LogTooLarge(ILogger logger, string clientId, long bytes, int limit);
 }

@@ -14,6 +14,8 @@ public static class MqttHostingExtensions
             .Validate(o => o.BridgeSessionExpiry >= TimeSpan.Zero && o.BridgeSessionExpiry.TotalSeconds <= uint.MaxValue, "FleetMfa:Mqtt:BridgeSessionExpiry must be a non-negative time span.")
             .Validate(o => o.IngestConcurrency >= 1 && o.IngestWindow >= o.IngestConcurrency && o.IngestWindow <= ushort.MaxValue, "FleetMfa:Mqtt:IngestConcurrency must be at least 1 and FleetMfa:Mqtt:IngestWindow between it and 65535.")
             .Validate(o => o.IngestPerDevice >= 1, "FleetMfa:Mqtt:IngestPerDevice must be at least 1.")
+            .Validate(o => double.IsFinite(o.DevicePublishRate) && o.DevicePublishRate > 0 && o.DevicePublishBurst >= 1, "FleetMfa:Mqtt:DevicePublishRate must be above 0 and FleetMfa:Mqtt:DevicePublishBurst at least 1.")
+            .Validate(o => o.DeviceMessageBytes >= 64 * 1024 && o.QueuedPerClient >= 1_000, "FleetMfa:Mqtt:DeviceMessageBytes must be at least 65536 and FleetMfa:Mqtt:QueuedPerClient at least 1000.")
             .Validate(o => o.IsEmbedded || !string.IsNullOrEmpty(o.BridgeUsername), "An external broker needs the bridge's credentials: FLEETMFA_BROKER_USERNAME and FLEETMFA_BROKER_PASSWORD.")
             .Validate(o => !o.IsEmbedded || string.IsNullOrEmpty(o.BridgePassword) || o.BridgePassword.Length >= 32, "FLEETMFA_BROKER_PASSWORD for the embedded broker's bridge account must be at least 32 characters.")
             .ValidateOnStart();
@@ -23,6 +25,7 @@ public static class MqttHostingExtensions
         if (embedded)
         {
             builder.Services.AddSingleton<KnownDevices>();
+            builder.Services.AddSingleton<BrokerMetrics>();
             builder.Services.AddSingleton<EmbeddedBroker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
             builder.Services.AddSingleton<IBrokerAccounts, EmbeddedBrokerAccounts>();

@@ -50,6 +50,30 @@ public sealed class MqttOptions
     public int IngestPerDevice { get; set; } = 8;
 
     /// <summary>
+    /// How many messages a second one device may publish on the embedded broker, after a burst of
+    /// <see cref="DevicePublishBurst"/>; the broker drops the rest (<c>fleetmfa_broker_dropped_total{reason="rate"}</c>).
+    /// An agent sends a few messages per change or heartbeat. (Mosquitto: the fleetmfa_limits plugin, deploy/mosquitto.)
+    /// </summary>
+    public double DevicePublishRate { get; set; } = 10;
+
+    /// <summary>How many messages one device may publish at once before <see cref="DevicePublishRate"/> applies.</summary>
+    public int DevicePublishBurst { get; set; } = 50;
+
+    /// <summary>
+    /// The largest payload a device may publish on the embedded broker; a device that sends a larger one is
+    /// disconnected and the message dropped (<c>reason="size"</c>). Twice the largest an agent has reason to send (an
+    /// audit batch of 256 KiB), as Mosquitto's <c>max_packet_size</c> in deploy/mosquitto.
+    /// </summary>
+    public int DeviceMessageBytes { get; set; } = 512 * 1024;
+
+    /// <summary>
+    /// How many messages the embedded broker queues for one client; newer ones are dropped when it is full, as
+    /// Mosquitto's <c>max_queued_messages</c> does. The bridge's session is the one that fills (it receives every
+    /// device's reports while a silo restarts); a device's holds its retained desired state and a few receipts.
+    /// </summary>
+    public int QueuedPerClient { get; set; } = 200_000;
+
+    /// <summary>
     /// How long the broker keeps the bridge's session after the bridge disconnects, queueing the reports and login
     /// events agents send meanwhile: a silo that restarts or reconnects within it loses none of them (with a clean
     /// session every message sent while the bridge was away was dropped, login events for good). A silo gone for good
