@@ -88,7 +88,10 @@ public sealed partial class RolloutGrain(
 
         var shards = ShardIds(State.Shards).ToArray();
         var counts = await Task.WhenAll(shards.Select(s => GrainFactory.GetRolloutShard(_orgId, _rolloutId, s).GetCountsAsync()));
-        return Summary(counts.Aggregate(RolloutCounts.Empty, (sum, c) => sum.Add(c)));
+
+        // This call interleaves: the rollout may have finished while the shards answered, and a finished rollout is
+        // never shown with the counts read before it finished.
+        return Summary(State.FinalCounts ?? counts.Aggregate(RolloutCounts.Empty, (sum, c) => sum.Add(c)));
     }
 
     public async Task<RolloutOutcomePage> GetOutcomesAsync(RolloutOutcomeQuery query)
