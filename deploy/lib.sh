@@ -396,14 +396,17 @@ fm_build_mosquitto_plugin() {
 # as the external broker, configured from deploy/mosquitto/ (password file + pattern ACL,
 # files under DIR), with BRIDGES (default 1) bridge accounts — one per silo, since a client
 # id is its username: fleetmfa-bridge, fleetmfa-bridge-2, ... — whose passwords are
-# generated into DIR/<account>.password. Sets FM_MOSQUITTO_PID and exports the
+# generated into DIR/<account>.password. Loads the per-client rate limit (fm_build_mosquitto_plugin; Mosquitto does
+# not start without it). Sets FM_MOSQUITTO_PID and exports the
 # FLEETMFA_BROKER* / FLEETMFA_MOSQUITTO_* variables the silo reads (for the first account).
 FM_MOSQUITTO_PID=""
 fm_start_mosquitto() {
     local dir=$1 port=$2 log=$3 bridges=${4:-1} password account i
     fm_ensure_apt mosquitto
+    fm_build_mosquitto_plugin
     mkdir -p "$dir" "$(dirname "$log")"
-    sed "s|@PORT@|$port|; s|@DIR@|$dir|g" "$FM_DEPLOY/mosquitto/fleetmfa.conf.template" >"$dir/mosquitto.conf"
+    sed "s|@PORT@|$port|; s|@DIR@|$dir|g; s|@PLUGIN@|$FM_MOSQUITTO_PLUGIN|" \
+        "$FM_DEPLOY/mosquitto/fleetmfa.conf.template" >"$dir/mosquitto.conf"
     cp "$FM_DEPLOY/mosquitto/acl" "$dir/acl"
     [[ -f "$dir/passwd" ]] || (umask 077 && : >"$dir/passwd")
     chmod 600 "$dir/passwd"
@@ -423,7 +426,9 @@ fm_start_mosquitto() {
     # Mosquitto's own user (it drops to it when started as root) could not enter.
     printf 'user %s\n' "$(id -un)" >>"$dir/mosquitto.conf"
     rm -f "$dir/mosquitto.pid"
-    fm_spawn "$log" "$dir/run.pid" mosquitto -c "$dir/mosquitto.conf"
+    # Line-buffered: Mosquitto does not flush its stdout log, so its notices (the rate limit's drop counts) would
+    # reach LOG_FILE only kilobytes later. stdbuf execs Mosquitto: the PID is still the broker's.
+    fm_spawn "$log" "$dir/run.pid" stdbuf -oL mosquitto -c "$dir/mosquitto.conf"
     FM_MOSQUITTO_PID=$FM_LAST_PID
     local deadline=$(($(fm_now_ms) + 15000))
     until fm_tcp_open "$port" && [[ -s "$dir/mosquitto.pid" ]]; do

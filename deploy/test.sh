@@ -7,7 +7,8 @@
 # Environment: FLEETMFA_TEST_DATA (default: a fresh temp dir, removed after a green run),
 # FLEETMFA_TEST_AZURITE_PORT (default 20000; queue +1, table +2),
 # FLEETMFA_TEST_RESULTS (default TestResults/ in the repo: the .trx files, and screenshots/ of the browser tests).
-# The tests get FLEETMFA_TEST_STORAGE (the Azurite connection string) and FLEETMFA_TEST_DATA.
+# The tests get FLEETMFA_TEST_STORAGE (the Azurite connection string), FLEETMFA_TEST_DATA and
+# FLEETMFA_TEST_MOSQUITTO_PLUGIN (Mosquitto's rate-limit plugin, built here).
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -21,8 +22,9 @@ TEST_PROJECTS=(tests/FleetMfa.Tests tests/FleetMfa.Agent.Tests tests/FleetMfa.En
 # gcc and libpam0g-dev: the real-sshd SSH MFA tests and the PAM module they load; chromium: Debian's
 # browser for the dashboard tests — Playwright drives it, no browser is ever downloaded; systemd:
 # systemd-analyze checks the agent's unit in tests/FleetMfa.EndToEnd/Packaging; expect: drives the real OpenSSH
-# client through its prompts in the SSH tests; openssl: deploy/cluster-certs.sh, the cluster tests' development CA).
-TEST_APT_PACKAGES=(oathtool curl ca-certificates openssl mosquitto clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev chromium systemd expect)
+# client through its prompts in the SSH tests; openssl: deploy/cluster-certs.sh, the cluster tests' development CA;
+# mosquitto-dev and libmosquitto-dev: the headers of Mosquitto's rate-limit plugin, deploy/mosquitto/plugin).
+TEST_APT_PACKAGES=(oathtool curl ca-certificates openssl mosquitto mosquitto-dev libmosquitto-dev clang zlib1g-dev openssh-server openssh-client gcc libpam0g-dev chromium systemd expect)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -156,6 +158,15 @@ if fm_run_group bash "$FM_DEPLOY/pam/build.sh" "$TEST_DATA/pam"; then
     export FLEETMFA_TEST_PAM_MODULE=$TEST_DATA/pam/pam_fleetmfa.so
 else
     PROBLEMS+=("deploy/pam/build.sh (pam_fleetmfa.so) failed")
+fi
+
+# Mosquitto's per-client rate limit: every Mosquitto the tests start loads it (MosquittoBroker refuses to start one
+# without it).
+if (bash "$FM_DEPLOY/mosquitto/plugin/build.sh"); then
+    fm_build_mosquitto_plugin
+    export FLEETMFA_TEST_MOSQUITTO_PLUGIN=$FM_MOSQUITTO_PLUGIN
+else
+    PROBLEMS+=("deploy/mosquitto/plugin/build.sh (fleetmfa_limits.so) failed")
 fi
 
 for project in "${TEST_PROJECTS[@]}"; do

@@ -13,6 +13,8 @@
 #   MOSQUITTO_TLS_PORT            its port (8883); same accounts and ACL as the plain one (per_listener_settings false)
 #   FLEETMFA_BRIDGE_ACCOUNTS      space-separated bridge usernames, e.g. "fleetmfa-bridge-1 fleetmfa-bridge-2"
 #   FLEETMFA_BRIDGE_PASSWORD      their password (or FLEETMFA_BRIDGE_PASSWORD_FILE: a file holding it)
+#   FLEETMFA_LIMITS_PLUGIN        the per-client rate limit Mosquitto loads (/usr/lib/fleetmfa/fleetmfa_limits.so, where
+#                                 deploy/docker/mosquitto.Dockerfile puts it); must exist: no broker without the limit
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,8 +28,14 @@ else
     password=${FLEETMFA_BRIDGE_PASSWORD:?set FLEETMFA_BRIDGE_PASSWORD or FLEETMFA_BRIDGE_PASSWORD_FILE}
 fi
 
+plugin=${FLEETMFA_LIMITS_PLUGIN:-/usr/lib/fleetmfa/fleetmfa_limits.so}
+if [ ! -f "$plugin" ]; then
+    echo "mosquitto-init: error: the rate-limit plugin $plugin is missing (use the fleetmfa-mosquitto image, deploy/docker/mosquitto.Dockerfile)" >&2
+    exit 1
+fi
+
 mkdir -p "$dir"
-sed -e "s|^listener @PORT@ 127.0.0.1\$|listener $port${bind:+ $bind}|" -e "s|@DIR@|$dir|g" \
+sed -e "s|^listener @PORT@ 127.0.0.1\$|listener $port${bind:+ $bind}|" -e "s|@DIR@|$dir|g" -e "s|@PLUGIN@|$plugin|" \
     "$here/fleetmfa.conf.template" >"$dir/mosquitto.conf"
 if [ -n "${MOSQUITTO_USER:-}" ]; then
     echo "user $MOSQUITTO_USER" >>"$dir/mosquitto.conf"

@@ -6,8 +6,9 @@ namespace FleetMfa.EndToEnd.Infrastructure;
 /// <summary>
 /// Debian's Mosquitto as the external broker, set up the way <c>fm_start_mosquitto</c> in deploy/lib.sh does it: the
 /// config from <c>deploy/mosquitto/fleetmfa.conf.template</c>, its pattern ACL, a password file holding only the
-/// bridge account (the silo appends device accounts), and a <c>user</c> line for whoever runs the tests. Listens on a
-/// free loopback port; stopped by its PID. For a cluster it holds one bridge account per silo, named as
+/// bridge account (the silo appends device accounts), a <c>user</c> line for whoever runs the tests, and the per-client
+/// rate limit (<see cref="LimitsPlugin"/>; no Mosquitto starts here without it). Listens on a free loopback port; stopped
+/// by its PID. For a cluster it holds one bridge account per silo, named as
 /// <c>fm_bridge_account</c> names them (Mosquitto ties a client id to its username: two silos on one account would
 /// keep taking each other's session over).
 /// </summary>
@@ -24,7 +25,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// </summary>
     public const string WriterUsername = "fleetmfa-writer";
 
+    /// <summary>The variable deploy/test.sh exports: the <c>fleetmfa_limits.so</c> it built (deploy/mosquitto/plugin).</summary>
+    public const string LimitsPluginVariable = "FLEETMFA_TEST_MOSQUITTO_PLUGIN";
+
     private const string Executable = "/usr/sbin/mosquitto";
+    private const string LineBuffered = "/usr/bin/stdbuf";
     private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(15);
 
     private readonly string _logDirectory;
@@ -73,6 +78,18 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>The variables deploy/lib.sh exports for the silo.</summary>
     public IReadOnlyDictionary<string, string> SiloEnvironment => SiloEnvironmentFor(1);
 
+    /// <summary>
+    /// The per-client rate limit every Mosquitto of the tests loads, as the template's <c>plugin</c> line asks: the build
+    /// deploy/test.sh made. Without it the tests do not start Mosquitto at all rather than one without the limit.
+    /// </summary>
+    public static string LimitsPlugin =>
+        Environment.GetEnvironmentVariable(LimitsPluginVariable) is { Length: > 0 } path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException(
+                $"{LimitsPluginVariable} does not name a built fleetmfa_limits.so ('{Environment.GetEnvironmentVariable(LimitsPluginVariable)}'): " +
+                $"run the tests with deploy/test.sh, which builds it, or run deploy/mosquitto/plugin/build.sh and export " +
+                $"{LimitsPluginVariable}=$PWD/deploy/.out/mosquitto/fleetmfa_limits.so.");
+
     /// <summary>The bridge account of the <paramref name="silo"/>-th silo (1-based), as <c>fm_bridge_account</c> in deploy/lib.sh.</summary>
     public static string BridgeAccount(int silo) => silo == 1 ? BridgeUsername : $"{BridgeUsername}-{silo}";
 
@@ -94,9 +111,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>
     /// Starts Mosquitto with <paramref name="bridges"/> bridge accounts (one per silo of a cluster) and, when asked, an
     /// <paramref name="observer"/> account that may read every desired state and nothing else, and a
-    /// <paramref name="writer"/> account that may also write them.
+    /// <paramref name="writer"/> account that may also write them. <paramref name="extraConfig"/> goes at the end of the
+    /// config (after the template's <c>plugin_opt_</c> lines, so a <c>plugin_opt_</c> line there is the plugin's).
     /// </summary>
-    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1, bool observer = false, bool writer = false)
+    public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1, bool observer = false, bool writer = false, string? extraConfig = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bridges, 1);
         ArgumentNullException.ThrowIfNull(workspace);
@@ -110,14 +128,16 @@ public sealed class MosquittoBroker : IAsyncDisposable
             throw new InvalidOperationException($"{Executable} is missing: install it with `apt-get install -y mosquitto` (deploy/test.sh does).");
         }
 
+        var plugin = LimitsPlugin;
         var directory = workspace.NewDirectory($"mosquitto-{name}");
         var port = FreePorts.Next();
         var deploy = Path.Combine(TestPaths.RepoRoot, "deploy", "mosquitto");
         var config = (await File.ReadAllTextAsync(Path.Combine(deploy, "fleetmfa.conf.template")))
             .Replace("@PORT@", $"{port}", StringComparison.Ordinal)
-            .Replace("@DIR@", directory, StringComparison.Ordinal);
+            .Replace("@DIR@", directory, StringComparison.Ordinal)
+            .Replace("@PLUGIN@", plugin, StringComparison.Ordinal);
         // As deploy/lib.sh: run as whoever runs the tests, so Mosquitto can read its files if started as root.
-        config += $"user {Environment.UserName}\n";
+        config += $"user {Environment.UserName}\n{extraConfig}";
         await File.WriteAllTextAsync(Path.Combine(directory, "mosquitto.conf"), config);
         File.Copy(Path.Combine(deploy, "acl"), Path.Combine(directory, "acl"));
 
@@ -169,6 +189,18 @@ public sealed class MosquittoBroker : IAsyncDisposable
         return password;
     }
 
+    /// <summary>
+    /// A device account (<paramref name="username"/> is <c>{orgId}/{deviceId}</c>, as the silo names them) with a new
+    /// random password, loaded with a SIGHUP as the silo does after an enrollment; returns the password. Connect with
+    /// <see cref="MqttProbe.ConnectEventuallyAsync"/>: the reload takes a moment.
+    /// </summary>
+    public async Task<string> AddDeviceAccountAsync(string username)
+    {
+        var password = await AddAccountAsync(Directory, username);
+        Assert.Equal(0, NativeMethods.Kill(_process.Id, NativeMethods.SigHup));
+        return password;
+    }
+
     /// <summary>SIGTERM (Mosquitto saves its persistence file on the way out), SIGKILL after a grace period.</summary>
     public Task<int> StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(10));
 
@@ -185,9 +217,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
     private async Task LaunchAsync()
     {
         File.Delete(PidFile);
+        // As deploy/lib.sh: line-buffered, or Mosquitto's notices (the rate limit's drop counts) would sit in its stdout
+        // buffer; stdbuf execs Mosquitto, so the process is still the broker.
         _process = ChildProcess.Start(
-            Executable,
-            ["-c", Path.Combine(Directory, "mosquitto.conf")],
+            LineBuffered,
+            ["-oL", Executable, "-c", Path.Combine(Directory, "mosquitto.conf")],
             Directory,
             new Dictionary<string, string>(),
             Path.Combine(_logDirectory, $"{Path.GetFileName(Directory)}-{++_starts}.log"));

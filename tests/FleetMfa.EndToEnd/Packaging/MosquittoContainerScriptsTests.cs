@@ -10,7 +10,7 @@ namespace FleetMfa.EndToEnd.Packaging;
 /// The broker side of deploy/compose and deploy/k8s, run for real with Debian's Mosquitto instead of the container:
 /// init-accounts.sh writes the config and one bridge account per silo, and reload-on-change.sh brings device accounts
 /// appended later into the running broker (how silos in other containers or pods add devices); the agents' TLS
-/// listener is checked with openssl s_client.
+/// listener is checked with openssl s_client, and the broker runs with the per-client rate limit the image carries.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class MosquittoContainerScriptsTests : IDisposable
@@ -42,6 +42,7 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
             ["MOSQUITTO_USER"] = Environment.UserName,
             ["FLEETMFA_BRIDGE_ACCOUNTS"] = "fleetmfa-bridge-1 fleetmfa-bridge-2",
             ["FLEETMFA_BRIDGE_PASSWORD"] = bridgePassword,
+            ["FLEETMFA_LIMITS_PLUGIN"] = MosquittoBroker.LimitsPlugin,
         };
         var prepared = await Command.RunAsync(directory, "sh", [Path.Combine(Scripts, "init-accounts.sh")], init);
         Assert.True(prepared.ExitCode == 0, prepared.Output);
@@ -49,6 +50,10 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
 
         await using var broker = ChildProcess.Start("/usr/sbin/mosquitto", ["-c", Path.Combine(directory, "mosquitto.conf")], directory, new Dictionary<string, string>(), Path.Combine(directory, "mosquitto.log"));
         await Poll.UntilAsync(() => Task.FromResult(!broker.HasExited && File.Exists(Path.Combine(directory, "mosquitto.pid")) && Listening(port)), up => up, $"Mosquitto listening on {port}:\n{broker.Tail()}");
+        var config = File.ReadAllLines(Path.Combine(directory, "mosquitto.conf"));
+        Assert.Contains($"plugin {MosquittoBroker.LimitsPlugin}", config);
+        Assert.Contains("plugin_opt_rate 10", config);
+        Assert.Contains("plugin_opt_exempt_prefix fleetmfa-bridge", config);
         await using var watcher = ChildProcess.Start(
             "sh", [Path.Combine(Scripts, "reload-on-change.sh"), Path.Combine(directory, "passwd"), Path.Combine(directory, "mosquitto.pid"), "0.2"],
             directory, new Dictionary<string, string>(), Path.Combine(directory, "reload.log"));
@@ -81,6 +86,24 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         // Re-running the init (a pod restart) keeps the device accounts the silos added.
         Assert.Equal(0, (await Command.RunAsync(directory, "sh", [Path.Combine(Scripts, "init-accounts.sh")], init)).ExitCode);
         Assert.Contains(File.ReadAllLines(Path.Combine(directory, "passwd")), l => l.StartsWith("acme/web-01:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_init_refuses_to_write_a_config_without_the_rate_limit_plugin()
+    {
+        var directory = _workspace.NewDirectory("mosquitto-no-plugin");
+        var missing = Path.Combine(directory, "fleetmfa_limits.so");
+        var init = await Command.RunAsync(directory, "sh", [Path.Combine(Scripts, "init-accounts.sh")], new Dictionary<string, string>
+        {
+            ["MOSQUITTO_DIR"] = directory,
+            ["FLEETMFA_BRIDGE_ACCOUNTS"] = "fleetmfa-bridge-1",
+            ["FLEETMFA_BRIDGE_PASSWORD"] = "unused",
+            ["FLEETMFA_LIMITS_PLUGIN"] = missing,
+        });
+
+        Assert.NotEqual(0, init.ExitCode);
+        Assert.Contains($"the rate-limit plugin {missing} is missing", init.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(directory, "mosquitto.conf")));
     }
 
     private static bool Listening(int port)
