@@ -106,30 +106,6 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(directory, "mosquitto.conf")));
     }
 
-    /// <summary>
-    /// The compose file and the Kubernetes manifest run every Mosquitto container from the image that carries the plugin
-    /// (deploy/docker/mosquitto.Dockerfile), not the stock eclipse-mosquitto one, which has none (checked as text:
-    /// Docker is not available to the tests).
-    /// </summary>
-    [Fact]
-    public void Compose_and_kubernetes_run_mosquitto_from_the_image_with_the_plugin()
-    {
-        var deploy = Path.Combine(TestPaths.RepoRoot, "deploy");
-        var dockerfile = File.ReadAllText(Path.Combine(deploy, "docker", "mosquitto.Dockerfile"));
-        Assert.Contains("fleetmfa_limits.c", dockerfile, StringComparison.Ordinal);
-        Assert.Contains("/usr/lib/fleetmfa/fleetmfa_limits.so", dockerfile, StringComparison.Ordinal);
-
-        var compose = File.ReadAllLines(Path.Combine(deploy, "compose", "compose.yaml"));
-        var composeImages = compose.Where(l => l.TrimStart().StartsWith("image: ", StringComparison.Ordinal) && l.Contains("mosquitto", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["fleetmfa-mosquitto:local", "fleetmfa-mosquitto:local"], composeImages.Select(l => l.Trim()["image: ".Length..]));
-        Assert.Contains(compose, l => l.Trim() == "dockerfile: deploy/docker/mosquitto.Dockerfile");
-
-        var k8s = File.ReadAllLines(Path.Combine(deploy, "k8s", "mosquitto.yaml"));
-        var k8sImages = k8s.Where(l => l.TrimStart().StartsWith("image: ", StringComparison.Ordinal)).Select(l => l.Trim()["image: ".Length..]).ToList();
-        Assert.Equal(3, k8sImages.Count);
-        Assert.All(k8sImages, image => Assert.StartsWith("fleetmfa-mosquitto:", image, StringComparison.Ordinal));
-    }
-
     private static bool Listening(int port)
     {
         try

@@ -18,9 +18,21 @@ public sealed class ComposeFileTests
     public void It_runs_azurite_mosquitto_two_silos_and_several_agents()
     {
         Assert.Contains("mcr.microsoft.com/azure-storage/azurite:", Services["azurite"].Scalar("image"), StringComparison.Ordinal);
-        Assert.StartsWith("eclipse-mosquitto:", Services["mosquitto"].Scalar("image"), StringComparison.Ordinal);
+        Assert.Equal("fleetmfa-mosquitto:local", Services["mosquitto"].Scalar("image"));
         Assert.Equal(["silo1", "silo2"], Silos().Select(s => s.Name));
         Assert.True(Services.Keys.Count(k => k.StartsWith("agent", StringComparison.Ordinal)) >= 3);
+    }
+
+    [Fact]
+    public void Mosquitto_and_its_init_run_the_image_built_with_the_rate_limit_plugin()
+    {
+        // The stock eclipse-mosquitto image has no fleetmfa_limits.so, and the config does not start without it.
+        foreach (var name in new[] { "mosquitto-init", "mosquitto" })
+        {
+            Assert.Equal("fleetmfa-mosquitto:local", Services[name].Scalar("image"));
+            Assert.Equal("deploy/docker/mosquitto.Dockerfile", Services[name].Scalar("build", "dockerfile"));
+            Assert.Equal("../..", Services[name].Scalar("build", "context"));
+        }
     }
 
     [Fact]

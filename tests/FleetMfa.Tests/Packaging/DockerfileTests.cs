@@ -51,6 +51,19 @@ public sealed partial class DockerfileTests
         Assert.Contains("COPY --from=build /out/fleetmfa-agent /usr/bin/fleetmfa-agent", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_mosquitto_image_adds_the_rate_limit_plugin_where_init_accounts_sh_points_the_config()
+    {
+        var text = File.ReadAllText(DeployFiles.PathOf("docker", "mosquitto.Dockerfile"));
+        Assert.Contains("COPY deploy/mosquitto/plugin/fleetmfa_limits.c /src/", text, StringComparison.Ordinal);
+        Assert.Contains("-Wall -Wextra -Werror -fPIC -shared", text, StringComparison.Ordinal);
+        Assert.Contains("FROM eclipse-mosquitto:2.0.20", text, StringComparison.Ordinal);
+        Assert.Contains("COPY --from=plugin --chmod=0644 /src/fleetmfa_limits.so /usr/lib/fleetmfa/fleetmfa_limits.so", text, StringComparison.Ordinal);
+
+        var init = File.ReadAllText(DeployFiles.PathOf("mosquitto", "init-accounts.sh"));
+        Assert.Contains("${FLEETMFA_LIMITS_PLUGIN:-/usr/lib/fleetmfa/fleetmfa_limits.so}", init, StringComparison.Ordinal);
+    }
+
     /// <summary>The sources of every <c>COPY</c> from the build context (not <c>--from=</c> another stage).</summary>
     private static IEnumerable<string> CopySources(string dockerfile)
     {

@@ -130,6 +130,16 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void Every_broker_container_runs_the_image_with_the_rate_limit_plugin()
+    {
+        // The init container writes a config that loads fleetmfa_limits.so and refuses to when the image lacks it.
+        var broker = Find("StatefulSet", "fleetmfa-mosquitto").Get("spec", "template", "spec")!;
+        var images = broker.Items("initContainers").Concat(broker.Items("containers")).Select(c => c.Scalar("image")).ToList();
+        Assert.Equal(3, images.Count);
+        Assert.All(images, image => Assert.Equal("fleetmfa-mosquitto:2.0.20", image));
+    }
+
+    [Fact]
     public void The_broker_pod_runs_scripts_that_exist_in_deploy_mosquitto()
     {
         var broker = Find("StatefulSet", "fleetmfa-mosquitto").Get("spec", "template", "spec")!;
