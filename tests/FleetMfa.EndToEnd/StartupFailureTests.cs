@@ -56,6 +56,25 @@ public sealed partial class StartupFailureTests(EndToEndFixture fixture)
         Assert.DoesNotContain(new string('k', 31), silo.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("not a key")]
+    [InlineData("same")]
+    public async Task The_silo_exits_with_code_2_naming_FLEETMFA_SIGNING_KEY_PREVIOUS_when_it_is_no_key_or_the_signing_key_itself(string previous)
+    {
+        var key = FleetMfa.Protocol.Signing.DesiredStateSigner.NewPrivateKey();
+        var settings = fixture.NewSiloSettings("badprevious") with
+        {
+            Environment = new Dictionary<string, string> { ["FLEETMFA_SIGNING_KEY"] = key, ["FLEETMFA_SIGNING_KEY_PREVIOUS"] = previous == "same" ? key : previous },
+        };
+        await using var silo = SiloProcess.Launch(settings);
+
+        var exitCode = await silo.Process.WaitForExitAsync(ExitDeadline);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(silo.Output.Split('\n'), line => line.Contains("FLEETMFA_SIGNING_KEY_PREVIOUS", StringComparison.Ordinal));
+        Assert.DoesNotContain(key, silo.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_silo_starts_with_an_admin_key_of_32_characters()
     {

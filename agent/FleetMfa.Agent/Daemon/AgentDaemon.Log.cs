@@ -44,6 +44,12 @@ public sealed partial class AgentDaemon
     [LoggerMessage(14, LogLevel.Warning, "refused an untrusted desired state ({Reason}, {Bytes} bytes); {Count} refused since the daemon started")]
     private static partial void LogUntrustedDesired(ILogger logger, string reason, long bytes, long count);
 
+    [LoggerMessage(16, LogLevel.Information, "the control plane's signing key {Previous} endorsed {Pinned}: {Pinned} is pinned now")]
+    private static partial void LogRepinned(ILogger logger, string previous, string pinned);
+
+    [LoggerMessage(17, LogLevel.Error, "could not pin the control plane's new signing key {Pinned}: {Problem}")]
+    private static partial void LogRepinFailed(ILogger logger, string pinned, string problem);
+
     [LoggerMessage(15, LogLevel.Warning, "could not queue an audit event: {Reason}")]
     private static partial void LogAuditNotQueued(ILogger logger, string reason);
 }

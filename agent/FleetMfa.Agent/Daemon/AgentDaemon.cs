@@ -34,7 +34,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         typeof(AgentDaemon).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     private readonly AgentStore _store;
-    private readonly AgentConfig _config;
+    private AgentConfig _config;
     private readonly IPlatform _platform;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -56,7 +56,8 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     /// <summary>How many <c>untrusted-desired-state</c> audit events the daemon queues at most in a minute.</summary>
     public const int MaxUntrustedEventsPerMinute = 10;
 
-    private readonly DesiredStateVerifier _verifier;
+    /// <summary>Opens desired states with the pinned key; replaced (under <see cref="_gate"/>) when a rotation moves the pin.</summary>
+    private DesiredStateVerifier _verifier;
     private long _untrustedTotal;
     private DateTimeOffset _untrustedWindowStart = DateTimeOffset.MinValue;
     private int _untrustedInWindow;
@@ -246,10 +247,6 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             return;
         }
 
-        // Nothing of the message is read before its signature checks out with the key pinned at enrollment.
-        var verdict = message.Payload.Length > MaxDesiredPayloadBytes
-            ? DesiredStateVerdict.Refused(UntrustedReasons.TooLarge)
-            : _verifier.Open(message.Payload.ToArray());
         await _gate.WaitAsync();
         try
         {
@@ -259,10 +256,19 @@ public sealed partial class AgentDaemon : IAsyncDisposable
                 return;
             }
 
+            // Nothing of the message is read before its signature checks out with the pinned key.
+            var verdict = message.Payload.Length > MaxDesiredPayloadBytes
+                ? DesiredStateVerdict.Refused(UntrustedReasons.TooLarge)
+                : _verifier.Open(message.Payload.ToArray());
             if (verdict.Desired is not { } desired)
             {
                 RefuseUntrusted(verdict.Untrusted!, message.Payload.Length);
                 return;
+            }
+
+            if (verdict.RotatedKey is { } rotated)
+            {
+                Repin(rotated);
             }
 
             if (_secrets.Load() is { } held && desired.Version < held.Version)
@@ -294,6 +300,32 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The control plane rotated its signing key and the pinned key endorsed the new one: the new key is pinned in
+    /// <c>config.json</c> (replaced atomically) and only then trusted alone; the old key is trusted no more. A pin that
+    /// cannot be stored leaves the old key pinned: the next message carries the endorsement again.
+    /// </summary>
+    private void Repin(byte[] publicKey)
+    {
+        var pinned = new PinnedSigningKey(DesiredStateSignature.KeyId(publicKey), publicKey);
+        var config = _config with { SigningKey = pinned };
+        try
+        {
+            _store.SaveConfig(config);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogRepinFailed(_logger, pinned.KeyId, ex.Message);
+            return;
+        }
+
+        var previous = _config.SigningKey?.KeyId ?? "";
+        _config = config;
+        _verifier.Dispose();
+        _verifier = new DesiredStateVerifier(pinned.KeyId, pinned.PublicKey, config.OrgId, config.DeviceId);
+        LogRepinned(_logger, previous, pinned.KeyId);
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public static class DesiredStateSignature
     /// <summary>What is signed before the document's bytes.</summary>
     public static ReadOnlySpan<byte> Context => "fleetmfa/desired-state/v1\n"u8;
 
+    /// <summary>What is signed before a new key's SubjectPublicKeyInfo when the key it replaces endorses it (<see cref="Documents.KeyEndorsement"/>).</summary>
+    public static ReadOnlySpan<byte> KeyContext => "fleetmfa/signing-key/v1\n"u8;
+
     /// <summary><c>p256-</c> and the first 8 bytes of SHA-256 over the key's SubjectPublicKeyInfo, hex.</summary>
     public static string KeyId(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
@@ -30,7 +33,22 @@ public static class DesiredStateSignature
     public static byte[] Sign(ECDsa key, ReadOnlySpan<byte> document)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return key.SignData(Signed(document), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return key.SignData(Signed(Context, document), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    }
+
+    /// <summary><paramref name="key"/> endorses <paramref name="newKey"/> (SubjectPublicKeyInfo) as its successor.</summary>
+    public static byte[] SignKey(ECDsa key, ReadOnlySpan<byte> newKey)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.SignData(Signed(KeyContext, newKey), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    }
+
+    /// <summary>Whether <paramref name="signature"/> is <paramref name="key"/>'s endorsement of <paramref name="newKey"/>; false for any malformed signature.</summary>
+    public static bool VerifyKey(ECDsa key, ReadOnlySpan<byte> newKey, ReadOnlySpan<byte> signature)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return signature.Length == SignatureSize &&
+            key.VerifyData(Signed(KeyContext, newKey), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
     /// <summary>Whether <paramref name="signature"/> is <paramref name="key"/>'s over <paramref name="document"/>; false for any malformed signature.</summary>
@@ -38,7 +56,7 @@ public static class DesiredStateSignature
     {
         ArgumentNullException.ThrowIfNull(key);
         return signature.Length == SignatureSize &&
-            key.VerifyData(Signed(document), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            key.VerifyData(Signed(Context, document), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
     /// <summary>Imports a P-256 public key (SubjectPublicKeyInfo); throws <see cref="CryptographicException"/> for anything else.</summary>
@@ -62,11 +80,11 @@ public static class DesiredStateSignature
         }
     }
 
-    private static byte[] Signed(ReadOnlySpan<byte> document)
+    private static byte[] Signed(ReadOnlySpan<byte> context, ReadOnlySpan<byte> data)
     {
-        var signed = new byte[Context.Length + document.Length];
-        Context.CopyTo(signed);
-        document.CopyTo(signed.AsSpan(Context.Length));
+        var signed = new byte[context.Length + data.Length];
+        context.CopyTo(signed);
+        data.CopyTo(signed.AsSpan(context.Length));
         return signed;
     }
 }

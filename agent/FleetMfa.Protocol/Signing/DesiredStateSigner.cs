@@ -12,13 +12,22 @@ namespace FleetMfa.Protocol.Signing;
 public sealed class DesiredStateSigner : IDisposable
 {
     private readonly ECDsa _key;
+    private readonly KeyEndorsement? _endorsement;
 
-    private DesiredStateSigner(ECDsa key)
+    private DesiredStateSigner(ECDsa key, ECDsa? previous)
     {
         _key = key;
         PublicKey = key.ExportSubjectPublicKeyInfo();
         KeyId = DesiredStateSignature.KeyId(PublicKey);
+        if (previous is not null)
+        {
+            var previousKey = previous.ExportSubjectPublicKeyInfo();
+            _endorsement = new KeyEndorsement(PublicKey, DesiredStateSignature.SignKey(previous, PublicKey), DesiredStateSignature.KeyId(previousKey));
+        }
     }
+
+    /// <summary>The id of the key this one replaces, while a rotation is under way (every message carries its endorsement).</summary>
+    public string? PreviousKeyId => _endorsement?.Kid;
 
     /// <summary>The public half (SubjectPublicKeyInfo): what agents pin at enrollment.</summary>
     public byte[] PublicKey { get; }
@@ -40,8 +49,32 @@ public sealed class DesiredStateSigner : IDisposable
         }
     }
 
-    /// <summary>The signer of a P-256 private key given as base64 PKCS#8; throws <see cref="CryptographicException"/> for anything else.</summary>
-    public static DesiredStateSigner FromPrivateKey(string base64Pkcs8)
+    /// <summary>
+    /// The signer of a P-256 private key given as base64 PKCS#8; with <paramref name="previousBase64Pkcs8"/>, the key it
+    /// replaces, every message also carries the previous key's endorsement of this one, so agents that pinned the previous
+    /// key move to this one. Throws <see cref="CryptographicException"/> for anything but P-256 private keys.
+    /// </summary>
+    public static DesiredStateSigner FromPrivateKey(string base64Pkcs8, string? previousBase64Pkcs8 = null)
+    {
+        var key = ImportPrivateKey(base64Pkcs8);
+        if (string.IsNullOrWhiteSpace(previousBase64Pkcs8))
+        {
+            return new DesiredStateSigner(key, null);
+        }
+
+        try
+        {
+            using var previous = ImportPrivateKey(previousBase64Pkcs8);
+            return new DesiredStateSigner(key, previous);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static ECDsa ImportPrivateKey(string base64Pkcs8)
     {
         byte[] pkcs8;
         try
@@ -62,7 +95,7 @@ public sealed class DesiredStateSigner : IDisposable
                 throw new CryptographicException("The desired-state signing key must be a P-256 private key.");
             }
 
-            return new DesiredStateSigner(key);
+            return key;
         }
         catch
         {
@@ -95,7 +128,7 @@ public sealed class DesiredStateSigner : IDisposable
         ArgumentNullException.ThrowIfNull(desired);
         var document = JsonSerializer.SerializeToUtf8Bytes(desired, ProtocolJsonContext.Default.DesiredState);
         return JsonSerializer.SerializeToUtf8Bytes(
-            new SignedDesiredState(document, DesiredStateSignature.Sign(_key, document), KeyId),
+            new SignedDesiredState(document, DesiredStateSignature.Sign(_key, document), KeyId, _endorsement),
             ProtocolJsonContext.Default.SignedDesiredState);
     }
 

@@ -6,8 +6,9 @@ namespace FleetMfa.Protocol.Signing;
 
 /// <summary>
 /// The agent's side: opens a message from its <c>desired</c> topic with the key pinned at enrollment. A document is
-/// trusted only when the message names the pinned key, the signature over the document's exact bytes verifies, and the
-/// document is addressed to this org and device; nothing of it is parsed before the signature checks out. Whether its
+/// trusted only when the message names the pinned key — or a key the pinned key endorsed (<see cref="KeyEndorsement"/>,
+/// a rotation; the verdict then names it for the agent to pin) — the signature over the document's exact bytes
+/// verifies, and the document is addressed to this org and device; nothing of it is parsed before the signature checks out. Whether its
 /// version is newer is the caller's to judge (it holds the applied state).
 /// </summary>
 public sealed class DesiredStateVerifier : IDisposable
@@ -61,14 +62,29 @@ public sealed class DesiredStateVerifier : IDisposable
             return DesiredStateVerdict.Refused(UntrustedReasons.NoPinnedKey);
         }
 
+        // A document signed by another key is trusted only through an endorsement of that key by the pinned one (a
+        // rotation); it is then checked with the endorsed key, and the agent pins that key once it trusts the document.
+        ECDsa? endorsed = null;
         if (!string.Equals(envelope.Kid, _keyId, StringComparison.Ordinal))
         {
-            return DesiredStateVerdict.Refused(UntrustedReasons.UnknownKey);
+            if (envelope.Endorsement is null)
+            {
+                return DesiredStateVerdict.Refused(UntrustedReasons.UnknownKey);
+            }
+
+            endorsed = OpenEndorsement(envelope);
+            if (endorsed is null)
+            {
+                return DesiredStateVerdict.Refused(UntrustedReasons.BadEndorsement);
+            }
         }
 
-        if (!DesiredStateSignature.Verify(_key, envelope.Payload, envelope.Sig))
+        using (endorsed)
         {
-            return DesiredStateVerdict.Refused(UntrustedReasons.BadSignature);
+            if (!DesiredStateSignature.Verify(endorsed ?? _key, envelope.Payload, envelope.Sig))
+            {
+                return DesiredStateVerdict.Refused(UntrustedReasons.BadSignature);
+            }
         }
 
         DesiredState? desired;
@@ -87,8 +103,32 @@ public sealed class DesiredStateVerifier : IDisposable
         }
 
         return desired.OrgId == _orgId && desired.DeviceId == _deviceId
-            ? new DesiredStateVerdict(desired, null)
+            ? new DesiredStateVerdict(desired, null, endorsed is null ? null : envelope.Endorsement!.PublicKey)
             : DesiredStateVerdict.Refused(UntrustedReasons.OtherDevice);
+    }
+
+    /// <summary>
+    /// The key the message is signed with, when the pinned key endorsed it: the endorsement names the pinned key, its
+    /// key is the one the message names, and the pinned key's signature over it verifies. Null for anything else.
+    /// </summary>
+    private ECDsa? OpenEndorsement(SignedDesiredState envelope)
+    {
+        if (envelope.Endorsement is not { PublicKey: { } newKey, Sig: { } sig, Kid: { } endorser } ||
+            !string.Equals(endorser, _keyId, StringComparison.Ordinal) ||
+            !string.Equals(DesiredStateSignature.KeyId(newKey), envelope.Kid, StringComparison.Ordinal) ||
+            !DesiredStateSignature.VerifyKey(_key!, newKey, sig))
+        {
+            return null;
+        }
+
+        try
+        {
+            return DesiredStateSignature.ImportPublicKey(newKey);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
     }
 
     public void Dispose() => _key?.Dispose();

@@ -18,6 +18,12 @@ public static class UntrustedReasons
     /// <summary>Signed by a key other than the one pinned at enrollment.</summary>
     public const string UnknownKey = "unknown-key";
 
+    /// <summary>
+    /// Signed by another key and carrying a <see cref="Documents.KeyEndorsement"/> that the pinned key did not make (or
+    /// that endorses a key other than the signer): a rotation the agent cannot trust.
+    /// </summary>
+    public const string BadEndorsement = "bad-endorsement";
+
     /// <summary>Names the pinned key, but the signature does not verify (forged, tampered, truncated).</summary>
     public const string BadSignature = "bad-signature";
 

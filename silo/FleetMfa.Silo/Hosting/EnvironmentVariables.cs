@@ -11,6 +11,7 @@ public static class EnvironmentVariables
         ("FLEETMFA_ADMIN_KEY", "FleetMfa:AdminKey"),
         ("FLEETMFA_MASTER_KEY", "FleetMfa:SecretProtection:MasterKey"),
         ("FLEETMFA_SIGNING_KEY", "FleetMfa:Signing:PrivateKey"),
+        ("FLEETMFA_SIGNING_KEY_PREVIOUS", "FleetMfa:Signing:PreviousPrivateKey"),
         ("FLEETMFA_STORAGE", "FleetMfa:Storage:ConnectionString"),
         ("FLEETMFA_CLUSTERING", "FleetMfa:Cluster:Mode"),
         ("FLEETMFA_CLUSTER_ID", "FleetMfa:Cluster:ClusterId"),

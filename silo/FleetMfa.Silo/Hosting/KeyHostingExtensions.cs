@@ -38,20 +38,25 @@ public static class KeyHostingExtensions
         }
 
         var signingKeyKey = $"{DesiredStateSigningOptions.SectionName}:{nameof(DesiredStateSigningOptions.PrivateKey)}";
+        var signing = builder.Services.AddOptions<DesiredStateSigningOptions>().BindConfiguration(DesiredStateSigningOptions.SectionName);
         if (string.IsNullOrWhiteSpace(builder.Configuration[signingKeyKey]))
         {
             var signingKey = KeyFiles.ReadOrCreate(dataDirectory, KeyFiles.SigningKeyFile, DesiredStateSigner.NewPrivateKey);
-            builder.Services.AddOptions<DesiredStateSigningOptions>().Configure(o => o.PrivateKey = signingKey);
-        }
-        else
-        {
-            builder.Services.AddOptions<DesiredStateSigningOptions>().BindConfiguration(DesiredStateSigningOptions.SectionName);
+            signing.Configure(o => o.PrivateKey = signingKey);
         }
 
-        builder.Services.AddOptions<DesiredStateSigningOptions>()
+        signing
             .Validate(o => DesiredStateSigner.IsValidPrivateKey(o.PrivateKey), $"FLEETMFA_SIGNING_KEY (or {KeyFiles.SigningKeyFile} in the data directory) must be a P-256 private key, PKCS#8 in base64.")
+            .Validate(
+                o => string.IsNullOrWhiteSpace(o.PreviousPrivateKey) ||
+                    (DesiredStateSigner.IsValidPrivateKey(o.PreviousPrivateKey) && o.PreviousPrivateKey.Trim() != o.PrivateKey.Trim()),
+                "FLEETMFA_SIGNING_KEY_PREVIOUS must be a P-256 private key, PKCS#8 in base64, other than the signing key.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => DesiredStateSigner.FromPrivateKey(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DesiredStateSigningOptions>>().Value.PrivateKey));
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DesiredStateSigningOptions>>().Value;
+            return DesiredStateSigner.FromPrivateKey(o.PrivateKey, o.PreviousPrivateKey);
+        });
         return builder;
     }
 }
