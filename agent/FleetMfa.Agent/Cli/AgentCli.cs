@@ -22,7 +22,8 @@ public static class AgentCli
         --force: enroll a device that is already enrolled: its OS files are restored and its store starts empty
         --uid: the login's uid as the system resolves NAME (decimal, 0-4294967294); a bound user whose local
                username resolves to the same uid is this login
-        exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out, 4 code required
+        exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out, 4 code required,
+                    5 (run) decommissioned: OS files restored, store deleted, daemon stopped for good
         """;
 
     private static readonly HashSet<string> Options = ["data-dir", "server", "connect-key", "user", "uid"];
@@ -97,7 +98,7 @@ public static class AgentCli
             ?? throw new InvalidOperationException($"another 'fleetmfa-agent run' is already running on {store.DataDirectory} (it holds {DaemonLock.FileName}); stop it first");
         await using var daemon = new AgentDaemon(store, config, Platforms.Current(store.DataDirectory), time, stdout, AgentDaemonOptions.FromEnvironment());
         await daemon.RunAsync(cancellationToken);
-        return ExitCodes.Ok;
+        return daemon.Decommissioned ? ExitCodes.Decommissioned : ExitCodes.Ok;
     }
 
     private static int Verify(CommandLine line, AgentStore store, TextReader stdin, TimeProvider time)

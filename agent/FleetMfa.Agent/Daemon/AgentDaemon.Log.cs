@@ -52,4 +52,10 @@ public sealed partial class AgentDaemon
 
     [LoggerMessage(15, LogLevel.Warning, "could not queue an audit event: {Reason}")]
     private static partial void LogAuditNotQueued(ILogger logger, string reason);
+
+    [LoggerMessage(16, LogLevel.Warning, "decommissioned (version {Version}): {Changes} OS changes restored, the store deleted ({Dropped} audit events not uploaded went with it); stopping")]
+    private static partial void LogWiped(ILogger logger, long version, int changes, int dropped);
+
+    [LoggerMessage(17, LogLevel.Error, "decommission (version {Version}) refused: the OS files could not be restored ({Reason}); the store is kept")]
+    private static partial void LogWipeFailed(ILogger logger, long version, string reason);
 }

@@ -53,6 +53,9 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
     private volatile bool _stopping;
 
+    /// <summary>Cancelled once the device is decommissioned and wiped: the daemon stops on its own.</summary>
+    private readonly CancellationTokenSource _wiped = new();
+
     /// <summary>How many <c>untrusted-desired-state</c> audit events the daemon queues at most in a minute.</summary>
     public const int MaxUntrustedEventsPerMinute = 10;
 
@@ -92,8 +95,16 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     /// <summary>How many messages on the desired topic this daemon refused as untrusted since it started.</summary>
     public long UntrustedDesiredStates => Interlocked.Read(ref _untrustedTotal);
 
+    /// <summary>
+    /// Whether the daemon stopped because a signed decommission document for this device arrived: it restored the OS
+    /// files it managed, deleted its store and reported the wipe (<c>fleetmfa-agent run</c> then exits 5).
+    /// </summary>
+    public bool Decommissioned => _wiped.IsCancellationRequested;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _wiped.Token);
+        cancellationToken = stopping.Token;
         var backoff = TimeSpan.FromSeconds(1);
         if (_options.ServeVerify)
         {
@@ -153,6 +164,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         _identity?.Dispose();
         _verifier.Dispose();
         _gate.Dispose();
+        _wiped.Dispose();
         await Task.CompletedTask;
     }
 
@@ -266,6 +278,12 @@ public sealed partial class AgentDaemon : IAsyncDisposable
                 return;
             }
 
+            if (Decommissioned)
+            {
+                // Wiped: nothing is held any more, and nothing is applied again.
+                return;
+            }
+
             if (verdict.RotatedKey is { } rotated)
             {
                 Repin(rotated);
@@ -277,6 +295,12 @@ public sealed partial class AgentDaemon : IAsyncDisposable
                 // an older backup). Changes nothing; the report tells a control plane that is behind where the device is.
                 RefuseUntrusted(UntrustedReasons.ReplayedVersion, message.Payload.Length);
                 await ReportAsync(new ApplyResult(held, false, null, null), CancellationToken.None);
+                return;
+            }
+
+            if (desired.Decommission)
+            {
+                await WipeAsync(desired.Version);
                 return;
             }
 
@@ -329,6 +353,67 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     }
 
     /// <summary>
+    /// The device's last desired state (signed for it, checked like every other): puts back every OS file the agent
+    /// changed exactly as <c>fleetmfa-agent restore</c> does, deletes the store (secrets, credentials, keys, queues),
+    /// reports <c>wiped</c> at <paramref name="version"/> and stops the daemon. A restore that fails is reported as
+    /// that version's failure and nothing is deleted: the device keeps verifying offline with what it holds, and the
+    /// control plane revokes it after its grace period all the same.
+    /// </summary>
+    private async Task WipeAsync(long version)
+    {
+        PolicyResult restored;
+        try
+        {
+            restored = _platform.RestorePolicy();
+        }
+        catch (Exception ex) when (ex is PolicyException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            LogWipeFailed(_logger, version, ex.Message);
+            await ReportAsync(new ApplyResult(_secrets.Load(), false, version, $"decommission: the OS files could not be restored: {ex.Message}"), CancellationToken.None);
+            return;
+        }
+
+        int dropped;
+        try
+        {
+            dropped = _store.DeleteEverything();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogWipeFailed(_logger, version, ex.Message);
+            await ReportAsync(new ApplyResult(_secrets.Load(), false, version, $"decommission: the store could not be deleted: {ex.Message}"), CancellationToken.None);
+            return;
+        }
+
+        _secrets.Forget();
+        LogWiped(_logger, version, restored.Changes.Count, dropped);
+        var report = new ReportedState(ReportedState.CurrentSchema, version, null, null, DeviceFacts(), [], _time.GetUtcNow(), null, Wiped: true);
+        try
+        {
+            await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Reported), JsonSerializer.SerializeToUtf8Bytes(report, ProtocolJsonContext.Default.ReportedState), retain: false, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or BrokerRefusedException or OperationCanceledException)
+        {
+            // Wiped all the same: the control plane revokes the device after its grace period without the acknowledgement.
+            LogStopFailed(_logger, ex.Message);
+        }
+        finally
+        {
+            _wiped.Cancel();
+        }
+    }
+
+    private DeviceReport DeviceFacts() => new(
+        _platform.Hostname(),
+        _platform.Os,
+        _platform.OsVersion(),
+        _platform.SshServerInstalled(),
+        _platform.AuthPlugins(),
+        null,
+        AgentVersion,
+        null);
+
+    /// <summary>
     /// Counts and logs a message on the desired topic that is not trusted, and queues the audit event
     /// <c>untrusted-desired-state</c> with the reason (never the message). At most
     /// <see cref="MaxUntrustedEventsPerMinute"/> events a minute: a flood is counted in the next event's detail.
@@ -370,15 +455,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             state?.Version ?? 0,
             result.FailedVersion,
             result.Reason is { Length: > ReportedState.MaxReasonLength } r ? r[..ReportedState.MaxReasonLength] : result.Reason,
-            new DeviceReport(
-                _platform.Hostname(),
-                _platform.Os,
-                _platform.OsVersion(),
-                _platform.SshServerInstalled(),
-                _platform.AuthPlugins(),
-                null,
-                AgentVersion,
-                null),
+            DeviceFacts(),
             state?.Users.Select(u => new ReportedUser(u.UserId, u.SecretVersion)).ToList() ?? [],
             _time.GetUtcNow(),
             _enforcement);

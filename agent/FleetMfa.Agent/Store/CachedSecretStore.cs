@@ -41,4 +41,13 @@ public sealed class CachedSecretStore(AgentStore store) : ISecretStore
 
         store.Save(state);
     }
+
+    /// <summary>Drops the decrypted copy (the store was deleted).</summary>
+    public void Forget()
+    {
+        lock (_lock)
+        {
+            (_stamp, _state) = (null, null);
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace FleetMfa.Protocol.Documents;
 
 /// <summary>
@@ -5,7 +7,8 @@ namespace FleetMfa.Protocol.Documents;
 /// <see cref="AppliedVersion"/> is the version the device enforces now; when a newer version could not be applied,
 /// <see cref="FailedVersion"/> and <see cref="Reason"/> say which and why (the device keeps enforcing the old one).
 /// <see cref="Enforcement"/> is what the agent's last check of the applied version's OS policy found (absent: in
-/// effect, or never checked).
+/// effect, or never checked). <see cref="Wiped"/> (present only when true) is a decommissioned agent's last word: it
+/// restored the OS files it managed and deleted its store, at <see cref="AppliedVersion"/> (the decommission version).
 /// </summary>
 public sealed record ReportedState(
     int Schema,
@@ -15,7 +18,8 @@ public sealed record ReportedState(
     DeviceReport Device,
     IReadOnlyList<ReportedUser> Users,
     DateTimeOffset At,
-    PolicyEnforcement? Enforcement = null)
+    PolicyEnforcement? Enforcement = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Wiped = false)
 {
     public const int CurrentSchema = 1;
     public const int MaxReasonLength = 500;
