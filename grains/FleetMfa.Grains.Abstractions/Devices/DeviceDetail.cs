@@ -12,4 +12,5 @@ public sealed record DeviceDetail(
     [property: Id(7)] MfaInfo Mfa,
     [property: Id(8)] bool Online,
     [property: Id(9)] DateTimeOffset? LastSeen,
-    [property: Id(10)] DateTimeOffset CreatedAt);
+    [property: Id(10)] DateTimeOffset CreatedAt,
+    [property: Id(11)] DecommissionInfo? Decommissioned = null);

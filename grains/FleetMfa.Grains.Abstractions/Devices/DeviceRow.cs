@@ -2,7 +2,8 @@ namespace FleetMfa.Grains;
 
 /// <summary>
 /// A device's line in its org's index: all that listings, counts and bulk fan-out need; <see cref="MfaReason"/> is why
-/// MFA <c>failed</c> (the agent's reason), so a listing can say it without reading every device.
+/// MFA <c>failed</c> (the agent's reason), so a listing can say it without reading every device. A decommissioned
+/// device keeps its row (flagged <see cref="Decommissioned"/>, out of counts and fan-outs) until it is gone for good.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("fleetmfa.DeviceRow")]
 public sealed record DeviceRow(
@@ -13,4 +14,5 @@ public sealed record DeviceRow(
     [property: Id(4)] MfaStatus MfaStatus,
     [property: Id(5)] bool Online,
     [property: Id(6)] DateTimeOffset? LastSeen,
-    [property: Id(7)] string? MfaReason = null);
+    [property: Id(7)] string? MfaReason = null,
+    [property: Id(8)] bool Decommissioned = false);

@@ -54,6 +54,14 @@ public interface IDeviceGrain : IGrainWithStringKey
 
     Task<IReadOnlyList<DeviceUserStatus>> GetUsersAsync();
 
+    /// <summary>
+    /// Decommissions the device (stored before anything is done; a second call answers the same record): no secret is
+    /// sealed for it and no user bound any more, its reports are ignored but the wipe acknowledgement, a final signed
+    /// desired state tells its agent to wipe, and once it acknowledged (or its grace period ended) its MQTT credentials
+    /// are revoked, its broker session ended and its retained desired state cleared.
+    /// </summary>
+    Task<DecommissionInfo> DecommissionAsync();
+
     /// <summary>A bound user's TOTP enrollment changed (confirmed or reset): the desired state moves on.</summary>
     Task OnUserTotpChangedAsync(string userId, UserTotpState state);
 }

@@ -16,6 +16,10 @@ public interface IDeviceIndexShardGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task UpsertAsync(DeviceRow row, long knownPolicyVersion);
 
+    /// <summary>Removes a device's row for good (a decommissioned device at the end of its retention); idempotent.</summary>
+    [AlwaysInterleave]
+    Task RemoveAsync(string deviceId);
+
     [AlwaysInterleave]
     Task<IReadOnlyList<DeviceRow>> QueryAsync(DeviceQuery query);
 

@@ -17,6 +17,9 @@ public static class ErrorCodes
     public const string EnrollmentNotStarted = "enrollment-not-started";
     public const string Internal = "internal";
 
+    /// <summary>The device is decommissioned: it takes no change, and its id cannot be enrolled again until its record is gone.</summary>
+    public const string DeviceDecommissioned = "device-decommissioned";
+
     /// <summary>The audit trail cannot be written: a mutating call is refused before it changes anything.</summary>
     public const string AuditUnavailable = "audit-unavailable";
 

@@ -14,7 +14,7 @@ namespace FleetMfa.Grains.Devices;
 public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
 {
     private const int MaxTransactionActions = 100;
-    private static readonly string[] _columns = ["RowKey", "Hostname", "Os", "MfaDesired", "MfaStatus", "Online", "LastSeen", "MfaReason"];
+    private static readonly string[] _columns = ["RowKey", "Hostname", "Os", "MfaDesired", "MfaStatus", "Online", "LastSeen", "MfaReason", "Decommissioned"];
     private readonly (TableClient Table, TableCreation Creation)[] _tables;
 
     public AzureTableDeviceIndexStore(params IReadOnlyList<TableClient> tables)
@@ -49,6 +49,15 @@ public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
                 chunk.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(partition, row))),
                 cancellationToken);
         }
+    }
+
+    public async Task DeleteAsync(string orgId, int shard, string deviceId, CancellationToken cancellationToken = default)
+    {
+        var partition = PartitionKey(orgId, shard);
+        var table = await TableAsync(shard, cancellationToken);
+
+        // Deleting an entity that is not there answers 404, which the client does not throw for.
+        await table.DeleteEntityAsync(partition, Slug.Require(deviceId, "deviceId"), Azure.ETag.All, cancellationToken);
     }
 
     private async Task<TableClient> TableAsync(int shard, CancellationToken cancellationToken)
@@ -86,6 +95,11 @@ public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
             entity["MfaReason"] = reason;
         }
 
+        if (row.Decommissioned)
+        {
+            entity["Decommissioned"] = true;
+        }
+
         return entity;
     }
 
@@ -97,7 +111,8 @@ public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
         Parse<MfaStatus>(e, "MfaStatus"),
         e.GetBoolean("Online") ?? false,
         e.GetDateTimeOffset("LastSeen"),
-        e.GetString("MfaReason"));
+        e.GetString("MfaReason"),
+        e.GetBoolean("Decommissioned") ?? false);
 
     private static TEnum Parse<TEnum>(TableEntity e, string column)
         where TEnum : struct, Enum =>

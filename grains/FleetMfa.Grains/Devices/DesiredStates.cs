@@ -10,7 +10,7 @@ public static class DesiredStates
     public static IReadOnlyList<(string UserId, BoundUser User)> Prompted(DeviceState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return state.Required ? [.. state.Users.Where(u => u.Value.TotpStatus == TotpStatus.Enrolled).Select(u => (u.Key, u.Value))] : [];
+        return state.Required && state.Decommission is null ? [.. state.Users.Where(u => u.Value.TotpStatus == TotpStatus.Enrolled).Select(u => (u.Key, u.Value))] : [];
     }
 
     /// <summary>
@@ -39,13 +39,14 @@ public static class DesiredStates
             orgId,
             deviceId,
             state.DesiredVersion,
-            state.Required,
+            state.Required && state.Decommission is null,
             new TotpSettings(totp.Digits, totp.PeriodSeconds, totp.Algorithm, totp.DriftSteps),
             new OsPolicy(
                 new LinuxPolicy(settings.Linux.SshPasswordLogin, settings.Linux.SshPublicKeyAuth),
                 new WindowsPolicy(settings.Windows.DisableAutomaticRestartSignOn, settings.Windows.SafeModeBlockNonAdmins),
                 new MacPolicy(LoginWindowOnly: true)),
             users,
-            now);
+            now,
+            Decommission: state.Decommission is not null);
     }
 }

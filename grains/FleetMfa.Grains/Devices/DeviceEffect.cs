@@ -18,5 +18,11 @@ public sealed record DeviceEffect(
 
     public static DeviceEffect NotifyRollout(RolloutWatch rollout, RolloutStep step) => new(DeviceEffectKind.NotifyRollout, Rollout: rollout, Step: step);
 
+    public static DeviceEffect RevokeAccess { get; } = new(DeviceEffectKind.RevokeAccess);
+
+    public static DeviceEffect ClearRetained { get; } = new(DeviceEffectKind.ClearRetained);
+
+    public static DeviceEffect ArmDecommissionReminder { get; } = new(DeviceEffectKind.ArmDecommissionReminder);
+
     public static DeviceEffect ForgetUserBinding(string userId) => new(DeviceEffectKind.ForgetUserBinding, UserId: userId);
 }

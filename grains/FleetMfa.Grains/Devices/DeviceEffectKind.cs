@@ -14,4 +14,13 @@ public enum DeviceEffectKind
 
     /// <summary>Tell a user that this device no longer binds them.</summary>
     ForgetUserBinding,
+
+    /// <summary>Make a decommissioned device's MQTT credentials invalid for good and end its broker session.</summary>
+    RevokeAccess,
+
+    /// <summary>Clear a decommissioned device's retained messages on the broker.</summary>
+    ClearRetained,
+
+    /// <summary>(Re)arm the reminder that revokes a decommissioned device after its grace period and forgets it after its retention.</summary>
+    ArmDecommissionReminder,
 }

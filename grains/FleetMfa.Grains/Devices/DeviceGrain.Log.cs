@@ -36,4 +36,13 @@ public sealed partial class DeviceGrain
 
     [LoggerMessage(1110, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not carry out {Effect}; retrying")]
     private static partial void LogEffectFailed(ILogger logger, string orgId, string deviceId, DeviceEffectKind effect, Exception exception);
+
+    [LoggerMessage(1111, LogLevel.Warning, "Device {OrgId}/{DeviceId} decommissioned (wipe requested with desired version {Version}; revoked at once: {Revoked})")]
+    private static partial void LogDecommissioned(ILogger logger, string orgId, string deviceId, long version, bool revoked);
+
+    [LoggerMessage(1112, LogLevel.Warning, "Device {OrgId}/{DeviceId} revoked: its MQTT credentials are invalid for good (wipe acknowledged: {WipeAcknowledged})")]
+    private static partial void LogRevoked(ILogger logger, string orgId, string deviceId, bool wipeAcknowledged);
+
+    [LoggerMessage(1113, LogLevel.Information, "Device {OrgId}/{DeviceId} forgotten: its decommission record's retention is over")]
+    private static partial void LogForgotten(ILogger logger, string orgId, string deviceId);
 }

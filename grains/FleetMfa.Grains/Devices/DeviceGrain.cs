@@ -4,6 +4,7 @@ using FleetMfa.Grains.Internal;
 using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Twin;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 
 namespace FleetMfa.Grains.Devices;
@@ -17,17 +18,29 @@ namespace FleetMfa.Grains.Devices;
 /// after the call returned, so no call ever waits on its own caller.
 /// What is not stored lives here only: presence, the secret versions the agent holds, publish times, the freshest
 /// report time and "last seen" — all of which the agent sends again.
+/// A decommissioned device (<see cref="DeviceTwin.Decommission"/>) is revoked by a reminder once its grace period is
+/// over (or at once when its agent acknowledges the wipe), and forgotten — index row and state — by the same reminder,
+/// or the next call, once its retention is over.
 /// </summary>
 public sealed partial class DeviceGrain(
     [PersistentState(DeviceGrain.StateName, StorageNames.Fleet)] IPersistentState<DeviceState> state,
     DeepCopier<DeviceState> copier,
     IDesiredStatePublisher publisher,
+    IDeviceAccessRevoker revoker,
+    IOptions<DecommissionOptions> decommissionOptions,
     IAuditLog auditLog,
     FleetMetrics metrics,
     ILogger<DeviceGrain> logger,
-    TimeProvider time) : Grain, IDeviceGrain
+    TimeProvider time) : Grain, IDeviceGrain, IRemindable
 {
     public const string StateName = "device";
+
+    /// <summary>The reminder that revokes a decommissioned device after its grace period and forgets it after its retention.</summary>
+    internal const string DecommissionReminder = "decommission";
+
+    /// <summary>How often the decommission reminder comes back while the device waits for its revocation, and after it.</summary>
+    private static readonly TimeSpan RevocationRetryPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan ExpiryRetryPeriod = TimeSpan.FromDays(1);
 
     /// <summary>How stale the index's "last seen" of a device may get.</summary>
     internal static readonly TimeSpan LastSeenGranularity = TimeSpan.FromMinutes(10);
@@ -55,6 +68,7 @@ public sealed partial class DeviceGrain(
     /// <summary>How many effects at the head of the stored outbox this activation has carried out (the next write drops them).</summary>
     private int _done;
     private IGrainTimer? _outboxTimer;
+    private IGrainTimer? _graceTimer;
 
     private DeviceState State => state.State;
 
@@ -66,6 +80,12 @@ public sealed partial class DeviceGrain(
         {
             // Left by an activation that ended before it had done everything (or had done it, and could not say so).
             DrainLater(TimeSpan.Zero);
+        }
+
+        if (State.Decommission is { } decommission)
+        {
+            // The reminder does it too; a timer keeps the grace period exact while the device is active.
+            WatchDecommission(decommission);
         }
 
         return Task.CompletedTask;
@@ -85,6 +105,7 @@ public sealed partial class DeviceGrain(
 
     public async Task<DeviceDetail> RegisterAsync(DeviceRegistration registration)
     {
+        await ForgetIfExpiredAsync();
         var policy = State.Policy ?? await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
         var first = !State.Registered;
         await DecideAsync(s => DeviceTwin.Register(s, registration, policy, time.GetUtcNow()));
@@ -98,6 +119,7 @@ public sealed partial class DeviceGrain(
 
     public async Task<DeviceDetail> EnrollAgentAsync(AgentEnrollment enrollment)
     {
+        await ForgetIfExpiredAsync();
         var policy = State.Policy ?? await GrainFactory.GetOrg(_orgId).GetPolicyAsync();
         await DecideAsync(s => DeviceTwin.EnrollAgent(s, enrollment, policy, time.GetUtcNow()));
         LogAgentEnrolled(logger, _orgId, _deviceId);
@@ -107,7 +129,100 @@ public sealed partial class DeviceGrain(
     public Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash) =>
         Task.FromResult(State.MqttPasswordHash is { } expected && passwordHash is not null && Security.ApiKeys.HashesEqual(expected, passwordHash));
 
-    public Task<DeviceDetail?> GetAsync() => Task.FromResult(State.Registered ? Detail() : null);
+    public async Task<DeviceDetail?> GetAsync()
+    {
+        await ForgetIfExpiredAsync();
+        return State.Registered ? Detail() : null;
+    }
+
+    public async Task<DecommissionInfo> DecommissionAsync()
+    {
+        await ForgetIfExpiredAsync();
+        EnsureRegistered();
+        if (await DecideAsync(s => DeviceTwin.Decommission(s, time.GetUtcNow())))
+        {
+            LogDecommissioned(logger, _orgId, _deviceId, State.Decommission!.Version, State.Revoked);
+        }
+
+        WatchDecommission(State.Decommission!);
+        return DecommissionInfoOf(State.Decommission!);
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == DecommissionReminder ? CheckDecommissionAsync() : Task.CompletedTask;
+
+    /// <summary>Revokes a decommissioned device whose grace period is over, forgets one whose retention is over; a device in service needs no reminder.</summary>
+    private async Task CheckDecommissionAsync()
+    {
+        if (State.Decommission is null)
+        {
+            if (await this.GetReminder(DecommissionReminder) is { } stray)
+            {
+                await this.UnregisterReminder(stray);
+            }
+
+            return;
+        }
+
+        if (await ForgetIfExpiredAsync())
+        {
+            return;
+        }
+
+        if (await DecideAsync(s => DeviceTwin.RevokeAfterGrace(s, time.GetUtcNow(), decommissionOptions.Value.RevokeGrace)))
+        {
+            LogRevoked(logger, _orgId, _deviceId, false);
+        }
+    }
+
+    /// <summary>Checks the decommission again when its grace period is over (this activation only; the reminder is what lasts).</summary>
+    private void WatchDecommission(DeviceDecommission decommission)
+    {
+        _graceTimer?.Dispose();
+        _graceTimer = null;
+        if (decommission.RevokedAt is null)
+        {
+            var due = decommission.At + decommissionOptions.Value.RevokeGrace - time.GetUtcNow();
+            _graceTimer = this.RegisterGrainTimer(_ => CheckDecommissionAsync(), due > TimeSpan.Zero ? due : TimeSpan.Zero, RevocationRetryPeriod);
+        }
+    }
+
+    /// <summary>
+    /// Forgets a decommissioned device whose retention is over: revoked first (should the grace check not have run),
+    /// every effect carried out, then its index row and its state removed. True when the device is gone.
+    /// </summary>
+    private async Task<bool> ForgetIfExpiredAsync()
+    {
+        var retention = decommissionOptions.Value.Retention;
+        if (!DeviceTwin.IsExpired(State, time.GetUtcNow(), retention))
+        {
+            return false;
+        }
+
+        await DecideAsync(s => DeviceTwin.RevokeAfterGrace(s, time.GetUtcNow(), TimeSpan.Zero));
+        await DrainAsync();
+        if (_done < State.Outbox.Count)
+        {
+            throw new InvalidOperationException($"Device {_orgId}/{_deviceId} cannot be forgotten yet: effects of its revocation are still to be done.");
+        }
+
+        await GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId).RemoveAsync(_deviceId);
+        if (await this.GetReminder(DecommissionReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        await state.ClearStateAsync();
+        state.State = new DeviceState();
+        (_done, _indexedRow, _lastSeen, _lastReportAt, _online) = (0, null, null, null, false);
+        _reportedUsers.Clear();
+        _graceTimer?.Dispose();
+        _graceTimer = null;
+        LogForgotten(logger, _orgId, _deviceId);
+        return true;
+    }
+
+    private static DecommissionInfo DecommissionInfoOf(DeviceDecommission decommission) => new(decommission.At, decommission.WipeAcknowledged);
 
     public async Task<DeviceDetail> UpdateSettingsAsync(DeviceSettingsPatch patch)
     {
@@ -145,6 +260,11 @@ public sealed partial class DeviceGrain(
         if (!State.Registered)
         {
             return NotFoundStep();
+        }
+
+        if (State.Decommission is not null)
+        {
+            return DeviceTwin.SettledStep(State, State.DesiredVersion)!;
         }
 
         var policy = ticket.Action == RolloutAction.EnableMfa ? await GrainFactory.GetOrg(_orgId).GetPolicyAsync() : null;
@@ -201,6 +321,12 @@ public sealed partial class DeviceGrain(
     public async Task<DeviceUserStatus> BindUserAsync(string userId, string localUsername)
     {
         EnsureRegistered();
+        if (State.Decommission is not null)
+        {
+            // Before the user grain records the device: a decommissioned device binds nobody.
+            throw new FleetMfaException(ErrorCodes.DeviceDecommissioned, $"Device '{_deviceId}' is decommissioned.");
+        }
+
         Slug.Require(userId, "userId");
         localUsername = InputRules.RequireLocalUsername(localUsername);
         if (State.Users.Any(u => u.Value.LocalUsername == localUsername && u.Key != userId))
@@ -245,6 +371,22 @@ public sealed partial class DeviceGrain(
         if (DeviceReports.Parse(payload, out var problem) is not { } report)
         {
             LogReportDropped(logger, _orgId, _deviceId, problem!);
+            return;
+        }
+
+        if (State.Decommission is not null)
+        {
+            // Only the wipe acknowledgement counts now; it revokes the device at once.
+            if (await DecideAsync(s => DeviceTwin.TakeWipeReport(s, report, time.GetUtcNow())))
+            {
+                LogRevoked(logger, _orgId, _deviceId, true);
+                WatchDecommission(State.Decommission);
+            }
+            else
+            {
+                LogReportDropped(logger, _orgId, _deviceId, "the device is decommissioned (only its wipe acknowledgement counts)");
+            }
+
             return;
         }
 
@@ -296,7 +438,7 @@ public sealed partial class DeviceGrain(
 
     public async Task SetPresenceAsync(bool online)
     {
-        if (!State.Registered || _online == online)
+        if (!State.Registered || State.Decommission is not null || _online == online)
         {
             return;
         }
@@ -317,7 +459,7 @@ public sealed partial class DeviceGrain(
 
     public async Task<IReadOnlyList<string>> UploadAuditAsync(byte[] payload)
     {
-        if (!State.HasAgent || DeviceAuditEvents.Parse(payload) is not { } batch)
+        if (!State.HasAgent || State.Decommission is not null || DeviceAuditEvents.Parse(payload) is not { } batch)
         {
             LogAuditDropped(logger, _orgId, _deviceId, payload?.Length ?? 0);
             return [];
@@ -429,13 +571,36 @@ public sealed partial class DeviceGrain(
         DeviceEffectKind.SyncIndex => SyncIndexAsync(throwOnFailure: true),
         DeviceEffectKind.NotifyRollout => GrainFactory.GetRolloutShard(_orgId, effect.Rollout!.RolloutId, effect.Rollout.Shard).DeviceSettledAsync(_deviceId, effect.Step!),
         DeviceEffectKind.ForgetUserBinding => GrainFactory.GetUser(_orgId, effect.UserId!).RemoveDeviceAsync(_deviceId),
+        DeviceEffectKind.RevokeAccess => revoker.RevokeDeviceAsync(_orgId, _deviceId, CancellationToken.None),
+        DeviceEffectKind.ClearRetained => revoker.ClearRetainedAsync(_orgId, _deviceId, CancellationToken.None),
+        DeviceEffectKind.ArmDecommissionReminder => ArmDecommissionReminderAsync(),
         _ => throw new InvalidOperationException($"Unknown device effect {effect.Kind}."),
     };
+
+    /// <summary>
+    /// The decommission reminder: due when the grace period ends (then every minute until the device is revoked), and
+    /// once revoked, due when the retention ends (then every day until the device is forgotten).
+    /// </summary>
+    private Task ArmDecommissionReminderAsync()
+    {
+        if (State.Decommission is not { } decommission)
+        {
+            return Task.CompletedTask;
+        }
+
+        var options = decommissionOptions.Value;
+        var (until, period) = decommission.RevokedAt is null
+            ? (decommission.At + options.RevokeGrace, RevocationRetryPeriod)
+            : (decommission.At + options.Retention, ExpiryRetryPeriod);
+        var due = until - time.GetUtcNow();
+        return this.RegisterOrUpdateReminder(DecommissionReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, period);
+    }
 
     /// <summary>Builds and publishes the current desired state (with the prompted users' secrets sealed to the device's key).</summary>
     private async Task PublishDesiredAsync(bool throwOnFailure = false)
     {
-        if (!State.HasAgent)
+        // A revoked device can receive nothing any more, and its retained message is cleared, not replaced.
+        if (!State.HasAgent || State.Revoked)
         {
             return;
         }
@@ -527,7 +692,7 @@ public sealed partial class DeviceGrain(
     }
 
     private DeviceRow Row() =>
-        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, _lastSeen, State.Reason);
+        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, _lastSeen, State.Reason, State.Decommission is not null);
 
     private DeviceDetail Detail() => new(
         _orgId,
@@ -547,5 +712,6 @@ public sealed partial class DeviceGrain(
             MfaRules.Warnings(State.Os, State.OsVersion, State.Facts)),
         _online,
         _lastSeen,
-        State.CreatedAt);
+        State.CreatedAt,
+        State.Decommission is { } decommission ? DecommissionInfoOf(decommission) : null);
 }

@@ -212,6 +212,28 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         }
     }
 
+    public async Task RemoveAsync(string deviceId)
+    {
+        if (_rows.Remove(deviceId))
+        {
+            _sortedIds = null;
+        }
+
+        // A write of the row queued or in flight would bring it back: it goes from the queue, and the delete waits for
+        // the write in flight (the next group-commit write is one without it).
+        _unwritten.Remove(deviceId);
+        _behindPolicy.Remove(deviceId);
+
+        // A reconcile reading the store meanwhile may still see the row: it must not bring it back.
+        _changedWhileReconciling?.Add(deviceId);
+        if (_writing.Contains(deviceId))
+        {
+            await _rowWriter.WriteAsync();
+        }
+
+        await _store.DeleteAsync(_orgId, _shard, deviceId);
+    }
+
     public Task<IReadOnlyList<DeviceRow>> QueryAsync(DeviceQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -233,8 +255,10 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     public Task<MfaStatusCounts> GetCountsAsync()
     {
         int disabled = 0, pending = 0, enabled = 0, failed = 0;
-        foreach (var row in _rows.Values)
+        var total = 0;
+        foreach (var row in _rows.Values.Where(r => !r.Decommissioned))
         {
+            total++;
             switch (row.MfaStatus)
             {
                 case MfaStatus.Disabled: disabled++; break;
@@ -244,7 +268,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             }
         }
 
-        return Task.FromResult(new MfaStatusCounts(_rows.Count, disabled, pending, enabled, failed));
+        return Task.FromResult(new MfaStatusCounts(total, disabled, pending, enabled, failed));
     }
 
     public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
@@ -279,7 +303,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
 
     private async Task FanOutAsync(OrgPolicy policy)
     {
-        var targets = _rows.Values.Where(r => r.MfaDesired).Select(r => r.DeviceId).ToArray();
+        var targets = _rows.Values.Where(r => r.MfaDesired && !r.Decommissioned).Select(r => r.DeviceId).ToArray();
         try
         {
             // A sliding window, not batches: one slow device does not hold up the next FanOutConcurrency - 1. The

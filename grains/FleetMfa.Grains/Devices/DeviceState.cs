@@ -57,7 +57,13 @@ public sealed class DeviceState
     /// </summary>
     [Id(22)] public long AdoptedVersion { get; set; }
 
+    /// <summary>The device's decommission (<see cref="DeviceTwin.Decommission"/>); null while it is in service.</summary>
+    [Id(23)] public DeviceDecommission? Decommission { get; set; }
+
     public bool HasAgent => PublicKey is not null;
+
+    /// <summary>Whether the device's MQTT credentials were revoked (a decommissioned device after its wipe or grace period).</summary>
+    public bool Revoked => Decommission is { RevokedAt: not null };
 
     /// <summary>Why the device is not (or was not quite) where it should be: a failed version, a policy not in effect, a repaired drift.</summary>
     public string? Reason => FailureReason ?? EnforcementProblem ?? EnforcementRepair;

@@ -24,6 +24,7 @@ public static class DeviceTwin
         var hostname = InputRules.RequireHostname(registration.Hostname);
         var osVersion = InputRules.RequireText(registration.OsVersion, "osVersion", 64);
         var facts = registration.Facts is null ? null : DeviceFactsRules.Require(registration.Facts);
+        EnsureInService(state);
         if (state.Registered && state.Os != registration.Os)
         {
             throw new FleetMfaException(ErrorCodes.Conflict, $"The device is registered as {state.Os}; a device's OS cannot change.");
@@ -47,6 +48,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(enrollment);
+        EnsureInService(state);
         if (state.HasAgent)
         {
             throw new FleetMfaException(ErrorCodes.Conflict, "The device already has an agent.");
@@ -76,6 +78,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(patch);
+        EnsureInService(state);
         var current = state.Settings;
         var updated = new DeviceSettings(
             new LinuxSettings(patch.SshPasswordLogin ?? current.Linux.SshPasswordLogin, patch.SshPublicKeyAuth ?? current.Linux.SshPublicKeyAuth),
@@ -101,6 +104,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(policy);
+        EnsureInService(state);
         MfaRules.EnsureCanRequire(state.Os, state.OsVersion, state.Settings, state.Facts, force);
         if (state.MfaDesired)
         {
@@ -122,6 +126,7 @@ public static class DeviceTwin
     public static IReadOnlyList<DeviceEffect>? DisableMfa(DeviceState state, RolloutTicket? rollout = null)
     {
         ArgumentNullException.ThrowIfNull(state);
+        EnsureInService(state);
         if (!state.MfaDesired)
         {
             return null;
@@ -163,7 +168,8 @@ public static class DeviceTwin
         ArgumentNullException.ThrowIfNull(state);
 
         // A version at or below an adopted one was issued again after it, with what this grain holds: that one counts.
-        return state.AppliedVersion >= Math.Max(version, state.AdoptedVersion + 1) ? new RolloutStep(RolloutOutcome.Succeeded, version)
+        return state.Decommission is not null ? new RolloutStep(RolloutOutcome.Failed, version, ErrorCodes.DeviceDecommissioned, "The device is decommissioned.")
+            : state.AppliedVersion >= Math.Max(version, state.AdoptedVersion + 1) ? new RolloutStep(RolloutOutcome.Succeeded, version)
             : !state.HasAgent ? new RolloutStep(RolloutOutcome.Failed, version, ErrorCodes.NoAgent, "The device has no enrolled agent; it gets the change when one enrolls.")
 
             // A failure reason always refers to the current desired version, which covers the awaited one.
@@ -176,7 +182,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(policy);
-        if (!state.Registered || (state.Policy is { } known && policy.Version <= known.Version))
+        if (!state.Registered || state.Decommission is not null || (state.Policy is { } known && policy.Version <= known.Version))
         {
             return null;
         }
@@ -195,6 +201,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(totp);
+        EnsureInService(state);
         if (state.Users.Any(u => u.Value.LocalUsername == localUsername && u.Key != userId))
         {
             throw new FleetMfaException(ErrorCodes.Conflict, $"Local account '{localUsername}' is already bound to another user on this device.");
@@ -214,6 +221,7 @@ public static class DeviceTwin
     public static IReadOnlyList<DeviceEffect> Unbind(DeviceState state, string userId)
     {
         ArgumentNullException.ThrowIfNull(state);
+        EnsureInService(state);
         if (!state.Users.Remove(userId))
         {
             throw FleetMfaException.NotFound($"User '{userId}' is not bound to the device.");
@@ -227,6 +235,11 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(enrollments);
+        if (state.Decommission is not null)
+        {
+            return null;
+        }
+
         var seen = false;
         var changed = false;
         foreach (var (userId, totp) in enrollments)
@@ -314,6 +327,92 @@ public static class DeviceTwin
         state.LastReportAt = report.At;
         state.LastSeen = now;
         return publish ? [DeviceEffect.SyncIndex, DeviceEffect.PublishDesired, .. effects] : [DeviceEffect.SyncIndex, .. effects];
+    }
+
+    /// <summary>
+    /// Decommissions the device: one last desired version (no users, MFA off, <c>decommission</c>) tells its agent to
+    /// wipe, the index row is flagged, a rollout waiting for it is told it failed, and the reminder that revokes it after
+    /// the grace period is armed; a device without an agent is revoked at once. Null when it is decommissioned already
+    /// (the record stands as it is).
+    /// </summary>
+    public static IReadOnlyList<DeviceEffect>? Decommission(DeviceState state, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.Registered)
+        {
+            throw FleetMfaException.NotFound("The device does not exist.");
+        }
+
+        if (state.Decommission is not null)
+        {
+            return null;
+        }
+
+        state.DesiredVersion++;
+        state.FailureReason = null;
+        state.Decommission = new DeviceDecommission(now, state.DesiredVersion, false, null);
+        var effects = new List<DeviceEffect> { DeviceEffect.SyncIndex };
+        if (state.RolloutWatch is { } watch)
+        {
+            state.RolloutWatch = null;
+            effects.Add(DeviceEffect.NotifyRollout(watch, SettledStep(state, watch.Version)!));
+        }
+
+        if (!state.HasAgent)
+        {
+            return [.. effects, .. Revoke(state, now)];
+        }
+
+        return [.. effects, DeviceEffect.PublishDesired, DeviceEffect.ArmDecommissionReminder];
+    }
+
+    /// <summary>
+    /// A report from a decommissioned device: only its wipe acknowledgement of the decommission version counts, and it
+    /// revokes the device at once. Everything else (and anything after the revocation) is ignored: null.
+    /// </summary>
+    public static IReadOnlyList<DeviceEffect>? TakeWipeReport(DeviceState state, ReportedState report, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(report);
+        if (state.Decommission is not { RevokedAt: null } decommission || !report.Wiped || report.AppliedVersion < decommission.Version)
+        {
+            return null;
+        }
+
+        state.Decommission = decommission with { WipeAcknowledged = true };
+        return Revoke(state, now);
+    }
+
+    /// <summary>Revokes a decommissioned device whose grace period is over without a wipe acknowledgement; null before that, or when revoked already.</summary>
+    public static IReadOnlyList<DeviceEffect>? RevokeAfterGrace(DeviceState state, DateTimeOffset now, TimeSpan grace)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.Decommission is { RevokedAt: null } decommission && now >= decommission.At + grace ? Revoke(state, now) : null;
+    }
+
+    /// <summary>Whether a decommissioned device's retention is over: the grain then removes its index row and its state.</summary>
+    public static bool IsExpired(DeviceState state, DateTimeOffset now, TimeSpan retention)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.Decommission is { } decommission && now >= decommission.At + retention;
+    }
+
+    /// <summary>The MQTT credential goes for good, the broker session ends, retained messages are cleared and the users are unbound.</summary>
+    private static IReadOnlyList<DeviceEffect> Revoke(DeviceState state, DateTimeOffset now)
+    {
+        state.Decommission = state.Decommission! with { RevokedAt = now };
+        state.MqttPasswordHash = null;
+        var users = state.Users.Keys.Order(StringComparer.Ordinal).ToList();
+        state.Users.Clear();
+        return [DeviceEffect.RevokeAccess, DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, .. users.Select(DeviceEffect.ForgetUserBinding), DeviceEffect.ArmDecommissionReminder];
+    }
+
+    private static void EnsureInService(DeviceState state)
+    {
+        if (state.Decommission is not null)
+        {
+            throw new FleetMfaException(ErrorCodes.DeviceDecommissioned, "The device is decommissioned; its id cannot be used again until its record is gone.");
+        }
     }
 
     /// <summary>Takes a user's latest enrollment; returns whether it changes what the device must enforce (only an enrolled user is prompted, with one secret version).</summary>

@@ -11,4 +11,7 @@ public interface IDeviceIndexStore
 
     /// <summary>Stores these rows of one shard, each replacing the row of its device. Row ids are distinct.</summary>
     Task WriteAsync(string orgId, int shard, IReadOnlyCollection<DeviceRow> rows, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a device's row from one shard; a row that is not there is no error.</summary>
+    Task DeleteAsync(string orgId, int shard, string deviceId, CancellationToken cancellationToken = default);
 }

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace FleetMfa.Silo.Api;
 
-/// <summary><c>/api/orgs/{orgId}/devices</c>: listing, detail, pre-registration, settings, the MFA switch and user bindings.</summary>
+/// <summary><c>/api/orgs/{orgId}/devices</c>: listing, detail, pre-registration, settings, the MFA switch, user bindings and decommissioning.</summary>
 public static class DevicesApi
 {
     public static RouteGroupBuilder MapDevicesApi(this IEndpointRouteBuilder app)
@@ -16,6 +16,7 @@ public static class DevicesApi
         group.MapGet("/{deviceId}", GetAsync).WithName("GetDevice");
         group.MapPut("/{deviceId}", RegisterAsync).WithName("RegisterDevice");
         group.MapPatch("/{deviceId}", PatchAsync).WithName("PatchDevice");
+        group.MapDelete("/{deviceId}", DecommissionAsync).WithName("DecommissionDevice");
         group.MapPost("/{deviceId}/mfa/enable", EnableMfaAsync).WithName("EnableDeviceMfa");
         group.MapPost("/{deviceId}/mfa/disable", DisableMfaAsync).WithName("DisableDeviceMfa");
         group.MapGet("/{deviceId}/users", ListUsersAsync).WithName("ListDeviceUsers");
@@ -25,7 +26,7 @@ public static class DevicesApi
     }
 
     private static async Task<Ok<DevicePage>> ListAsync(
-        string orgId, IGrainFactory grains, string? os = null, string? mfa = null, bool? online = null, string? cursor = null, int? limit = null)
+        string orgId, IGrainFactory grains, string? os = null, string? mfa = null, bool? online = null, string? cursor = null, int? limit = null, bool? decommissioned = null)
     {
         if (cursor is not null)
         {
@@ -42,7 +43,8 @@ public static class DevicesApi
             ApiEnums.ParseOptional<MfaStatus>(mfa, "mfa"),
             online,
             cursor,
-            limit ?? DeviceQuery.DefaultLimit);
+            limit ?? DeviceQuery.DefaultLimit,
+            decommissioned ?? false);
         return TypedResults.Ok(await grains.GetDeviceDirectory(orgId).ListAsync(query));
     }
 
@@ -63,6 +65,10 @@ public static class DevicesApi
 
     private static async Task<Ok<DeviceDetail>> DisableMfaAsync(string orgId, string deviceId, IGrainFactory grains) =>
         TypedResults.Ok(await Device(grains, orgId, deviceId).DisableMfaAsync());
+
+    /// <summary>Decommissions the device; a second call answers the same record.</summary>
+    private static async Task<Ok<DecommissionInfo>> DecommissionAsync(string orgId, string deviceId, IGrainFactory grains) =>
+        TypedResults.Ok(await Device(grains, orgId, deviceId).DecommissionAsync());
 
     private static async Task<Ok<IReadOnlyList<DeviceUserStatus>>> ListUsersAsync(string orgId, string deviceId, IGrainFactory grains) =>
         TypedResults.Ok(await Device(grains, orgId, deviceId).GetUsersAsync());

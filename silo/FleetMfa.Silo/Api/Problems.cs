@@ -15,7 +15,7 @@ public static class Problems
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.AuditUnavailable => StatusCodes.Status503ServiceUnavailable,
         ErrorCodes.Conflict or ErrorCodes.LinuxSshConflict or ErrorCodes.WindowsVersionUnsupported or
-            ErrorCodes.MacAuthPluginConflict or ErrorCodes.EnrollmentExpired or ErrorCodes.EnrollmentNotStarted => StatusCodes.Status409Conflict,
+            ErrorCodes.MacAuthPluginConflict or ErrorCodes.EnrollmentExpired or ErrorCodes.EnrollmentNotStarted or ErrorCodes.DeviceDecommissioned => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -47,6 +47,7 @@ public static class Problems
         ErrorCodes.EnrollmentExpired => "The TOTP setup expired.",
         ErrorCodes.EnrollmentNotStarted => "No TOTP setup is waiting for confirmation.",
         ErrorCodes.Conflict => "The request conflicts with the current state.",
+        ErrorCodes.DeviceDecommissioned => "The device is decommissioned.",
         _ => "Something went wrong on our side.",
     };
 }

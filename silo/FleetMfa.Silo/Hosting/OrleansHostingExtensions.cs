@@ -32,6 +32,10 @@ public static class OrleansHostingExtensions
         });
         builder.Services.AddSingleton<StorageProbe>();
         builder.Services.AddFleetGrainServices();
+        builder.Services.AddOptions<DecommissionOptions>()
+            .BindConfiguration(DecommissionOptions.SectionName)
+            .Validate(o => o.RevokeGrace >= TimeSpan.Zero && o.Retention > o.RevokeGrace && o.Retention <= TimeSpan.FromDays(45), "FleetMfa:Decommission:RevokeGrace must not be negative, and Retention longer than it and at most 45 days.")
+            .ValidateOnStart();
         return builder;
     }
 

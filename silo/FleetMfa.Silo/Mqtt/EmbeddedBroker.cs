@@ -68,6 +68,30 @@ public sealed partial class EmbeddedBroker(
         }
     }
 
+    /// <summary>
+    /// Closes the connection of <paramref name="clientId"/> (a revoked device), if it has one, and deletes its session,
+    /// so nothing queued for it is kept; a client without either is no error.
+    /// </summary>
+    public async Task DisconnectAsync(string clientId)
+    {
+        if (_server is null)
+        {
+            return;
+        }
+
+        foreach (var client in (await _server.GetClientsAsync()).Where(c => c.Id == clientId))
+        {
+            await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.AdministrativeAction });
+        }
+
+        foreach (var session in (await _server.GetSessionsAsync()).Where(s => s.Id == clientId))
+        {
+            await session.DeleteAsync();
+        }
+
+        LogKicked(logger, clientId);
+    }
+
     public ValueTask DisposeAsync()
     {
         _server?.Dispose();
@@ -194,6 +218,9 @@ public sealed partial class EmbeddedBroker(
 
     [LoggerMessage(303, LogLevel.Warning, "MQTT client {ClientId} publishes over its rate of {Rate} messages/s; its messages are dropped until it slows down")]
     private static partial void LogThrottled(ILogger logger, string clientId, double rate);
+
+    [LoggerMessage(305, LogLevel.Warning, "MQTT client {ClientId} revoked: disconnected and its session deleted")]
+    private static partial void LogKicked(ILogger logger, string clientId);
 
     [LoggerMessage(304, LogLevel.Warning, "MQTT client {ClientId} published {Bytes} bytes, over the limit of {Limit}; disconnected")]
     private static partial void LogTooLarge(ILogger logger, string clientId, long bytes, int limit);

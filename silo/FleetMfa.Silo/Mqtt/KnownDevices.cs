@@ -10,7 +10,8 @@ namespace FleetMfa.Silo.Mqtt;
 /// grain, so that a user name naming a device that was never enrolled is refused without activating anything. A device
 /// found enrolled is remembered for the silo's life (its grain still checks every password); a miss reads the device's
 /// stored state once — no activation — at most <see cref="MaxConcurrentLookups"/> at a time, and is not remembered, so
-/// a device enrolled a moment later connects at once.
+/// a device enrolled a moment later connects at once. A decommissioned device is forgotten when it is revoked
+/// (<see cref="Forget"/>), and storage shows it revoked from then on.
 /// </summary>
 public sealed class KnownDevices(
     [FromKeyedServices(StorageNames.Fleet)] IGrainStorage storage,
@@ -45,6 +46,9 @@ public sealed class KnownDevices(
         _enrolled[key] = true;
         return true;
     }
+
+    /// <summary>A decommissioned device: its next connect reads storage again (and finds it revoked).</summary>
+    public void Forget(string orgId, string deviceId) => _enrolled.TryRemove($"{orgId}/{deviceId}", out _);
 
     public void Dispose() => _lookups.Dispose();
 }

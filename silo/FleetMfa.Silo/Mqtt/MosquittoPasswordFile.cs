@@ -11,6 +11,13 @@ namespace FleetMfa.Silo.Mqtt;
 /// per command), the ACL is three <c>pattern</c> lines for every device (dynamic security needs no per-device role
 /// either, but every change is a full save), and a burst of enrollments costs one reload. Entries use Mosquitto's own
 /// <c>$7$</c> format (PBKDF2-SHA512), so the file never holds a password.
+/// <para>
+/// Revoking a device removes its line and reloads the broker. Mosquitto 2.0.11 re-checks every client on a reload
+/// (<c>loop.c</c>: SIGHUP → <c>mosquitto_security_apply()</c>; <c>security_default.c</c>'s
+/// <c>mosquitto_security_apply_default</c> runs <c>mosquitto_unpwd_check</c> on each client's stored username and
+/// password and calls <c>do_disconnect(context, MOSQ_ERR_AUTH)</c> when it fails), so the reload also ends the
+/// revoked device's connection, and its reconnects are refused.
+/// </para>
 /// </summary>
 public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
 {
@@ -49,6 +56,55 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
             _appendGate.Release();
         }
 
+        await ScheduleReload();
+    }
+
+    public async Task RevokeDeviceAccountAsync(DeviceIdentity device, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var prefix = Encoding.UTF8.GetBytes($"{device.Username}:");
+        bool removed;
+        await _appendGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var stream = await OpenExclusiveAsync(cancellationToken, FileAccess.ReadWrite);
+            var content = new byte[stream.Length];
+            await stream.ReadExactlyAsync(content, cancellationToken);
+            var kept = new MemoryStream(content.Length);
+            var lines = 0;
+            for (var start = 0; start < content.Length;)
+            {
+                var end = Array.IndexOf(content, (byte)'\n', start);
+                var next = end < 0 ? content.Length : end + 1;
+                if (content.AsSpan(start, next - start).StartsWith(prefix))
+                {
+                    lines++;
+                }
+                else
+                {
+                    kept.Write(content, start, next - start);
+                }
+
+                start = next;
+            }
+
+            removed = lines > 0;
+            if (removed)
+            {
+                stream.SetLength(0);
+                kept.Position = 0;
+                await kept.CopyToAsync(stream, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _appendGate.Release();
+        }
+
+        // Reloaded even when the line was gone already: a revocation retried after a crash between the two must still
+        // end the connection.
+        LogAccountRemoved(_logger, device.Username, removed);
         await ScheduleReload();
     }
 
@@ -105,13 +161,13 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
         LogReloaded(_logger, pid);
     }
 
-    private async Task<FileStream> OpenExclusiveAsync(CancellationToken cancellationToken)
+    private async Task<FileStream> OpenExclusiveAsync(CancellationToken cancellationToken, FileAccess access = FileAccess.Write)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return new FileStream(_options.PasswordFile!, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
+                return new FileStream(_options.PasswordFile!, FileMode.OpenOrCreate, access, FileShare.None);
             }
             catch (IOException) when (attempt < 100)
             {
@@ -122,6 +178,9 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LoggerMessage(321, LogLevel.Information, "Mosquitto account {Username} revoked (a password line removed: {Removed})")]
+    private static partial void LogAccountRemoved(ILogger logger, string username, bool removed);
 
     [LoggerMessage(320, LogLevel.Debug, "Mosquitto (pid {Pid}) asked to reload its password file")]
     private static partial void LogReloaded(ILogger logger, int pid);

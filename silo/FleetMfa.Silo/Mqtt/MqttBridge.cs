@@ -95,6 +95,27 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
         }
     }
 
+    /// <summary>
+    /// Clears a decommissioned device's retained <c>desired</c> and <c>presence</c> messages: an empty retained publish
+    /// deletes a topic's retained message on every MQTT broker.
+    /// </summary>
+    public async Task ClearRetainedAsync(string orgId, string deviceId, CancellationToken cancellationToken)
+    {
+        foreach (var topic in new[] { _topics.DesiredFor(orgId, deviceId), _topics.For(orgId, deviceId, Topics.Presence) })
+        {
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(topic)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithRetainFlag()
+                .Build();
+            var result = await _client.PublishAsync(message, cancellationToken);
+            if (!result.IsSuccess)
+            {
+                throw new InvalidOperationException($"The broker refused to clear {topic}: {result.ReasonCode}.");
+            }
+        }
+    }
+
     public override void Dispose()
     {
         _client.Dispose();

@@ -42,6 +42,7 @@ public static class MqttHostingExtensions
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton<MqttBridge>();
         builder.Services.AddSingleton<IDesiredStatePublisher>(sp => sp.GetRequiredService<MqttBridge>());
+        builder.Services.AddSingleton<IDeviceAccessRevoker, DeviceAccessRevoker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         return builder;
     }

@@ -48,8 +48,15 @@ internal static class AgentReports
         await ReportAsync(grains, orgId, deviceId, detail.Mfa.DesiredVersion, null, null, detail.OsVersion, enforcement: enforcement);
     }
 
+    /// <summary>A decommissioned agent's last report: it wiped itself at the current desired version.</summary>
+    public static async Task ReportWipedAsync(this IGrainFactory grains, string orgId, string deviceId)
+    {
+        var detail = await grains.GetDevice(orgId, deviceId).GetAsync() ?? throw new InvalidOperationException($"{deviceId} is not registered.");
+        await ReportAsync(grains, orgId, deviceId, detail.Mfa.DesiredVersion, null, null, detail.OsVersion, wiped: true);
+    }
+
     private static Task ReportAsync(
-        IGrainFactory grains, string orgId, string deviceId, long applied, long? failed, string? reason, string osVersion, DateTimeOffset? at = null, PolicyEnforcement? enforcement = null)
+        IGrainFactory grains, string orgId, string deviceId, long applied, long? failed, string? reason, string osVersion, DateTimeOffset? at = null, PolicyEnforcement? enforcement = null, bool wiped = false)
     {
         var report = new ReportedState(
             ReportedState.CurrentSchema,
@@ -59,7 +66,8 @@ internal static class AgentReports
             new DeviceReport($"{deviceId}.example", "linux", osVersion, true, [], null, "1.0.0-test", 0),
             [],
             at ?? DateTimeOffset.UtcNow,
-            enforcement);
+            enforcement,
+            wiped);
         return grains.GetDevice(orgId, deviceId).ReportAsync(JsonSerializer.SerializeToUtf8Bytes(report, ProtocolJsonContext.Default.ReportedState));
     }
 }

@@ -43,6 +43,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
     /// <summary>What device grains publish, shared by every in-process test silo.</summary>
     public static RecordingDesiredStatePublisher Publisher { get; } = new();
 
+    /// <summary>What device grains revoke and clear on the broker, shared by every in-process test silo.</summary>
+    public static RecordingDeviceAccessRevoker Revoker { get; } = new();
+
     /// <summary>The audit trail device grains write, shared by every in-process test silo (orgs keep tests apart).</summary>
     public static InMemoryAuditLog AuditLog { get; } = new();
 
@@ -95,6 +98,7 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         services.Configure<SecretProtectionOptions>(o => o.MasterKey = masterKey);
         services.AddFleetGrainServices();
         services.AddSingleton<IDesiredStatePublisher>(Publisher);
+        services.AddSingleton<IDeviceAccessRevoker>(Revoker);
         services.AddSingleton<IAuditLog>(new GroupCommitAuditLog(AuditLog));
     }
 

@@ -33,6 +33,12 @@ public sealed class InMemoryDeviceIndexStore : IDeviceIndexStore
         return Task.CompletedTask;
     }
 
+    public Task DeleteAsync(string orgId, int shard, string deviceId, CancellationToken cancellationToken = default)
+    {
+        Shard(orgId, shard).TryRemove(deviceId, out _);
+        return Task.CompletedTask;
+    }
+
     private ConcurrentDictionary<string, DeviceRow> Shard(string orgId, int shard)
     {
         Slug.Require(orgId, "orgId");

@@ -1,0 +1,14 @@
+namespace FleetMfa.Grains.Twin;
+
+/// <summary>
+/// Ends a decommissioned device's access to the broker. The host provides it (the embedded broker, or Mosquitto's
+/// password file, and the MQTT bridge); both operations are idempotent, so the device grain's outbox may run them again.
+/// </summary>
+public interface IDeviceAccessRevoker
+{
+    /// <summary>Makes the device's MQTT credentials invalid for good and ends its broker session.</summary>
+    Task RevokeDeviceAsync(string orgId, string deviceId, CancellationToken cancellationToken);
+
+    /// <summary>Clears the device's retained <c>desired</c> (and <c>presence</c>) message: an empty retained publish.</summary>
+    Task ClearRetainedAsync(string orgId, string deviceId, CancellationToken cancellationToken);
+}
