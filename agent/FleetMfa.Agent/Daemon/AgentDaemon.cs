@@ -596,7 +596,12 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             try
             {
                 _stopping = true;
-                await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Presence), "offline"u8.ToArray(), retain: true, timeout.Token);
+
+                // A wiped device says nothing more: its retained messages are the control plane's to clear.
+                if (!Decommissioned)
+                {
+                    await PublishAsync(_topics.For(_config.OrgId, _config.DeviceId, Topics.Presence), "offline"u8.ToArray(), retain: true, timeout.Token);
+                }
             }
             finally
             {

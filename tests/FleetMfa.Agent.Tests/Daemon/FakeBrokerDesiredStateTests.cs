@@ -36,6 +36,8 @@ public sealed class FakeBrokerDesiredStateTests : IAsyncDisposable
     // By event id: an event not receipted (this broker sends no receipts) is sent again, as the control plane would dedupe.
     private readonly ConcurrentDictionary<string, AuditEvent> _uploaded = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<long> _reported = new();
+    private readonly ConcurrentQueue<long> _wiped = new();
+    private readonly RecordingPlatform _platform = new();
     private readonly StringWriter _log = new();
     private readonly TextWriter _output;
     private readonly CancellationTokenSource _stop = new();
@@ -143,6 +145,44 @@ public sealed class FakeBrokerDesiredStateTests : IAsyncDisposable
         Assert.Equal(0L, _store.Store.Load()!.Version);
     }
 
+    [Fact]
+    public async Task Decommission_signed_for_this_device_restores_the_OS_files_deletes_the_store_reports_wiped_and_stops()
+    {
+        await StartAsync(pinned: true);
+        await SendAsync(_signer.Sign(Document(3)));
+        await Poll.UntilAsync(() => _store.Store.Load()?.Version == 3, "version 3 applied");
+        var before = File.ReadAllBytes(_store.PathOf("state.bin"));
+
+        // Forged, unsigned, for another device or older: a decommission like any desired state, and it changes nothing.
+        var decommission = Document(4, mfa: false) with { Decommission = true };
+        byte[][] forgeries =
+        [
+            JsonSerializer.SerializeToUtf8Bytes(decommission, ProtocolJsonContext.Default.DesiredState),
+            _attacker.Sign(decommission),
+            WithKeyId(_attacker.Sign(decommission), _signer.KeyId),
+            _signer.Sign(decommission with { DeviceId = "dev-2" }),
+            _signer.Sign(decommission with { Version = 2 }),
+        ];
+        foreach (var forgery in forgeries)
+        {
+            await SendAsync(forgery);
+        }
+
+        await Poll.UntilAsync(() => _daemon!.UntrustedDesiredStates == forgeries.Length, $"{forgeries.Length} refusals");
+        Assert.Equal(before, File.ReadAllBytes(_store.PathOf("state.bin")));
+        Assert.Equal(0, _platform.Restores);
+        Assert.False(_daemon!.Decommissioned);
+
+        await SendAsync(_signer.Sign(decommission));
+
+        await _run!.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(_daemon.Decommissioned);
+        Assert.Equal(1, _platform.Restores);
+        Assert.False(_store.Store.IsEnrolled);
+        Assert.False(File.Exists(_store.PathOf("state.bin")));
+        Assert.Equal([4L], _wiped);
+    }
+
     /// <summary>Starts the broker and the daemon (enrolled against it, with or without the pinned key) and waits for its subscription.</summary>
     private async Task StartAsync(bool pinned)
     {
@@ -173,7 +213,12 @@ public sealed class FakeBrokerDesiredStateTests : IAsyncDisposable
             }
             else if (message.Topic == _topics.For(TestStore.OrgId, TestStore.DeviceId, Topics.Reported))
             {
-                _reported.Enqueue(JsonSerializer.Deserialize(message.Payload.ToArray(), ProtocolJsonContext.Default.ReportedState)!.AppliedVersion);
+                var report = JsonSerializer.Deserialize(message.Payload.ToArray(), ProtocolJsonContext.Default.ReportedState)!;
+                _reported.Enqueue(report.AppliedVersion);
+                if (report.Wiped)
+                {
+                    _wiped.Enqueue(report.AppliedVersion);
+                }
             }
 
             return Task.CompletedTask;
@@ -181,7 +226,7 @@ public sealed class FakeBrokerDesiredStateTests : IAsyncDisposable
         await _broker.StartAsync();
 
         var config = _store.Enroll(mqttPort: port, signingKey: pinned ? new PinnedSigningKey(_signer.KeyId, _signer.PublicKey) : null);
-        _daemon = new AgentDaemon(_store.Store, config, new RecordingPlatform(), _time, _output, new AgentDaemonOptions { ServeVerify = false, TrimMemoryWhenIdle = false });
+        _daemon = new AgentDaemon(_store.Store, config, _platform, _time, _output, new AgentDaemonOptions { ServeVerify = false, TrimMemoryWhenIdle = false });
         _run = Task.Run(() => _daemon.RunAsync(_stop.Token));
         await _subscribed.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }

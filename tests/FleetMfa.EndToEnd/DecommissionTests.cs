@@ -1,0 +1,159 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using FleetMfa.EndToEnd.Infrastructure;
+using MQTTnet;
+
+namespace FleetMfa.EndToEnd;
+
+/// <summary>
+/// <c>DELETE /api/orgs/{orgId}/devices/{deviceId}</c> with real agents on both brokers: a reachable agent wipes itself
+/// (store deleted, exit 5) and acknowledges it, an offline one is revoked when the grace period ends; either way its
+/// MQTT credentials are refused from then on (a session still open is ended), its retained desired state is gone,
+/// the device shows <c>decommissioned</c>, the listing hides it unless <c>?decommissioned=true</c>, and its id cannot
+/// be registered again.
+/// </summary>
+[Collection(EndToEndCollectionDefinition.Name)]
+public sealed class DecommissionTests(EndToEndFixture fixture)
+{
+    private static readonly TimeSpan DaemonExitDeadline = TimeSpan.FromSeconds(30);
+
+    [Theory]
+    [InlineData(BrokerKind.Embedded)]
+    [InlineData(BrokerKind.Mosquitto)]
+    public async Task A_reachable_agent_wipes_itself_and_acknowledges_and_its_credentials_are_refused_afterwards(BrokerKind kind)
+    {
+        await using var plane = await StartAsync(kind, "decom-live", grace: null);
+        var admin = plane.Control.Admin;
+        var flow = await AgentFlow.RunAsync(plane.Control.Silo, fixture.Workspace, $"decom-{kind.ToString().ToLowerInvariant()}");
+        await using var agent = flow.Agent;
+        var (org, device) = (flow.OrgId, flow.DeviceId);
+        var (username, password) = agent.MqttCredentials();
+        Assert.NotNull(await plane.RetainedDesiredAsync(org, device));
+
+        var record = (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Ok();
+        Assert.False((bool)record["wipeAcknowledged"]!);
+
+        var exit = await agent.Daemon!.WaitForExitAsync(DaemonExitDeadline);
+        Assert.True(exit == 5, $"the daemon exited with {exit}, not 5 (decommissioned):\n{agent.AllLogs()}");
+        Assert.DoesNotContain(Directory.EnumerateFiles(agent.DataDirectory), f => !f.EndsWith(".lock", StringComparison.Ordinal));
+
+        var detail = await Poll.UntilAsync(
+            () => admin.GetDeviceAsync(org, device),
+            d => d["decommissioned"] is JsonObject { } r && (bool)r["wipeAcknowledged"]!,
+            "the wipe acknowledged");
+        Assert.Equal((string?)record["at"], (string?)detail["decommissioned"]!["at"]);
+
+        await AssertRevokedAsync(plane, org, device, username, password);
+        await AssertListedOnlyAsDecommissionedAsync(admin, org, device);
+
+        // A second DELETE answers the record as it stands; the id cannot be registered again.
+        var again = (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Ok();
+        Assert.Equal(((string?)record["at"], true), ((string?)again["at"], (bool)again["wipeAcknowledged"]!));
+        (await admin.PutAsync($"/api/orgs/{org}/devices/{device}", new { hostname = "again", os = "linux", osVersion = "12" }))
+            .Problem(HttpStatusCode.Conflict, "device-decommissioned");
+        (await admin.PostAsync($"/api/orgs/{org}/devices/{device}/mfa/enable")).Problem(HttpStatusCode.Conflict, "device-decommissioned");
+
+    }
+
+    [Theory]
+    [InlineData(BrokerKind.Embedded)]
+    [InlineData(BrokerKind.Mosquitto)]
+    public async Task An_offline_agent_is_revoked_when_the_grace_period_ends_and_a_session_left_open_is_ended(BrokerKind kind)
+    {
+        await using var plane = await StartAsync(kind, "decom-off", grace: TimeSpan.FromSeconds(3));
+        var admin = plane.Control.Admin;
+        var flow = await AgentFlow.RunAsync(plane.Control.Silo, fixture.Workspace, $"decoff-{kind.ToString().ToLowerInvariant()}");
+        await using var agent = flow.Agent;
+        var (org, device) = (flow.OrgId, flow.DeviceId);
+        var (username, password) = agent.MqttCredentials();
+        Assert.Equal(0, await agent.StopDaemonAsync());
+
+        // A client with the device's credentials that does not answer the wipe: its session must not outlive the revocation.
+        await using var stale = await MqttProbe.ConnectEventuallyAsync(plane.Control.MqttPort, username, password);
+
+        var record = (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Ok();
+        Assert.False((bool)record["wipeAcknowledged"]!);
+
+        await Poll.UntilAsync(() => !stale.IsConnected, "the open session ended by the revocation");
+        await AssertRevokedAsync(plane, org, device, username, password);
+        var detail = await admin.GetDeviceAsync(org, device);
+        Assert.Equal(((string?)record["at"], false), ((string?)detail["decommissioned"]!["at"], (bool)detail["decommissioned"]!["wipeAcknowledged"]!));
+        await AssertListedOnlyAsDecommissionedAsync(admin, org, device);
+
+        // Back online too late: refused by the broker, it keeps its store (nothing told it to wipe).
+        agent.StartDaemon();
+        await Poll.UntilAsync(() => agent.AllLogs().Contains("refused the connection", StringComparison.Ordinal), "the daemon refused by the broker");
+        Assert.Contains(Directory.EnumerateFiles(agent.DataDirectory), f => f.EndsWith("config.json", StringComparison.Ordinal));
+    }
+
+    /// <summary>Fresh connects with the old credentials are refused (for Mosquitto: once it reloaded), and the retained desired state is gone.</summary>
+    private static async Task AssertRevokedAsync(TestPlane plane, string org, string device, string username, string password)
+    {
+        await Poll.UntilAsync(
+            async () =>
+            {
+                var (probe, result) = await MqttProbe.ConnectAsync(plane.Control.MqttPort, username, password);
+                await probe.DisposeAsync();
+                return result;
+            },
+            result => result is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized,
+            "the device's old credentials refused");
+        await Poll.UntilAsync(() => plane.RetainedDesiredAsync(org, device), payload => payload is null, "the retained desired state cleared");
+    }
+
+    private static async Task AssertListedOnlyAsDecommissionedAsync(ApiClient admin, string org, string device)
+    {
+        var active = (await admin.GetAsync($"/api/orgs/{org}/devices")).Ok()["items"]!.AsArray();
+        Assert.DoesNotContain(active, row => (string?)row!["deviceId"] == device);
+        var decommissioned = (await admin.GetAsync($"/api/orgs/{org}/devices?decommissioned=true")).Ok()["items"]!.AsArray();
+        var row = Assert.Single(decommissioned);
+        Assert.Equal((device, true), ((string?)row!["deviceId"], (bool)row["decommissioned"]!));
+    }
+
+    /// <summary>A control plane of this test's own (for its grace period) with an account that may read every desired topic.</summary>
+    private async Task<TestPlane> StartAsync(BrokerKind kind, string name, TimeSpan? grace)
+    {
+        var bridgePassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var environment = new Dictionary<string, string>();
+        if (grace is { } g)
+        {
+            environment["FleetMfa__Decommission__RevokeGrace"] = g.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (kind == BrokerKind.Embedded)
+        {
+            environment["FLEETMFA_BROKER_PASSWORD"] = bridgePassword;
+        }
+
+        var settings = fixture.NewSiloSettings($"{name}-{kind.ToString().ToLowerInvariant()}") with { Environment = environment };
+        var plane = await ControlPlane.StartAsync(kind, settings, fixture.Workspace, writer: true);
+        var reader = plane.Mosquitto is { } mosquitto ? (MosquittoBroker.WriterUsername, mosquitto.WriterPassword!) : ("$fleetmfa-bridge", bridgePassword);
+        return new TestPlane(plane, reader.Item1, reader.Item2);
+    }
+
+    private sealed record TestPlane(ControlPlane Control, string ReaderUsername, string ReaderPassword) : IAsyncDisposable
+    {
+        /// <summary>
+        /// The retained message on the device's desired topic, or null when there is none. A retained marker subscribed
+        /// to after it tells: the broker sends a subscription's retained message before it handles the next SUBSCRIBE.
+        /// </summary>
+        public async Task<byte[]?> RetainedDesiredAsync(string org, string device)
+        {
+            var (reader, connected) = await MqttProbe.ConnectAsync(Control.MqttPort, ReaderUsername, ReaderPassword, clientId: $"reader-{Guid.NewGuid():N}");
+            await using var _ = reader;
+            Assert.Equal(MqttClientConnectResultCode.Success, connected);
+            var topic = $"fleetmfa/v1/{org}/{device}/desired";
+            var marker = $"fleetmfa/v1/{org}/marker-{Guid.NewGuid():N}/desired";
+            var published = await reader.PublishAsync(marker, "marker"u8.ToArray(), retain: true);
+            Assert.True(published is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers, $"marker publish: {published}");
+            await reader.SubscribeAsync(topic);
+            await reader.SubscribeAsync(marker);
+            await reader.WaitForMessageAsync(marker);
+            await reader.PublishAsync(marker, [], retain: true);
+            return reader.Received.FirstOrDefault(m => m.Topic == topic && m.Payload.Length > 0)?.Payload;
+        }
+
+        public ValueTask DisposeAsync() => Control.DisposeAsync();
+    }
+}
