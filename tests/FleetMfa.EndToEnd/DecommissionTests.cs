@@ -46,6 +46,7 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
 
         await AssertRevokedAsync(plane, org, device, username, password);
         await AssertListedOnlyAsDecommissionedAsync(admin, org, device);
+        await AssertUnboundAsync(admin, org, device, flow.UserId);
 
         // A second DELETE answers the record as it stands; the id cannot be registered again.
         var again = (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Ok();
@@ -54,6 +55,10 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
             .Problem(HttpStatusCode.Conflict, "device-decommissioned");
         (await admin.PostAsync($"/api/orgs/{org}/devices/{device}/mfa/enable")).Problem(HttpStatusCode.Conflict, "device-decommissioned");
 
+        // Operator-audited like every mutating call: "started", then the outcome in its place.
+        var audited = (await admin.ReadAuditAsync(org)).Where(i => (string?)i["action"] == "decommission-device").ToList();
+        Assert.Equal(2, audited.Count);
+        Assert.All(audited, i => Assert.Equal(("succeeded", $"device:{device}"), ((string?)i["outcome"], (string?)i["target"])));
     }
 
     [Theory]
@@ -80,6 +85,7 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
         var detail = await admin.GetDeviceAsync(org, device);
         Assert.Equal(((string?)record["at"], false), ((string?)detail["decommissioned"]!["at"], (bool)detail["decommissioned"]!["wipeAcknowledged"]!));
         await AssertListedOnlyAsDecommissionedAsync(admin, org, device);
+        await AssertUnboundAsync(admin, org, device, flow.UserId);
 
         // Back online too late: refused by the broker, it keeps its store (nothing told it to wipe).
         agent.StartDaemon();
@@ -100,6 +106,16 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
             result => result is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized,
             "the device's old credentials refused");
         await Poll.UntilAsync(() => plane.RetainedDesiredAsync(org, device), payload => payload is null, "the retained desired state cleared");
+    }
+
+    /// <summary>The revocation unbinds the device's users: the user no longer lists it, the device lists nobody.</summary>
+    private static async Task AssertUnboundAsync(ApiClient admin, string org, string device, string userId)
+    {
+        await Poll.UntilAsync(
+            async () => (await admin.GetAsync($"/api/orgs/{org}/users/{userId}")).Ok()["devices"]!.AsArray(),
+            devices => !devices.Any(d => (string?)d == device),
+            $"{userId} no longer bound to {device}");
+        Assert.Empty(await admin.GetDeviceUsersAsync(org, device));
     }
 
     private static async Task AssertListedOnlyAsDecommissionedAsync(ApiClient admin, string org, string device)
