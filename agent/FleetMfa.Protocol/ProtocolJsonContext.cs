@@ -20,4 +20,5 @@ namespace FleetMfa.Protocol;
 [JsonSerializable(typeof(ReportedState))]
 [JsonSerializable(typeof(AuditEventBatch))]
 [JsonSerializable(typeof(AuditReceipt))]
+[JsonSerializable(typeof(SignedAuditReceipt))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

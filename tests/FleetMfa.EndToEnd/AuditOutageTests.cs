@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Text.Json;
 using FleetMfa.EndToEnd.Infrastructure;
 using FleetMfa.Protocol.Documents;
+using FleetMfa.Protocol.Signing;
 using FleetMfa.Testing.Agents;
 using FleetMfa.Testing.Fleet;
 using FleetMfa.Testing.Storage;
@@ -16,6 +18,8 @@ namespace FleetMfa.EndToEnd;
 /// queued, though the broker took them, until the control plane's receipt says they are stored. Afterwards every login
 /// is in the audit trail, none twice, and the agents' queues are empty. (Before, the bridge gave a message up after four
 /// attempts, about 7 s plus the storage client's own retries, and the agent had already dropped it: the record was gone.)
+/// Meanwhile an account that may write every device's <c>receipts</c> topic (a leaked account) forges receipts naming
+/// every queued login — a bare receipt, and one signed by a key of its own — and erases nothing.
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper output)
@@ -34,7 +38,7 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
     public async Task Logins_uploaded_while_storage_is_unreachable_for_30_seconds_all_reach_the_audit_trail_once()
     {
         await using var storage = StorageProxy.Start(fixture.Storage.ConnectionString);
-        await using var mosquitto = await MosquittoBroker.StartAsync(fixture.Workspace, "audit-outage");
+        await using var mosquitto = await MosquittoBroker.StartAsync(fixture.Workspace, "audit-outage", writer: true);
         await using var silo = await SiloProcess.StartAsync((fixture.NewSiloSettings("audit-outage") with { Storage = storage.ConnectionString }).WithMosquitto(mosquitto));
         var org = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("audit-outage"));
         await org.EnrollUserAsync(silo.Api, "alice");
@@ -56,6 +60,10 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
             await Task.Delay(Outage / LoginsPerAgent);
             heldPeak = Math.Max(heldPeak, (await PrometheusText.ScrapeAsync(silo.Admin)).Sum("fleetmfa_ingest_held"));
         }
+
+        // Forged receipts for every queued login change nothing: the agents trust only receipts signed with their pinned key.
+        var forged = await ForgeReceiptsAsync(mosquitto, org.OrgId, fleet);
+        await Poll.UntilAsync(() => fleet.Agents.All(a => a.Signals.UntrustedReceipts >= 2), "every agent ignoring both forged receipts");
 
         // Nothing is stored, so nothing is receipted: every login is still queued on its device.
         var queuedAtEnd = fleet.Agents.Sum(a => a.Store.PeekAudit(AuditEventBatch.MaxEvents).Count);
@@ -84,6 +92,29 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
 
         output.WriteLine(
             $"{expected.Count} logins from {AgentCount} agents during a {Outage.TotalSeconds:F0} s outage ({refused} storage connections refused); " +
-            $"at most {heldPeak} messages held unacknowledged at once; all {stored.Count} stored, none twice, {recovered.TotalSeconds:F1} s after storage came back");
+            $"at most {heldPeak} messages held unacknowledged at once; {forged} forged receipts erased nothing; all {stored.Count} stored, none twice, " +
+            $"{recovered.TotalSeconds:F1} s after storage came back");
+    }
+
+    /// <summary>Publishes, for each agent, a bare receipt and one signed by a stranger's key naming all its queued events; how many were published.</summary>
+    private static async Task<int> ForgeReceiptsAsync(MosquittoBroker mosquitto, string orgId, AgentFleet fleet)
+    {
+        await using var writer = await MqttProbe.ConnectEventuallyAsync(mosquitto.Port, MosquittoBroker.WriterUsername, mosquitto.WriterPassword!);
+        using var stranger = DesiredStateSigner.FromPrivateKey(DesiredStateSigner.NewPrivateKey());
+        var published = 0;
+        foreach (var agent in fleet.Agents)
+        {
+            var ids = agent.Store.PeekAudit(AuditEventBatch.MaxEvents).Select(e => e.Id).ToList();
+            var topic = $"fleetmfa/v1/{orgId}/{agent.DeviceId}/receipts";
+            var bare = JsonSerializer.SerializeToUtf8Bytes(new { schema = 1, stored = ids });
+            var signed = stranger.SignReceipt(new AuditReceipt(AuditReceipt.CurrentSchema, orgId, agent.DeviceId, ids));
+            foreach (var receipt in new[] { bare, signed })
+            {
+                Assert.Equal(MQTTnet.MqttClientPublishReasonCode.Success, await writer.PublishAsync(topic, receipt));
+                published++;
+            }
+        }
+
+        return published;
     }
 }

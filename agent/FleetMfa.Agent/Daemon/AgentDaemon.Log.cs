@@ -47,6 +47,9 @@ public sealed partial class AgentDaemon
     [LoggerMessage(16, LogLevel.Information, "the control plane's signing key {Previous} endorsed {Pinned}: {Pinned} is pinned now")]
     private static partial void LogRepinned(ILogger logger, string previous, string pinned);
 
+    [LoggerMessage(18, LogLevel.Warning, "ignored an audit receipt that is not signed for this device ({Bytes} bytes): its events stay queued")]
+    private static partial void LogUntrustedReceipt(ILogger logger, long bytes);
+
     [LoggerMessage(17, LogLevel.Error, "could not pin the control plane's new signing key {Pinned}: {Problem}")]
     private static partial void LogRepinFailed(ILogger logger, string pinned, string problem);
 

@@ -249,7 +249,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         var message = e.ApplicationMessage;
         if (message.Topic == _topics.ReceiptsFor(_config.OrgId, _config.DeviceId))
         {
-            OnReceipt(message);
+            await OnReceiptAsync(message);
             return;
         }
 
@@ -541,7 +541,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
 
     private static string Shorten(string text) => text.Length > AuditEvent.MaxDetailLength ? text[..AuditEvent.MaxDetailLength] : text;
 
-    /// <summary>Sends the queued audit events not on their way yet; they leave the queue only with the control plane's receipt (<see cref="OnReceipt"/>).</summary>
+    /// <summary>Sends the queued audit events not on their way yet; they leave the queue only with the control plane's receipt (<see cref="OnReceiptAsync"/>).</summary>
     private async Task UploadAuditAsync(CancellationToken cancellationToken)
     {
         if (!_client.IsConnected || _auditUploads.Due() is not { Count: > 0 } events)
@@ -555,15 +555,27 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         LogAuditUploaded(_logger, events.Count);
     }
 
-    private void OnReceipt(MqttApplicationMessage message)
+    /// <summary>
+    /// A receipt drops the events it names from the queue only when it verifies with the pinned key (or one it
+    /// endorsed) and names this org and device: anyone who can write the topic could otherwise erase login records.
+    /// </summary>
+    private async Task OnReceiptAsync(MqttApplicationMessage message)
     {
-        if (AuditUploads.Parse(message.Payload) is not { } receipt)
+        await _gate.WaitAsync();
+        try
         {
-            LogIgnoredMessage(_logger, message.Topic, message.Payload.Length);
-            return;
-        }
+            if (_verifier.OpenReceipt(message.Payload.ToArray()) is not { } receipt)
+            {
+                LogUntrustedReceipt(_logger, message.Payload.Length);
+                return;
+            }
 
-        LogAuditStored(_logger, _auditUploads.Confirm(receipt), receipt.Stored.Count);
+            LogAuditStored(_logger, _auditUploads.Confirm(receipt), receipt.Stored.Count);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)

@@ -1,7 +1,4 @@
-using System.Buffers;
-using System.Text.Json;
 using FleetMfa.Agent.Store;
-using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
 
 namespace FleetMfa.Agent.Daemon;
@@ -63,26 +60,5 @@ internal sealed class AuditUploads(AgentStore store, TimeProvider time)
         }
 
         return confirmed.Count;
-    }
-
-    /// <summary>A receipt document, or null for anything else (too large, malformed, another schema, too many ids).</summary>
-    public static AuditReceipt? Parse(ReadOnlySequence<byte> payload)
-    {
-        if (payload.Length is 0 or > AuditReceipt.MaxBytes)
-        {
-            return null;
-        }
-
-        try
-        {
-            var receipt = JsonSerializer.Deserialize(payload.ToArray(), ProtocolJsonContext.Default.AuditReceipt);
-            return receipt is { Schema: AuditReceipt.CurrentSchema, Stored: { Count: <= AuditEventBatch.MaxEvents } stored } && stored.All(id => id is not null)
-                ? receipt
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

@@ -21,6 +21,9 @@ public static class DesiredStateSignature
     /// <summary>What is signed before a new key's SubjectPublicKeyInfo when the key it replaces endorses it (<see cref="Documents.KeyEndorsement"/>).</summary>
     public static ReadOnlySpan<byte> KeyContext => "fleetmfa/signing-key/v1\n"u8;
 
+    /// <summary>What is signed before an audit receipt's bytes (<see cref="Documents.SignedAuditReceipt"/>).</summary>
+    public static ReadOnlySpan<byte> ReceiptContext => "fleetmfa/audit-receipt/v1\n"u8;
+
     /// <summary><c>p256-</c> and the first 8 bytes of SHA-256 over the key's SubjectPublicKeyInfo, hex.</summary>
     public static string KeyId(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
@@ -29,34 +32,31 @@ public static class DesiredStateSignature
         return "p256-" + Convert.ToHexStringLower(hash[..8]);
     }
 
-    /// <summary>Signs <paramref name="document"/> with <paramref name="key"/> (a P-256 private key).</summary>
-    public static byte[] Sign(ECDsa key, ReadOnlySpan<byte> document)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return key.SignData(Signed(Context, document), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-    }
+    /// <summary>Signs the desired state <paramref name="document"/> with <paramref name="key"/> (a P-256 private key).</summary>
+    public static byte[] Sign(ECDsa key, ReadOnlySpan<byte> document) => Sign(key, Context, document);
+
+    /// <summary>Whether <paramref name="signature"/> is <paramref name="key"/>'s over the desired state <paramref name="document"/>; false for any malformed signature.</summary>
+    public static bool Verify(ECDsa key, ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature) => Verify(key, Context, document, signature);
 
     /// <summary><paramref name="key"/> endorses <paramref name="newKey"/> (SubjectPublicKeyInfo) as its successor.</summary>
-    public static byte[] SignKey(ECDsa key, ReadOnlySpan<byte> newKey)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return key.SignData(Signed(KeyContext, newKey), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-    }
+    public static byte[] SignKey(ECDsa key, ReadOnlySpan<byte> newKey) => Sign(key, KeyContext, newKey);
 
     /// <summary>Whether <paramref name="signature"/> is <paramref name="key"/>'s endorsement of <paramref name="newKey"/>; false for any malformed signature.</summary>
-    public static bool VerifyKey(ECDsa key, ReadOnlySpan<byte> newKey, ReadOnlySpan<byte> signature)
+    public static bool VerifyKey(ECDsa key, ReadOnlySpan<byte> newKey, ReadOnlySpan<byte> signature) => Verify(key, KeyContext, newKey, signature);
+
+    /// <summary>Signs <paramref name="data"/> in <paramref name="context"/> (<see cref="Context"/>, <see cref="KeyContext"/> or <see cref="ReceiptContext"/>).</summary>
+    public static byte[] Sign(ECDsa key, ReadOnlySpan<byte> context, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return signature.Length == SignatureSize &&
-            key.VerifyData(Signed(KeyContext, newKey), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return key.SignData(Signed(context, data), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
-    /// <summary>Whether <paramref name="signature"/> is <paramref name="key"/>'s over <paramref name="document"/>; false for any malformed signature.</summary>
-    public static bool Verify(ECDsa key, ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature)
+    /// <summary>Whether <paramref name="signature"/> is <paramref name="key"/>'s over <paramref name="data"/> in <paramref name="context"/>; false for any malformed signature.</summary>
+    public static bool Verify(ECDsa key, ReadOnlySpan<byte> context, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
         ArgumentNullException.ThrowIfNull(key);
         return signature.Length == SignatureSize &&
-            key.VerifyData(Signed(Context, document), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            key.VerifyData(Signed(context, data), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
     /// <summary>Imports a P-256 public key (SubjectPublicKeyInfo); throws <see cref="CryptographicException"/> for anything else.</summary>

@@ -132,5 +132,15 @@ public sealed class DesiredStateSigner : IDisposable
             ProtocolJsonContext.Default.SignedDesiredState);
     }
 
+    /// <summary>The message to publish for <paramref name="receipt"/>: its JSON bytes, signed in the receipt context, in a <see cref="SignedAuditReceipt"/>.</summary>
+    public byte[] SignReceipt(AuditReceipt receipt)
+    {
+        ArgumentNullException.ThrowIfNull(receipt);
+        var document = JsonSerializer.SerializeToUtf8Bytes(receipt, ProtocolJsonContext.Default.AuditReceipt);
+        return JsonSerializer.SerializeToUtf8Bytes(
+            new SignedAuditReceipt(document, DesiredStateSignature.Sign(_key, DesiredStateSignature.ReceiptContext, document), KeyId, _endorsement),
+            ProtocolJsonContext.Default.SignedAuditReceipt);
+    }
+
     public void Dispose() => _key.Dispose();
 }

@@ -259,7 +259,7 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
 
     /// <summary>
     /// Hands a batch of audit events to its device and, once the grain stored them, tells the device which it may drop
-    /// from its queue (<see cref="AuditReceipt"/>, QoS 1, not retained). A receipt that does not reach the device costs a
+    /// from its queue (<see cref="AuditReceipt"/>, signed as desired states are, QoS 1, not retained). A receipt that does not reach the device costs a
     /// resend of events already stored, nothing more: the grain's answer is the hand-over, not the receipt.
     /// </summary>
     private async Task UploadAuditAsync(IDeviceGrain device, string orgId, string deviceId, byte[] payload)
@@ -272,7 +272,7 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
 
         try
         {
-            var receipt = JsonSerializer.SerializeToUtf8Bytes(new AuditReceipt(AuditReceipt.CurrentSchema, settled), ProtocolJsonContext.Default.AuditReceipt);
+            var receipt = _signer.SignReceipt(new AuditReceipt(AuditReceipt.CurrentSchema, orgId, deviceId, settled));
             var message = new MqttApplicationMessageBuilder()
                 .WithTopic(_topics.ReceiptsFor(orgId, deviceId))
                 .WithPayload(receipt)

@@ -20,8 +20,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
     public const string ObserverUsername = "fleetmfa-observer";
 
     /// <summary>
-    /// An account that may read and write every device's desired topic and nothing else: what a leaked account with
-    /// write access gives an attacker (not in deploy/: only tests forge desired states).
+    /// An account that may read and write every device's desired and receipts topics and nothing else: what a leaked
+    /// account with write access gives an attacker (not in deploy/: only tests forge desired states and receipts).
     /// </summary>
     public const string WriterUsername = "fleetmfa-writer";
 
@@ -111,7 +111,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>
     /// Starts Mosquitto with <paramref name="bridges"/> bridge accounts (one per silo of a cluster) and, when asked, an
     /// <paramref name="observer"/> account that may read every desired state and nothing else, and a
-    /// <paramref name="writer"/> account that may also write them. <paramref name="extraConfig"/> goes at the end of the
+    /// <paramref name="writer"/> account that may also write them and every device's receipts. <paramref name="extraConfig"/> goes at the end of the
     /// config (after the template's <c>plugin_opt_</c> lines, so a <c>plugin_opt_</c> line there is the plugin's).
     /// </summary>
     public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1, bool observer = false, bool writer = false, string? extraConfig = null)
@@ -169,7 +169,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         if (writer)
         {
             writerPassword = await AddAccountAsync(directory, WriterUsername);
-            await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {WriterUsername}\ntopic readwrite fleetmfa/v1/+/+/desired\n");
+            await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {WriterUsername}\ntopic readwrite fleetmfa/v1/+/+/desired\ntopic write fleetmfa/v1/+/+/receipts\n");
         }
 
         File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);

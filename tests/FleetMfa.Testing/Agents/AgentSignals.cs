@@ -14,6 +14,7 @@ public sealed class AgentSignals : TextWriter
     private long _mfaOnAppliedAt;
     private int _applied;
     private int _warnings;
+    private int _untrustedReceipts;
 
     public override Encoding Encoding => Encoding.UTF8;
 
@@ -25,6 +26,9 @@ public sealed class AgentSignals : TextWriter
     public int Applied => Volatile.Read(ref _applied);
 
     public int Warnings => Volatile.Read(ref _warnings);
+
+    /// <summary>Receipts the daemon ignored because they were not signed for its device ("ignored an audit receipt").</summary>
+    public int UntrustedReceipts => Volatile.Read(ref _untrustedReceipts);
 
     public string? LastWarning { get; private set; }
 
@@ -44,6 +48,10 @@ public sealed class AgentSignals : TextWriter
         {
             Interlocked.Increment(ref _warnings);
             LastWarning = value;
+            if (value.Contains("ignored an audit receipt", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _untrustedReceipts);
+            }
         }
         else if (value.Contains("subscribed to the desired state", StringComparison.Ordinal))
         {
