@@ -321,11 +321,8 @@ public sealed partial class DeviceGrain(
     public async Task<DeviceUserStatus> BindUserAsync(string userId, string localUsername)
     {
         EnsureRegistered();
-        if (State.Decommission is not null)
-        {
-            // Before the user grain records the device: a decommissioned device binds nobody.
-            throw new FleetMfaException(ErrorCodes.DeviceDecommissioned, $"Device '{_deviceId}' is decommissioned.");
-        }
+        // Before the user grain records the device: a decommissioned device binds nobody.
+        DeviceTwin.EnsureInService(State);
 
         Slug.Require(userId, "userId");
         localUsername = InputRules.RequireLocalUsername(localUsername);

@@ -407,8 +407,10 @@ public static class DeviceTwin
         return [DeviceEffect.RevokeAccess, DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, .. users.Select(DeviceEffect.ForgetUserBinding), DeviceEffect.ArmDecommissionReminder];
     }
 
-    private static void EnsureInService(DeviceState state)
+    /// <summary>Refuses (<c>device-decommissioned</c>) any change to a decommissioned device.</summary>
+    public static void EnsureInService(DeviceState state)
     {
+        ArgumentNullException.ThrowIfNull(state);
         if (state.Decommission is not null)
         {
             throw new FleetMfaException(ErrorCodes.DeviceDecommissioned, "The device is decommissioned; its id cannot be used again until its record is gone.");

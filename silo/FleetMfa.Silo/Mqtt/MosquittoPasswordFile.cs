@@ -91,10 +91,14 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
             removed = lines > 0;
             if (removed)
             {
-                stream.SetLength(0);
+                // Written over from the start, then cut: every line before the removed one is rewritten with the same
+                // bytes, so a crash in between can spoil only lines after it, never the file (and the bridge accounts at
+                // its top) as truncating first would.
+                stream.Position = 0;
                 kept.Position = 0;
                 await kept.CopyToAsync(stream, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
+                stream.SetLength(kept.Length);
+                stream.Flush(flushToDisk: true);
             }
         }
         finally

@@ -5,6 +5,7 @@ using FleetMfa.Agent.Tests.Infrastructure;
 using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
 using FleetMfa.Protocol.Signing;
+using static FleetMfa.Agent.Tests.Infrastructure.SignedMessages;
 
 namespace FleetMfa.Agent.Tests.Protocol;
 
@@ -20,13 +21,6 @@ public sealed class DesiredStateSignatureTests : IDisposable
     private readonly DesiredStateVerifier _verifier;
 
     public DesiredStateSignatureTests() => _verifier = new DesiredStateVerifier(_signer.KeyId, _signer.PublicKey, TestStore.OrgId, TestStore.DeviceId);
-
-    private static DesiredState Desired(long version = 7, string orgId = TestStore.OrgId, string deviceId = TestStore.DeviceId, bool mfa = true) =>
-        new(DesiredState.CurrentSchema, orgId, deviceId, version, mfa, TestTotp.Default, TestStore.Policy, [], new DateTimeOffset(2026, 12, 7, 8, 0, 0, TimeSpan.Zero));
-
-    private static SignedDesiredState Envelope(byte[] message) => JsonSerializer.Deserialize(message, ProtocolJsonContext.Default.SignedDesiredState)!;
-
-    private static byte[] Message(SignedDesiredState envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope, ProtocolJsonContext.Default.SignedDesiredState);
 
     [Fact]
     public void A_document_signed_with_the_pinned_key_for_this_device_is_trusted_as_signed()

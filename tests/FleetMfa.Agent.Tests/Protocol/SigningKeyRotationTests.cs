@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using FleetMfa.Agent.Tests.Infrastructure;
-using FleetMfa.Protocol;
 using FleetMfa.Protocol.Documents;
 using FleetMfa.Protocol.Signing;
+using static FleetMfa.Agent.Tests.Infrastructure.SignedMessages;
 
 namespace FleetMfa.Agent.Tests.Protocol;
 
@@ -27,13 +27,6 @@ public sealed class SigningKeyRotationTests : IDisposable
         _rotating = DesiredStateSigner.FromPrivateKey(_newPrivateKey, previousBase64Pkcs8: _oldPrivateKey);
         _pinnedToOld = new DesiredStateVerifier(_old.KeyId, _old.PublicKey, TestStore.OrgId, TestStore.DeviceId);
     }
-
-    private static DesiredState Desired(long version = 7, bool mfa = true) =>
-        new(DesiredState.CurrentSchema, TestStore.OrgId, TestStore.DeviceId, version, mfa, TestTotp.Default, TestStore.Policy, [], new DateTimeOffset(2026, 12, 7, 8, 0, 0, TimeSpan.Zero));
-
-    private static SignedDesiredState Envelope(byte[] message) => JsonSerializer.Deserialize(message, ProtocolJsonContext.Default.SignedDesiredState)!;
-
-    private static byte[] Message(SignedDesiredState envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope, ProtocolJsonContext.Default.SignedDesiredState);
 
     [Fact]
     public void An_agent_pinned_to_the_old_key_trusts_the_new_key_through_the_endorsement_and_is_told_to_pin_it()
