@@ -42,8 +42,16 @@ public sealed class ControlledPersistentState<TState> : IPersistentState<TState>
         }
     }
 
+    /// <summary>When set, every write fails with it at once (a storage call refused before anything went out).</summary>
+    public Exception? RefuseWrites { get; set; }
+
     public Task WriteStateAsync()
     {
+        if (RefuseWrites is { } refused)
+        {
+            return Task.FromException(refused);
+        }
+
         var write = new TaskCompletionSource();
         List<TaskCompletionSource> reached;
         lock (_lock)
