@@ -11,8 +11,11 @@ namespace FleetMfa.Grains.Internal;
 /// <see cref="Stored"/> is what storage holds: nothing is served or carried out for a decision that is not stored.
 /// <para>
 /// A write that fails throws to the callers whose decisions it held and puts the working copy back to what is stored;
-/// the decisions made meanwhile are made again on it. A write refused for a stale ETag is a real conflict: the stored
-/// state is read, and every decision not stored yet is made again on it (a few times, then the write fails).
+/// the decisions made meanwhile are made again on it. A write refused for a stale ETag reads the stored state and makes
+/// the write's decisions again on it: when none of them changes anything, storage holds them already (the write went
+/// through and its answer was lost, or the storage client retried it after it had landed) and the write is done;
+/// otherwise it is a real conflict, and the decisions are written again on the stored state (a few times, then the
+/// write fails). Decisions must therefore be idempotent: made on a state that holds them, they change nothing.
 /// </para>
 /// </summary>
 /// <param name="state">The grain's state; its <c>State</c> is only ever a stored or an in-flight snapshot.</param>
@@ -123,9 +126,23 @@ internal sealed class BatchedUpdates<TState>(IPersistentState<TState> state, Dee
                 (state.State, _storedWhileWriting) = (_storedWhileWriting!, null);
                 await state.ReadStateAsync();
                 _working = copier.Copy(state.State);
-                foreach (var decide in decisions.Concat(_pending))
+                var changed = false;
+                foreach (var decide in decisions)
+                {
+                    changed |= decide(_working);
+                }
+
+                foreach (var decide in _pending)
                 {
                     decide(_working);
+                }
+
+                if (!changed)
+                {
+                    // Storage holds every decision of this write already: it went through and the answer was lost, or the
+                    // storage client retried it after it had landed (a slow store). Writing it again would only meet the
+                    // same answer, write after write.
+                    return;
                 }
             }
             catch

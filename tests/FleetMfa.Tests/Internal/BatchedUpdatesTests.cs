@@ -32,6 +32,18 @@ public sealed class BatchedUpdatesTests
         return true;
     }
 
+    /// <summary>An idempotent decision, as the grains' are: made on a state that holds it, it changes nothing.</summary>
+    private static bool SetNext(RolloutShardState state, int next)
+    {
+        if (state.Next == next)
+        {
+            return false;
+        }
+
+        state.Next = next;
+        return true;
+    }
+
     [Fact]
     public async Task A_write_refused_at_once_fails_its_caller_and_the_state_stays_as_stored()
     {
@@ -73,6 +85,44 @@ public sealed class BatchedUpdatesTests
     {
         var write = _updates.DecideAsync(Bump);
 
+        _state.Fail(0, new InconsistentStateException("stale ETag"));
+        await _state.WhenWritesStartedAsync(2).WaitAsync(Timeout);
+
+        Assert.Equal((1, 1), (_state.Reads, _state.State.Next));
+        _state.Complete(1);
+        await write.WaitAsync(Timeout);
+        Assert.Equal((1, 1), (_updates.Stored.Next, _storedCalls));
+    }
+
+    [Fact]
+    public async Task A_stale_ETag_for_a_write_that_landed_counts_as_stored_and_is_not_written_again()
+    {
+        var write = _updates.DecideAsync(s => SetNext(s, 1));
+        var during = _updates.DecideAsync(s => SetNext(s, 2));
+
+        // The write went through, but its answer is a stale ETag (the storage client retried it after it had landed).
+        var landed = Copier.Copy(_state.State);
+        _state.Stored = () => Copier.Copy(landed);
+        _state.Fail(0, new InconsistentStateException("stale ETag"));
+        await write.WaitAsync(Timeout);
+
+        Assert.Equal((1, 1, 1), (_state.Reads, _updates.Stored.Next, _storedCalls));
+
+        // The next write is not the landed one again: it holds what was decided meanwhile, made on the stored state.
+        await _state.WhenWritesStartedAsync(2).WaitAsync(Timeout);
+        Assert.Equal(2, _state.State.Next);
+        _state.Complete(1);
+        await during.WaitAsync(Timeout);
+        Assert.Equal((2, 2, 2), (_state.WritesStarted, _updates.Stored.Next, _storedCalls));
+    }
+
+    [Fact]
+    public async Task A_stale_ETag_over_another_writers_change_is_a_conflict_and_the_decision_is_written_on_it()
+    {
+        var write = _updates.DecideAsync(s => SetNext(s, 1));
+
+        // Another writer stored Next = 5: the decision changes it again, so it is written again on that state.
+        _state.Stored = () => new RolloutShardState { Next = 5 };
         _state.Fail(0, new InconsistentStateException("stale ETag"));
         await _state.WhenWritesStartedAsync(2).WaitAsync(Timeout);
 

@@ -94,10 +94,13 @@ public sealed class ControlledPersistentState<TState> : IPersistentState<TState>
     /// <summary>How many reads have happened; a read replaces <see cref="State"/> with a fresh object, as storage would.</summary>
     public int Reads { get; private set; }
 
+    /// <summary>What a read finds in storage (a fresh object each time); an empty state unless set.</summary>
+    public Func<TState> Stored { get; set; } = () => new();
+
     public Task ReadStateAsync()
     {
         Reads++;
-        State = new();
+        State = Stored();
         return Task.CompletedTask;
     }
 
