@@ -33,7 +33,8 @@ public static class EventsApi
         string? cursor = null,
         int? limit = null,
         string? device = null,
-        string? rollout = null)
+        string? rollout = null,
+        bool? decommissioned = null)
     {
         DeviceQuery? devices = null;
         if (limit is not null)
@@ -48,7 +49,8 @@ public static class EventsApi
                 ApiEnums.ParseOptional<MfaStatus>(mfa, "mfa"),
                 online,
                 cursor is null ? null : Slug.Require(cursor, "cursor"),
-                limit.Value);
+                limit.Value,
+                decommissioned ?? false);
         }
 
         var watch = new EventWatch(

@@ -24,13 +24,50 @@ export function deviceView(deviceId) {
       return;
     }
     const d = detail;
-    fill(body,
+    const heading = [
       h('h1', { id: 'device-hostname' }, d.hostname),
+      // A decommissioned device's presence says nothing any more (its session is ended, its last will may never come).
       h('p', { class: 'muted' }, `${d.deviceId} · ${osLabel(d.os)} ${d.osVersion} · `,
-        h('span', { class: d.online ? 'dot online' : 'dot offline' }), d.online ? 'online' : 'offline',
-        ` · last seen ${ago(d.lastSeen)} · registered ${time(d.createdAt)}`),
-      h('div', { class: 'cards' }, mfaCard(d), factsCard(d), settingsCard(d)),
-      usersCard());
+        d.decommissioned ? null : [h('span', { class: d.online ? 'dot online' : 'dot offline' }), d.online ? 'online · ' : 'offline · '],
+        `last seen ${ago(d.lastSeen)} · registered ${time(d.createdAt)}`)];
+    if (d.decommissioned) {
+      // Nothing can be changed on a decommissioned device: what is left is the record, until its retention ends.
+      fill(body, heading, h('div', { class: 'cards' }, decommissionedCard(d.decommissioned), factsCard(d)));
+      return;
+    }
+    fill(body, heading, h('div', { class: 'cards' }, mfaCard(d), factsCard(d), settingsCard(d)), usersCard(), decommissionCard(d));
+  }
+
+  function decommissionedCard(info) {
+    return h('div', { class: 'card', id: 'device-decommissioned' },
+      h('h2', {}, 'Decommissioned'),
+      h('p', { class: 'big' }, h('span', { class: 'pill pill-decommissioned' }, 'decommissioned'), ` ${time(info.at)}`),
+      h('dl', {},
+        h('dt', {}, 'Wipe'), h('dd', { id: 'device-wipe' }, info.wipeAcknowledged
+          ? 'acknowledged: the agent deleted its secrets and restored the OS login configuration'
+          : 'not acknowledged: the agent was not reachable; its MQTT access is revoked once the grace period ends')),
+      h('p', { class: 'muted small' }, 'The device can no longer connect nor receive a secret. Its record is kept for 30 days, then it is gone.'));
+  }
+
+  function decommissionCard(d) {
+    const error = h('p', { class: 'error', role: 'alert', id: 'decommission-error' });
+    const button = h('button', { class: 'danger', id: 'device-decommission' }, 'Decommission device');
+    button.addEventListener('click', async () => {
+      if (!confirm(`Decommission ${d.hostname}? Its agent wipes its secrets and restores the OS login configuration, ` +
+        'and its MQTT access is revoked for good. This cannot be undone.')) return;
+      error.textContent = '';
+      try {
+        await del(path);
+        toast(`${d.hostname} is decommissioned.`);
+        await load();
+      } catch (e) {
+        error.textContent = describeError(e);
+      }
+    });
+    return h('div', { class: 'card', id: 'device-decommission-card' },
+      h('h2', {}, 'Decommission'),
+      h('p', { class: 'muted small' }, 'For a lost, stolen or retired device: it is cut off from the control plane, and a reachable agent wipes itself.'),
+      h('div', { class: 'actions' }, button), error);
   }
 
   function mfaCard(d) {

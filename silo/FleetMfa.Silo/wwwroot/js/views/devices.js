@@ -15,7 +15,7 @@ const renders = (globalThis.fleetmfaRowsRendered = []);
 
 // Kept across visits to the tab (device detail and back), for this tab only.
 const state = {
-  filters: { os: '', mfa: '', online: '' },
+  filters: { os: '', mfa: '', online: '', decommissioned: '' },
   cursors: [null],
   selected: new Set(),
   rolloutId: null,
@@ -53,6 +53,7 @@ export function devicesView() {
     os: state.filters.os || null,
     mfa: state.filters.mfa || null,
     online: state.filters.online || null,
+    decommissioned: state.filters.decommissioned || null,
     cursor: state.cursors[state.cursors.length - 1],
     limit: PAGE_SIZE,
   });
@@ -71,7 +72,8 @@ export function devicesView() {
   }
 
   function row(d) {
-    const box = h('input', { type: 'checkbox', class: 'row-select', checked: state.selected.has(d.deviceId), 'aria-label': `Select ${d.hostname}` });
+    // A decommissioned device takes no rollout: it cannot be selected.
+    const box = h('input', { type: 'checkbox', class: 'row-select', checked: state.selected.has(d.deviceId), disabled: d.decommissioned, 'aria-label': `Select ${d.hostname}` });
     box.addEventListener('change', () => {
       if (box.checked) state.selected.add(d.deviceId); else state.selected.delete(d.deviceId);
       updateSelection();
@@ -81,7 +83,7 @@ export function devicesView() {
       h('td', { class: 'hostname' }, h('a', { href: `#device/${encodeURIComponent(d.deviceId)}` }, d.hostname),
         d.hostname !== d.deviceId ? h('div', { class: 'muted small' }, d.deviceId) : null),
       h('td', {}, osLabel(d.os)),
-      h('td', { class: 'status-cell' }, mfaBadge(d.mfaStatus, d.mfaReason)),
+      h('td', { class: 'status-cell' }, d.decommissioned ? h('span', { class: 'pill pill-decommissioned' }, 'decommissioned') : mfaBadge(d.mfaStatus, d.mfaReason)),
       h('td', {}, h('span', { class: d.online ? 'dot online' : 'dot offline' }), d.online ? 'online' : 'offline'),
       h('td', { title: d.lastSeen ?? '' }, ago(d.lastSeen)));
   }
@@ -167,7 +169,8 @@ export function devicesView() {
     fill(filterBar,
       select('os', 'OS', [['', 'any'], ['linux', 'Linux'], ['macos', 'macOS'], ['windows', 'Windows']]),
       select('mfa', 'MFA', [['', 'any'], ['enabled', 'enabled'], ['pending', 'pending'], ['failed', 'failed'], ['disabled', 'disabled']]),
-      select('online', 'Online', [['', 'any'], ['true', 'online'], ['false', 'offline']]));
+      select('online', 'Online', [['', 'any'], ['true', 'online'], ['false', 'offline']]),
+      select('decommissioned', 'Show', [['', 'in service'], ['true', 'decommissioned']]));
   }
   rerenderFilters();
 
