@@ -11,7 +11,7 @@ namespace FleetMfa.EndToEnd;
 /// (store deleted, exit 5) and acknowledges it, an offline one is revoked when the grace period ends; either way its
 /// MQTT credentials are refused from then on (a session still open is ended), its retained desired state is gone,
 /// the device shows <c>decommissioned</c>, the listing hides it unless <c>?decommissioned=true</c>, and its id cannot
-/// be registered again.
+/// be registered again until its retention ends (then it is gone: 404, and the id is free).
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class DecommissionTests(EndToEndFixture fixture)
@@ -93,6 +93,41 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
         Assert.Contains(Directory.EnumerateFiles(agent.DataDirectory), f => f.EndsWith("config.json", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_decommissioned_device_is_gone_when_its_retention_ends_and_its_id_is_free_again()
+    {
+        // Retention in seconds instead of 30 days: the grain's reminder (no call to the device) removes the listed
+        // record, and only then the device answers 404.
+        var retention = TimeSpan.FromSeconds(8);
+        await using var plane = await StartAsync(BrokerKind.Embedded, "decom-gone", grace: TimeSpan.Zero, retention);
+        var admin = plane.Control.Admin;
+        var flow = await AgentFlow.RunAsync(plane.Control.Silo, fixture.Workspace, "decom-gone");
+        await using var agent = flow.Agent;
+        var (org, device) = (flow.OrgId, flow.DeviceId);
+        Assert.Equal(0, await agent.StopDaemonAsync());
+
+        var record = (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Ok();
+        var at = DateTimeOffset.Parse((string)record["at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        await AssertListedOnlyAsDecommissionedAsync(admin, org, device);
+
+        // Only the listing is read until the record is gone: it is the reminder that removes it, not a call to the device.
+        await Poll.UntilAsync(
+            async () => (await admin.GetAsync($"/api/orgs/{org}/devices?decommissioned=true")).Ok()["items"]!.AsArray().Count,
+            count => count == 0,
+            "the decommissioned record gone from the listing",
+            timeout: retention + TimeSpan.FromSeconds(30));
+        Assert.True(DateTimeOffset.UtcNow >= at + retention, "the record went before its retention ended");
+
+        (await admin.GetAsync($"/api/orgs/{org}/devices/{device}")).Problem(HttpStatusCode.NotFound, "not-found");
+        (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Problem(HttpStatusCode.NotFound, "not-found");
+        Assert.DoesNotContain((await admin.GetAsync($"/api/orgs/{org}/users/{flow.UserId}")).Ok()["devices"]!.AsArray(), d => (string?)d == device);
+
+        // The id is free: registering it again is a new device, in service.
+        var again = (await admin.PutAsync($"/api/orgs/{org}/devices/{device}", new { hostname = "again", os = "linux", osVersion = "12" })).Ok();
+        Assert.Null(again["decommissioned"]);
+        Assert.Equal("again", (string?)again["hostname"]);
+    }
+
     /// <summary>Fresh connects with the old credentials are refused (for Mosquitto: once it reloaded), and the retained desired state is gone.</summary>
     private static async Task AssertRevokedAsync(TestPlane plane, string org, string device, string username, string password)
     {
@@ -128,13 +163,18 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
     }
 
     /// <summary>A control plane of this test's own (for its grace period) with an account that may read every desired topic.</summary>
-    private async Task<TestPlane> StartAsync(BrokerKind kind, string name, TimeSpan? grace)
+    private async Task<TestPlane> StartAsync(BrokerKind kind, string name, TimeSpan? grace, TimeSpan? retention = null)
     {
         var bridgePassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var environment = new Dictionary<string, string>();
         if (grace is { } g)
         {
             environment["FleetMfa__Decommission__RevokeGrace"] = g.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (retention is { } r)
+        {
+            environment["FleetMfa__Decommission__Retention"] = r.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         }
 
         if (kind == BrokerKind.Embedded)
