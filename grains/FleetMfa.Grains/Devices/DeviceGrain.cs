@@ -456,7 +456,9 @@ public sealed partial class DeviceGrain(
 
     public async Task<IReadOnlyList<string>> UploadAuditAsync(byte[] payload)
     {
-        if (!State.HasAgent || State.Decommission is not null || DeviceAuditEvents.Parse(payload) is not { } batch)
+        // A decommissioned device's logins are recorded until it is revoked: it holds its credentials (and may be in use)
+        // until then, and the trail must show what happened between the decommission and the wipe.
+        if (!State.HasAgent || State.Revoked || DeviceAuditEvents.Parse(payload) is not { } batch)
         {
             LogAuditDropped(logger, _orgId, _deviceId, payload?.Length ?? 0);
             return [];

@@ -10,7 +10,8 @@ namespace FleetMfa.Tests.Devices;
 
 /// <summary>
 /// A device's uploaded login decisions become audit records: stored once however often the batch is delivered, marked
-/// late when they happened more than two minutes before they arrived, and dropped when malformed.
+/// late when they happened more than two minutes before they arrived, dropped when malformed, and taken from a
+/// decommissioned device until its credentials are revoked.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class AuditUploadTests(ClusterFixture fixture)
@@ -92,6 +93,26 @@ public sealed class AuditUploadTests(ClusterFixture fixture)
 
         Assert.Empty(FleetSiloConfigurator.AuditLog.All(orgId));
     }
+
+    [Fact]
+    public async Task A_decommissioned_device_records_its_logins_until_it_is_revoked_and_none_after()
+    {
+        var orgId = await _grains.NewOrgAsync(totpEnabled: true);
+        var device = await EnrolledDeviceAsync(orgId, "web-01");
+        await device.DecommissionAsync();
+        var now = fixture.Time.GetUtcNow();
+
+        // Between the DELETE and the revocation the device still holds its credentials: its logins belong in the trail.
+        Assert.Equal(["e-grace"], await device.UploadAuditAsync(Batch(new AuditEvent("e-grace", now, AuditOutcome.Accepted, "asmith", null))));
+
+        await _grains.ReportWipedAsync(orgId, "web-01");
+        Assert.Empty(await device.UploadAuditAsync(Batch(new AuditEvent("e-revoked", now, AuditOutcome.Accepted, "asmith", null))));
+
+        Assert.Equal(["e-grace"], FleetSiloConfigurator.AuditLog.All(orgId).Where(r => r.Action == "login").Select(r => r.Id.Split(':')[2]));
+    }
+
+    private static byte[] Batch(params AuditEvent[] events) =>
+        JsonSerializer.SerializeToUtf8Bytes(new AuditEventBatch(AuditEventBatch.CurrentSchema, events), ProtocolJsonContext.Default.AuditEventBatch);
 
     private static (string?, string, string?, string?) Fields(AuditEntry e) => (e.Outcome, e.Target, e.UserId, e.LocalUsername);
 
