@@ -62,6 +62,12 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// </summary>
     Task<DecommissionInfo> DecommissionAsync();
 
-    /// <summary>A bound user's TOTP enrollment changed (confirmed or reset): the desired state moves on.</summary>
-    Task OnUserTotpChangedAsync(string userId, UserTotpState state);
+    /// <summary>
+    /// A bound user's enrollment changed (from the user's outbox): the device stores the newer update — the secret comes
+    /// sealed to its own key — moves its desired state on, and then acknowledges it to the user
+    /// (<see cref="IUserGrain.OnDeviceTookAsync"/>). One-way: the user never waits on a device, so a device may call its
+    /// users (bind, unbind, acknowledge) without a cycle; an update that is lost is sent again until acknowledged.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task OnUserTotpChangedAsync(string userId, UserTotpUpdate update);
 }

@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace FleetMfa.Grains;
 
 /// <summary>A user, their TOTP enrollment (secret encrypted at rest) and the devices they are bound to. Key: <c>{orgId}/{userId}</c>.</summary>
@@ -19,20 +17,20 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Drops the secret (lost phone); every bound device stops holding it.</summary>
     Task<UserInfo> ResetTotpAsync();
 
-    /// <summary>Called by a device grain; interleaves so that a device and a user never wait on each other.</summary>
-    [AlwaysInterleave]
-    Task<UserTotpState> AddDeviceAsync(string deviceId);
+    /// <summary>
+    /// A device binds this user (or got its agent's key after binding it): the user records the device and its P-256
+    /// public key (null while the device has no agent) and answers its current enrollment, the secret sealed to that key.
+    /// It never calls the device back in this call; a new key of a device it knew moves its revision on and goes to that
+    /// device through the outbox (the device's effect that shares its key does not wait for the answer).
+    /// </summary>
+    Task<UserTotpUpdate> AddDeviceAsync(string deviceId, byte[]? devicePublicKey);
 
-    [AlwaysInterleave]
+    /// <summary>A device no longer binds this user: it is told of nothing any more.</summary>
     Task RemoveDeviceAsync(string deviceId);
 
-    [AlwaysInterleave]
-    Task<UserTotpState?> GetTotpStateAsync();
-
     /// <summary>
-    /// The user's current secret sealed to <paramref name="devicePublicKey"/>, bound to this org, device, user and
-    /// secret version; <c>null</c> unless setup is complete. The plaintext never leaves this grain.
+    /// A device stored this user's update of <paramref name="revision"/> (or a newer one), or has no use for it: the
+    /// user's outbox stops telling it, unless the user changed since.
     /// </summary>
-    [AlwaysInterleave]
-    Task<SealedUserSecret?> SealSecretForAsync(string deviceId, byte[] devicePublicKey);
+    Task OnDeviceTookAsync(string deviceId, long revision);
 }

@@ -14,21 +14,19 @@ public static class DesiredStates
     }
 
     /// <summary>
-    /// The complete snapshot of <see cref="DeviceState.DesiredVersion"/>. <paramref name="secrets"/> are the prompted
-    /// users' sealed secrets in <see cref="Prompted"/>'s order; a null one (the user reset since the device last heard,
-    /// and that notification moves the version on again) leaves the user out.
+    /// The complete snapshot of <see cref="DeviceState.DesiredVersion"/>, with each prompted user's secret as the user
+    /// grain sealed it to this device's key. A prompted user without a sealed secret of its current version (the device's
+    /// agent enrolled after the binding and the user has not sealed to its key yet) is left out until it has one.
     /// </summary>
-    public static DesiredState Build(string orgId, string deviceId, DeviceState state, IReadOnlyList<SealedUserSecret?> secrets, DateTimeOffset now)
+    public static DesiredState Build(string orgId, string deviceId, DeviceState state, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(secrets);
-        var prompted = Prompted(state);
-        var users = new List<DesiredUser>(prompted.Count);
-        for (var i = 0; i < prompted.Count; i++)
+        var users = new List<DesiredUser>();
+        foreach (var (userId, user) in Prompted(state))
         {
-            if (secrets[i] is { } s)
+            if (user.Secret is { } s && s.SecretVersion == user.SecretVersion)
             {
-                users.Add(new DesiredUser(prompted[i].UserId, prompted[i].User.LocalUsername, s.SecretVersion, new SealedSecret(s.EphemeralKey, s.Nonce, s.Ciphertext)));
+                users.Add(new DesiredUser(userId, user.LocalUsername, s.SecretVersion, new SealedSecret(s.EphemeralKey, s.Nonce, s.Ciphertext)));
             }
         }
 

@@ -25,4 +25,6 @@ public sealed record DeviceEffect(
     public static DeviceEffect ArmDecommissionReminder { get; } = new(DeviceEffectKind.ArmDecommissionReminder);
 
     public static DeviceEffect ForgetUserBinding(string userId) => new(DeviceEffectKind.ForgetUserBinding, UserId: userId);
+
+    public static DeviceEffect ShareKeyWithUser(string userId) => new(DeviceEffectKind.ShareKeyWithUser, UserId: userId);
 }

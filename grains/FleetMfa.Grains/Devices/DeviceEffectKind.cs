@@ -23,4 +23,7 @@ public enum DeviceEffectKind
 
     /// <summary>(Re)arm the reminder that revokes a decommissioned device after its grace period and forgets it after its retention.</summary>
     ArmDecommissionReminder,
+
+    /// <summary>Give a bound user this device's public key (its agent enrolled after the binding), so the user seals its secret to it.</summary>
+    ShareKeyWithUser,
 }

@@ -45,4 +45,7 @@ public sealed partial class DeviceGrain
 
     [LoggerMessage(1113, LogLevel.Information, "Device {OrgId}/{DeviceId} forgotten: its decommission record's retention is over")]
     private static partial void LogForgotten(ILogger logger, string orgId, string deviceId);
+
+    [LoggerMessage(1114, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not acknowledge user {UserId}'s update; the user sends it again")]
+    private static partial void LogUserAckFailed(ILogger logger, string orgId, string deviceId, string userId, Exception exception);
 }

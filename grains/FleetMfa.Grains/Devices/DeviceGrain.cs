@@ -14,8 +14,10 @@ namespace FleetMfa.Grains.Devices;
 /// their effects (the outbox) in one write and then carries out. An effect that fails stays in the outbox and is tried
 /// again by one timer, and on the next activation; nothing is published, indexed or told for a change that was not
 /// stored, and a write that fails leaves the state as stored (<see cref="StateUpdates"/>). Effects of a call from a
-/// grain that the effects would call back (a user's notification, an index shard's fan-out) run in a turn of their own
-/// after the call returned, so no call ever waits on its own caller.
+/// grain that the effects would call back (an index shard's fan-out) run in a turn of their own after the call
+/// returned, so no call ever waits on its own caller. Users send their enrollment down as one-way updates carrying the
+/// secret already sealed to this device's key; the device stores them and builds its desired state from them alone,
+/// and calls a user only to bind, unbind, share its key or acknowledge — calls a user answers without calling a device.
 /// What is not stored lives here only: presence, the secret versions the agent holds, publish times, the freshest
 /// report time and "last seen" — all of which the agent sends again.
 /// A decommissioned device (<see cref="DeviceTwin.Decommission"/>) is revoked by a reminder once its grace period is
@@ -331,8 +333,10 @@ public sealed partial class DeviceGrain(
             throw new FleetMfaException(ErrorCodes.Conflict, $"Local account '{localUsername}' is already bound to another user on this device.");
         }
 
-        var totp = await GrainFactory.GetUser(_orgId, userId).AddDeviceAsync(_deviceId);
-        await DecideAsync(s => DeviceTwin.Bind(s, userId, localUsername, totp));
+        // One call to the user, which records this device and its key and answers its enrollment sealed to that key; the
+        // user never calls a device back in a call (its updates are one-way messages), so this cannot close a cycle.
+        var update = await GrainFactory.GetUser(_orgId, userId).AddDeviceAsync(_deviceId, State.PublicKey);
+        await DecideAsync(s => DeviceTwin.Bind(s, userId, localUsername, update));
         return UserStatus(userId, State.Users[userId]);
     }
 
@@ -342,20 +346,31 @@ public sealed partial class DeviceGrain(
         await DecideAsync(s => DeviceTwin.Unbind(s, userId));
     }
 
-    public async Task<IReadOnlyList<DeviceUserStatus>> GetUsersAsync()
+    public Task<IReadOnlyList<DeviceUserStatus>> GetUsersAsync()
     {
         EnsureRegistered();
-        var userIds = State.Users.Keys.ToArray();
-        var fresh = await Task.WhenAll(userIds.Select(u => GrainFactory.GetUser(_orgId, u).GetTotpStateAsync()));
-
-        // A notification lost in a crash is caught up here: the user grain is the source of truth.
-        await DecideAsync(s => DeviceTwin.TakeUserTotp(s, userIds.Zip(fresh).Where(p => p.Second is not null).Select(p => (p.First, p.Second!))));
-        return [.. State.Users.Select(b => UserStatus(b.Key, b.Value)).OrderBy(u => u.UserId, StringComparer.Ordinal)];
+        return Task.FromResult<IReadOnlyList<DeviceUserStatus>>([.. State.Users.Select(b => UserStatus(b.Key, b.Value)).OrderBy(u => u.UserId, StringComparer.Ordinal)]);
     }
 
-    /// <summary>A user's notification: the effects (the desired state needs that user's sealed secret) run after this call returns.</summary>
-    public Task OnUserTotpChangedAsync(string userId, UserTotpState state) =>
-        DecideAsync(s => DeviceTwin.TakeUserTotp(s, [(userId, state)]), later: true);
+    /// <summary>
+    /// A user's update (one-way, from its outbox): stored when newer than what the binding holds, its effects carried out,
+    /// then acknowledged to the user — only once stored, so an update whose write failed is sent again. The user waits on
+    /// nothing here, so calling it back cannot deadlock.
+    /// </summary>
+    public async Task OnUserTotpChangedAsync(string userId, UserTotpUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        await DecideAsync(s => DeviceTwin.TakeUserTotp(s, userId, update));
+        try
+        {
+            await GrainFactory.GetUser(_orgId, userId).OnDeviceTookAsync(_deviceId, update.Revision);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The user sends it again; this device takes nothing twice (the revision is not newer) and acknowledges again.
+            LogUserAckFailed(logger, _orgId, _deviceId, userId, ex);
+        }
+    }
 
     public async Task ReportAsync(byte[] payload)
     {
@@ -569,7 +584,9 @@ public sealed partial class DeviceGrain(
         DeviceEffectKind.PublishDesired => _lastPublish.Version == State.DesiredVersion ? Task.CompletedTask : PublishDesiredAsync(throwOnFailure: true),
         DeviceEffectKind.SyncIndex => SyncIndexAsync(throwOnFailure: true),
         DeviceEffectKind.NotifyRollout => GrainFactory.GetRolloutShard(_orgId, effect.Rollout!.RolloutId, effect.Rollout.Shard).DeviceSettledAsync(_deviceId, effect.Step!),
-        DeviceEffectKind.ForgetUserBinding => GrainFactory.GetUser(_orgId, effect.UserId!).RemoveDeviceAsync(_deviceId),
+        // Not for a user bound again since (the binding's own call told the user of it): the user must keep telling this device.
+        DeviceEffectKind.ForgetUserBinding => State.Users.ContainsKey(effect.UserId!) ? Task.CompletedTask : GrainFactory.GetUser(_orgId, effect.UserId!).RemoveDeviceAsync(_deviceId),
+        DeviceEffectKind.ShareKeyWithUser => ShareKeyWithUserAsync(effect.UserId!),
         DeviceEffectKind.RevokeAccess => revoker.RevokeDeviceAsync(_orgId, _deviceId, CancellationToken.None),
         DeviceEffectKind.ClearRetained => revoker.ClearRetainedAsync(_orgId, _deviceId, CancellationToken.None),
         DeviceEffectKind.ArmDecommissionReminder => ArmDecommissionReminderAsync(),
@@ -595,7 +612,13 @@ public sealed partial class DeviceGrain(
         return this.RegisterOrUpdateReminder(DecommissionReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, period);
     }
 
-    /// <summary>Builds and publishes the current desired state (with the prompted users' secrets sealed to the device's key).</summary>
+    /// <summary>Gives a user still bound this device's key; the user answers by sealing its secret to it through its outbox.</summary>
+    private Task ShareKeyWithUserAsync(string userId) =>
+        State.Users.ContainsKey(userId) && State.PublicKey is { } key && State.Decommission is null
+            ? GrainFactory.GetUser(_orgId, userId).AddDeviceAsync(_deviceId, key)
+            : Task.CompletedTask;
+
+    /// <summary>Builds and publishes the current desired state (with the prompted users' secrets as their user grains sealed them to the device's key).</summary>
     private async Task PublishDesiredAsync(bool throwOnFailure = false)
     {
         // A revoked device can receive nothing any more, and its retained message is cleared, not replaced.
@@ -606,9 +629,7 @@ public sealed partial class DeviceGrain(
 
         try
         {
-            var prompted = DesiredStates.Prompted(State);
-            var secrets = await Task.WhenAll(prompted.Select(u => GrainFactory.GetUser(_orgId, u.UserId).SealSecretForAsync(_deviceId, State.PublicKey!)));
-            var desired = DesiredStates.Build(_orgId, _deviceId, State, secrets, time.GetUtcNow());
+            var desired = DesiredStates.Build(_orgId, _deviceId, State, time.GetUtcNow());
             var publishedAt = time.GetUtcNow();
             await publisher.PublishDesiredAsync(desired, CancellationToken.None);
             metrics.DesiredPublished();

@@ -71,7 +71,9 @@ public static class DeviceTwin
         Register(state, new DeviceRegistration(enrollment.Hostname, enrollment.Os, enrollment.OsVersion, null), policy, now);
         state.PublicKey = enrollment.PublicKey;
         state.MqttPasswordHash = enrollment.MqttPasswordHash;
-        return Bump(state, state.Required);
+
+        // Users bound before the agent came hold no secret for this device yet: each seals its own to the new key.
+        return [.. Bump(state, state.Required), .. state.Users.Keys.Order(StringComparer.Ordinal).Select(DeviceEffect.ShareKeyWithUser)];
     }
 
     public static IReadOnlyList<DeviceEffect>? UpdateSettings(DeviceState state, DeviceSettingsPatch patch)
@@ -195,27 +197,27 @@ public static class DeviceTwin
 
     /// <summary>
     /// Binds <paramref name="userId"/> as <paramref name="localUsername"/> (the user grain has recorded the device and
-    /// sent its enrollment, <paramref name="totp"/>); null when the binding was already exactly this.
+    /// answered its enrollment, <paramref name="update"/>); null when the binding was already exactly this.
     /// </summary>
-    public static IReadOnlyList<DeviceEffect>? Bind(DeviceState state, string userId, string localUsername, UserTotpState totp)
+    public static IReadOnlyList<DeviceEffect>? Bind(DeviceState state, string userId, string localUsername, UserTotpUpdate update)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(totp);
+        ArgumentNullException.ThrowIfNull(update);
         EnsureInService(state);
         if (state.Users.Any(u => u.Value.LocalUsername == localUsername && u.Key != userId))
         {
             throw new FleetMfaException(ErrorCodes.Conflict, $"Local account '{localUsername}' is already bound to another user on this device.");
         }
 
-        var changed = !state.Users.TryGetValue(userId, out var bound) || bound.LocalUsername != localUsername;
+        var isNew = !state.Users.TryGetValue(userId, out var bound);
         bound ??= new BoundUser();
-        var before = (bound.Username, bound.TotpStatus, bound.SecretVersion);
+        var changed = isNew || bound.LocalUsername != localUsername;
         bound.LocalUsername = localUsername;
         state.Users[userId] = bound;
-        changed |= Remember(bound, totp);
+        var taken = Take(bound, update, isNew, out var enforced);
 
         // A name or a setup merely started changes no desired state, but is stored all the same.
-        return changed ? Bump(state, state.Required) : before != (bound.Username, bound.TotpStatus, bound.SecretVersion) ? [] : null;
+        return changed || enforced ? Bump(state, state.Required) : taken ? [] : null;
     }
 
     public static IReadOnlyList<DeviceEffect> Unbind(DeviceState state, string userId)
@@ -230,29 +232,20 @@ public static class DeviceTwin
         return [.. Bump(state, state.Required), DeviceEffect.ForgetUserBinding(userId)];
     }
 
-    /// <summary>Bound users' latest enrollments (a notification, or a catch-up read); null when the device need not change.</summary>
-    public static IReadOnlyList<DeviceEffect>? TakeUserTotp(DeviceState state, IEnumerable<(string UserId, UserTotpState Totp)> enrollments)
+    /// <summary>
+    /// A bound user's update (from the user's outbox): taken when newer than the one the binding holds; null when the
+    /// device need not store anything (stale, not bound, decommissioned — the user is acknowledged all the same).
+    /// </summary>
+    public static IReadOnlyList<DeviceEffect>? TakeUserTotp(DeviceState state, string userId, UserTotpUpdate update)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(enrollments);
-        if (state.Decommission is not null)
+        ArgumentNullException.ThrowIfNull(update);
+        if (state.Decommission is not null || !state.Users.TryGetValue(userId, out var bound) || !Take(bound, update, fresh: false, out var enforced))
         {
             return null;
         }
 
-        var seen = false;
-        var changed = false;
-        foreach (var (userId, totp) in enrollments)
-        {
-            if (state.Users.TryGetValue(userId, out var bound))
-            {
-                var before = (bound.Username, bound.TotpStatus, bound.SecretVersion);
-                changed |= Remember(bound, totp);
-                seen |= before != (bound.Username, bound.TotpStatus, bound.SecretVersion);
-            }
-        }
-
-        return changed ? Bump(state, state.Required) : seen ? [] : null;
+        return enforced ? Bump(state, state.Required) : [];
     }
 
     /// <summary>
@@ -417,15 +410,33 @@ public static class DeviceTwin
         }
     }
 
-    /// <summary>Takes a user's latest enrollment; returns whether it changes what the device must enforce (only an enrolled user is prompted, with one secret version).</summary>
-    private static bool Remember(BoundUser bound, UserTotpState totp)
+    /// <summary>
+    /// Takes <paramref name="update"/> into <paramref name="bound"/> when it is newer than what the binding holds, or the
+    /// binding is <paramref name="fresh"/> (false
+    /// otherwise: a stale update never overwrites a newer one). <paramref name="enforced"/>: whether it changes what the
+    /// device must enforce — only an enrolled user is prompted, with one secret version, and only with a secret sealed
+    /// to this device. A sealed secret is kept only for an enrolled user, and only of the version the update names.
+    /// </summary>
+    private static bool Take(BoundUser bound, UserTotpUpdate update, bool fresh, out bool enforced)
     {
-        static int? Prompted(TotpStatus status, int secretVersion) => status == TotpStatus.Enrolled ? secretVersion : null;
-        var changed = Prompted(bound.TotpStatus, bound.SecretVersion) != Prompted(totp.Status, totp.SecretVersion);
+        enforced = false;
+        if (!fresh && update.Revision <= bound.Revision)
+        {
+            return false;
+        }
+
+        var totp = update.State;
+        var secret = totp.Status == TotpStatus.Enrolled && update.Secret is { } s && s.SecretVersion == totp.SecretVersion ? s : null;
+        enforced = Prompted(bound.TotpStatus, bound.SecretVersion, bound.Secret) != Prompted(totp.Status, totp.SecretVersion, secret);
+        bound.Revision = update.Revision;
         bound.Username = totp.Username;
         bound.TotpStatus = totp.Status;
         bound.SecretVersion = totp.SecretVersion;
-        return changed;
+        bound.Secret = secret;
+        return true;
+
+        static (int Version, bool Sealed)? Prompted(TotpStatus status, int secretVersion, SealedUserSecret? secret) =>
+            status == TotpStatus.Enrolled ? (secretVersion, secret is not null) : null;
     }
 
     /// <summary>A new desired version: published, indexed, and — when "TOTP required" flipped — the version the status waits for.</summary>

@@ -11,17 +11,17 @@ namespace FleetMfa.Grains.Users;
 
 /// <summary>
 /// A user and their TOTP enrollment. The secret is generated here, returned once, and otherwise exists only as
-/// ciphertext; bound devices are told of every enrollment change so their desired state moves on. Devices add and
-/// remove themselves in calls that interleave (a device binding a user and the user notifying that device must not
-/// wait on each other), so writes are group-committed; a write that fails puts the state back as stored before any
-/// of the callers it carried hears of the failure, so nothing unstored is served or notified and a retry does the work.
-/// The devices to tell are stored with the change (<see cref="UserState.Notify"/>, the outbox) and told after it is
-/// stored; one that cannot be told now is told again by a timer, and by the next activation.
+/// ciphertext: at rest under the control plane's key, and towards a bound device sealed to that device's key.
+/// Data flows one way: devices call the user (bind with their key, unbind, acknowledge), the user never waits on a
+/// device. Every change a device must hear of is stored with a new <see cref="UserState.Revision"/> and the devices to
+/// tell (<see cref="UserState.Notify"/>, the outbox); once stored, each is sent the update in a one-way message, and
+/// sent it again every <see cref="NotifyRetryPeriod"/> (and by the next activation) until it acknowledges that revision.
+/// A write that fails puts the state back as stored before the caller hears of it, so nothing unstored is served or sent
+/// and a retry does the work.
 /// </summary>
 public sealed partial class UserGrain : Grain, IUserGrain
 {
     private readonly IPersistentState<UserState> _state;
-    private readonly GroupCommit _writer;
     private readonly ISecretProtector _protector;
     private readonly ILogger<UserGrain> _logger;
     private readonly TimeProvider _time;
@@ -29,7 +29,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
     private string _userId = "";
     private IGrainTimer? _notifyTimer;
 
-    /// <summary>How long a device that could not be told waits before it is told again.</summary>
+    /// <summary>How long a device that has not acknowledged an update waits before it is sent it again.</summary>
     internal static readonly TimeSpan NotifyRetryPeriod = TimeSpan.FromSeconds(5);
 
     public UserGrain(
@@ -39,7 +39,6 @@ public sealed partial class UserGrain : Grain, IUserGrain
         TimeProvider time)
     {
         _state = state;
-        _writer = new GroupCommit(() => state.WriteOrRestoreAsync(this));
         _protector = protector;
         _logger = logger;
         _time = time;
@@ -52,8 +51,8 @@ public sealed partial class UserGrain : Grain, IUserGrain
         (_orgId, _userId) = GrainKeys.Split(this.GetPrimaryKeyString());
         if (State.Notify.Count > 0)
         {
-            // Stored, not carried out yet: the previous activation stopped (or failed) before every device took it.
-            NotifyLater(TimeSpan.Zero);
+            // Stored, not acknowledged yet: the previous activation stopped (or failed) before every device took it.
+            TellLater(TimeSpan.Zero);
         }
 
         return Task.CompletedTask;
@@ -80,8 +79,8 @@ public sealed partial class UserGrain : Grain, IUserGrain
             NotifyAll();
         }
 
-        await _writer.WriteAsync();
-        await NotifyDevicesAsync();
+        await WriteAsync();
+        TellDevices();
 
         return Info();
     }
@@ -95,20 +94,16 @@ public sealed partial class UserGrain : Grain, IUserGrain
         var secret = TotpAuthenticator.NewSecret();
         try
         {
-            var wasEnrolled = State.TotpStatus == TotpStatus.Enrolled;
             State.SecretVersion++;
             State.ProtectedSecret = _protector.Protect(secret, AssociatedData(State.SecretVersion));
             State.TotpStatus = TotpStatus.PendingSetup;
             State.EnrolledAt = null;
             State.EnrollmentExpiresAt = _time.GetUtcNow() + org.EnrollmentPeriod;
-            if (wasEnrolled)
-            {
-                NotifyAll();
-            }
+            NotifyAll();
 
-            await _writer.WriteAsync();
+            await WriteAsync();
             LogEnrollmentStarted(_logger, _orgId, _userId, State.SecretVersion);
-            await NotifyDevicesAsync();
+            TellDevices();
 
             var base32 = TotpAuthenticator.ToBase32(secret);
             var uri = TotpAuthenticator.OtpauthUri(_orgId, State.Username, base32, org.Totp);
@@ -154,9 +149,9 @@ public sealed partial class UserGrain : Grain, IUserGrain
         State.EnrolledAt = now;
         State.EnrollmentExpiresAt = null;
         NotifyAll();
-        await _writer.WriteAsync();
+        await WriteAsync();
         LogEnrolled(_logger, _orgId, _userId, State.SecretVersion);
-        await NotifyDevicesAsync();
+        TellDevices();
         return Info();
     }
 
@@ -173,126 +168,150 @@ public sealed partial class UserGrain : Grain, IUserGrain
         State.EnrolledAt = null;
         State.EnrollmentExpiresAt = null;
         NotifyAll();
-        await _writer.WriteAsync();
+        await WriteAsync();
         LogReset(_logger, _orgId, _userId);
-        await NotifyDevicesAsync();
+        TellDevices();
         return Info();
     }
 
-    public async Task<UserTotpState> AddDeviceAsync(string deviceId)
+    public async Task<UserTotpUpdate> AddDeviceAsync(string deviceId, byte[]? devicePublicKey)
     {
         EnsureCreated();
-        if (State.Devices.Add(deviceId))
+        Slug.Require(deviceId, "deviceId");
+        var known = !State.Devices.Add(deviceId);
+        var keyChanged = !KeyEquals(State.DeviceKeys.GetValueOrDefault(deviceId), devicePublicKey);
+        if (keyChanged)
         {
-            await _writer.WriteAsync();
+            if (devicePublicKey is null)
+            {
+                State.DeviceKeys.Remove(deviceId);
+            }
+            else
+            {
+                State.DeviceKeys[deviceId] = devicePublicKey;
+            }
         }
 
-        return TotpState();
+        if (known && keyChanged)
+        {
+            // A device that got its agent after binding (the only way a key changes): the update it holds has no secret
+            // for it, and the one sealed to its key must count as newer.
+            State.Revision++;
+            State.Notify.Add(deviceId);
+        }
+
+        if (!known || keyChanged)
+        {
+            await WriteAsync();
+        }
+
+        TellDevices();
+        return UpdateFor(deviceId);
     }
 
     public async Task RemoveDeviceAsync(string deviceId)
     {
-        if (State.Devices.Remove(deviceId) | State.Notify.Remove(deviceId))
+        if (State.Devices.Remove(deviceId) | State.Notify.Remove(deviceId) | State.DeviceKeys.Remove(deviceId))
         {
-            await _writer.WriteAsync();
+            await WriteAsync();
         }
     }
 
-    public Task<UserTotpState?> GetTotpStateAsync() => Task.FromResult(State.Created ? TotpState() : null);
-
-    public Task<SealedUserSecret?> SealSecretForAsync(string deviceId, byte[] devicePublicKey)
+    public async Task OnDeviceTookAsync(string deviceId, long revision)
     {
-        if (State.TotpStatus != TotpStatus.Enrolled || State.ProtectedSecret is null)
-        {
-            return Task.FromResult<SealedUserSecret?>(null);
-        }
-
-        var secret = _protector.Unprotect(State.ProtectedSecret, AssociatedData(State.SecretVersion));
-        try
-        {
-            var aad = SecretSealer.AssociatedData(_orgId, deviceId, _userId, State.SecretVersion);
-            var sealedSecret = SecretSealer.Seal(devicePublicKey, secret, aad);
-            return Task.FromResult<SealedUserSecret?>(new SealedUserSecret(State.SecretVersion, sealedSecret.EphemeralKey, sealedSecret.Nonce, sealedSecret.Ciphertext));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
-    }
-
-    /// <summary>Every bound device is due to be told of the state about to be stored (into the outbox, written with it).</summary>
-    private void NotifyAll() => State.Notify.UnionWith(State.Devices);
-
-    /// <summary>
-    /// Tells every device in the stored outbox the current TOTP state, then stores the outbox without those that took it.
-    /// A device that failed stays in it for the retry timer; the caller's change is stored either way, so it succeeds.
-    /// </summary>
-    private async Task NotifyDevicesAsync()
-    {
-        if (State.Notify.Count == 0)
+        // An acknowledgement of an older revision leaves the device in the outbox: it is sent the newer one again.
+        if (revision < State.Revision || !State.Notify.Remove(deviceId))
         {
             return;
         }
 
-        var state = TotpState();
-        var due = State.Notify.ToArray();
-        var told = await Task.WhenAll(due.Select(async device =>
-        {
-            try
-            {
-                await GrainFactory.GetDevice(_orgId, device).OnUserTotpChangedAsync(_userId, state);
-                return device;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogNotifyFailed(_logger, _orgId, _userId, device, NotifyRetryPeriod.TotalSeconds, ex);
-                return null;
-            }
-        }));
-
-        // Only what was told of the state it was told: a change stored meanwhile put its devices back into the outbox.
-        var removed = false;
-        if (TotpState() == state)
-        {
-            foreach (var device in told.OfType<string>())
-            {
-                removed |= State.Notify.Remove(device);
-            }
-        }
+        await WriteAsync();
         if (State.Notify.Count == 0)
         {
             _notifyTimer?.Dispose();
             _notifyTimer = null;
         }
-        else if (_notifyTimer is null)
-        {
-            NotifyLater(NotifyRetryPeriod);
-        }
+    }
 
-        if (!removed)
+    /// <summary>Every bound device is due to be told of the state about to be stored (into the outbox, written with it).</summary>
+    private void NotifyAll()
+    {
+        State.Revision++;
+        State.Notify.UnionWith(State.Devices);
+    }
+
+    /// <summary>
+    /// Stores the state changed in place; a write that fails puts the state back as stored (or deactivates the grain)
+    /// before the failure goes on, so nothing unstored is served or sent.
+    /// </summary>
+    private Task WriteAsync() => _state.WriteOrRestoreAsync(this);
+
+    /// <summary>
+    /// Sends every device in the stored outbox the current update, sealed to its key, in one-way messages (nothing here
+    /// waits on a device); keeps sending it every retry period until each has acknowledged it.
+    /// </summary>
+    private void TellDevices()
+    {
+        if (State.Notify.Count == 0)
         {
-            // Nobody took it: the stored outbox is already what it should be.
+            _notifyTimer?.Dispose();
+            _notifyTimer = null;
             return;
         }
 
-        try
+        foreach (var device in State.Notify.Order(StringComparer.Ordinal).ToList())
         {
-            await _writer.WriteAsync();
+            try
+            {
+                _ = GrainFactory.GetDevice(_orgId, device).OnUserTotpChangedAsync(_userId, UpdateFor(device));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogNotifyFailed(_logger, _orgId, _userId, device, NotifyRetryPeriod.TotalSeconds, ex);
+            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+
+        if (_notifyTimer is null)
         {
-            // The outbox as stored still names them: telling a device twice of one state changes nothing.
-            LogNotifyFailed(_logger, _orgId, _userId, "(outbox)", NotifyRetryPeriod.TotalSeconds, ex);
-            NotifyLater(NotifyRetryPeriod);
+            TellLater(NotifyRetryPeriod);
         }
     }
 
-    /// <summary>A timer turn of its own that tells the devices still in the outbox, every retry period until it is empty.</summary>
-    private void NotifyLater(TimeSpan dueTime)
+    /// <summary>A timer turn of its own that sends the outbox again, every retry period until it is empty.</summary>
+    private void TellLater(TimeSpan dueTime)
     {
         _notifyTimer?.Dispose();
-        _notifyTimer = this.RegisterGrainTimer(_ => NotifyDevicesAsync(), dueTime, NotifyRetryPeriod);
+        _notifyTimer = this.RegisterGrainTimer(() =>
+        {
+            TellDevices();
+            return Task.CompletedTask;
+        }, dueTime, NotifyRetryPeriod);
     }
+
+    /// <summary>The stored enrollment as one device is to hold it: the secret only once setup is complete, and only sealed to that device's key.</summary>
+    private UserTotpUpdate UpdateFor(string deviceId)
+    {
+        SealedUserSecret? sealedSecret = null;
+        if (State.TotpStatus == TotpStatus.Enrolled && State.ProtectedSecret is not null && State.DeviceKeys.TryGetValue(deviceId, out var key))
+        {
+            var secret = _protector.Unprotect(State.ProtectedSecret, AssociatedData(State.SecretVersion));
+            try
+            {
+                var aad = SecretSealer.AssociatedData(_orgId, deviceId, _userId, State.SecretVersion);
+                var sealedBox = SecretSealer.Seal(key, secret, aad);
+                sealedSecret = new SealedUserSecret(State.SecretVersion, sealedBox.EphemeralKey, sealedBox.Nonce, sealedBox.Ciphertext);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+        }
+
+        return new UserTotpUpdate(State.Revision, TotpState(), sealedSecret);
+    }
+
+    private static bool KeyEquals(byte[]? a, byte[]? b) =>
+        a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 
     /// <summary>Binds a ciphertext to its org, user and secret version: a blob copied elsewhere does not decrypt.</summary>
     private byte[] AssociatedData(int secretVersion) =>

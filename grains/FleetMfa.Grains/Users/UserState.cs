@@ -16,8 +16,15 @@ public sealed class UserState
     [Id(9)] public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>
-    /// The outbox: bound devices not told yet of the TOTP state stored here. Stored with the change that makes them
-    /// due, emptied as each device takes it: a device that could not be told is told later, never forgotten.
+    /// The outbox: bound devices that have not acknowledged the <see cref="Revision"/> stored here. Stored with the
+    /// change that makes them due, emptied as each device acknowledges it: a device that could not be told is told
+    /// again, never forgotten.
     /// </summary>
     [Id(10)] public HashSet<string> Notify { get; set; } = [];
+
+    /// <summary>Grows with every stored change a device must hear of (name, enrollment, a device key learned); a device keeps the newest.</summary>
+    [Id(11)] public long Revision { get; set; }
+
+    /// <summary>The P-256 public keys (SubjectPublicKeyInfo) of the bound devices that have an agent: the secret is sealed to them.</summary>
+    [Id(12)] public Dictionary<string, byte[]> DeviceKeys { get; set; } = [];
 }

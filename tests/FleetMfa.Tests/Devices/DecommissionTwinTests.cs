@@ -12,7 +12,7 @@ public sealed class DecommissionTwinTests
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Retention = TimeSpan.FromDays(30);
     private static readonly OrgPolicy TotpOn = new(true, new TotpParameters(6, 30, "SHA1", 1), 2);
-    private static readonly UserTotpState Enrolled = new("alice", TotpStatus.Enrolled, 1);
+    private static readonly UserTotpUpdate Enrolled = new(1, new UserTotpState("alice", TotpStatus.Enrolled, 1), null);
 
     /// <summary>A Linux device with MFA on and alice bound and enrolled, its version applied.</summary>
     private static DeviceState Device()
@@ -39,7 +39,7 @@ public sealed class DecommissionTwinTests
         Assert.Equal(version + 1, state.DesiredVersion);
         Assert.NotNull(state.MqttPasswordHash);
 
-        var desired = DesiredStates.Build("org-1", "web-01", state, [], Now);
+        var desired = DesiredStates.Build("org-1", "web-01", state, Now);
         Assert.Equal((true, false, 0, version + 1), (desired.Decommission, desired.Mfa, desired.Users.Count, desired.Version));
         Assert.Empty(DesiredStates.Prompted(state));
     }
@@ -142,7 +142,7 @@ public sealed class DecommissionTwinTests
 
         foreach (var change in new Action[]
         {
-            () => DeviceTwin.Bind(state, "bob", "bob", Enrolled with { Username = "bob" }),
+            () => DeviceTwin.Bind(state, "bob", "bob", Enrolled with { State = Enrolled.State with { Username = "bob" } }),
             () => DeviceTwin.Unbind(state, "alice"),
             () => DeviceTwin.EnableMfa(state, force: true, TotpOn),
             () => DeviceTwin.DisableMfa(state),
@@ -155,7 +155,7 @@ public sealed class DecommissionTwinTests
         }
 
         Assert.Null(DeviceTwin.TakePolicy(state, TotpOn with { TotpEnabled = false, Version = 3 }));
-        Assert.Null(DeviceTwin.TakeUserTotp(state, [("alice", Enrolled with { SecretVersion = 2 })]));
+        Assert.Null(DeviceTwin.TakeUserTotp(state, "alice", new UserTotpUpdate(2, Enrolled.State with { SecretVersion = 2 }, null)));
         Assert.Empty(DesiredStates.Prompted(state));
         Assert.Equal(before, DeviceTwinTests.Json(state));
         Assert.Equal((RolloutOutcome.Failed, ErrorCodes.DeviceDecommissioned), (DeviceTwin.SettledStep(state, state.DesiredVersion)!.Outcome, DeviceTwin.SettledStep(state, state.DesiredVersion)!.Code));

@@ -19,6 +19,10 @@ public sealed class DeviceTwinTests
 
     private static readonly DeviceEffect[] PublishAndIndex = [DeviceEffect.SyncIndex, DeviceEffect.PublishDesired];
 
+    /// <summary>A user's update of <paramref name="revision"/> as the user grain sends it, without a sealed secret.</summary>
+    internal static UserTotpUpdate Update(long revision, string username, TotpStatus status, int secretVersion, SealedUserSecret? secret = null) =>
+        new(revision, new UserTotpState(username, status, secretVersion), secret);
+
     /// <summary>A Linux device with an agent, public-key SSH, the org's TOTP on, MFA off, desired version 1 applied.</summary>
     internal static DeviceState Device(OrgPolicy? policy = null)
     {
@@ -99,22 +103,22 @@ public sealed class DeviceTwinTests
     public void A_user_s_enrollment_changes_the_device_only_once_it_is_complete(TotpStatus status, int secretVersion, bool bumps)
     {
         var state = Device();
-        DeviceTwin.Bind(state, "alice", "asmith", new UserTotpState("Alice", TotpStatus.NotEnrolled, 0));
+        DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.NotEnrolled, 0));
         var before = state.DesiredVersion;
 
-        var effects = DeviceTwin.TakeUserTotp(state, [("alice", new UserTotpState("Alice", status, secretVersion))]);
+        var effects = DeviceTwin.TakeUserTotp(state, "alice", Update(2, "Alice", status, secretVersion));
 
         Assert.Equal(bumps ? before + 1 : before, state.DesiredVersion);
         Assert.Equal(bumps ? PublishAndIndex : [], effects);
-        Assert.Null(DeviceTwin.TakeUserTotp(state, [("alice", new UserTotpState("Alice", status, secretVersion))]));
-        Assert.Null(DeviceTwin.TakeUserTotp(state, [("bob", new UserTotpState("Bob", TotpStatus.Enrolled, 1))]));
+        Assert.Null(DeviceTwin.TakeUserTotp(state, "alice", Update(2, "Alice", status, secretVersion)));
+        Assert.Null(DeviceTwin.TakeUserTotp(state, "bob", Update(3, "Bob", TotpStatus.Enrolled, 1)));
     }
 
     [Fact]
     public void Unbinding_tells_the_user_after_the_change_is_stored()
     {
         var state = Device();
-        DeviceTwin.Bind(state, "alice", "asmith", new UserTotpState("Alice", TotpStatus.Enrolled, 1));
+        DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1));
 
         var effects = DeviceTwin.Unbind(state, "alice");
 
@@ -126,10 +130,10 @@ public sealed class DeviceTwinTests
     public void A_local_account_binds_one_user_only()
     {
         var state = Device();
-        DeviceTwin.Bind(state, "alice", "asmith", new UserTotpState("Alice", TotpStatus.Enrolled, 1));
+        DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1));
 
-        Assert.Equal(ErrorCodes.Conflict, Assert.Throws<FleetMfaException>(() => DeviceTwin.Bind(state, "bob", "asmith", new UserTotpState("Bob", TotpStatus.Enrolled, 1))).Code);
-        Assert.Null(DeviceTwin.Bind(state, "alice", "asmith", new UserTotpState("Alice", TotpStatus.Enrolled, 1)));
+        Assert.Equal(ErrorCodes.Conflict, Assert.Throws<FleetMfaException>(() => DeviceTwin.Bind(state, "bob", "asmith", Update(1, "Bob", TotpStatus.Enrolled, 1))).Code);
+        Assert.Null(DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1)));
     }
 
     [Fact]

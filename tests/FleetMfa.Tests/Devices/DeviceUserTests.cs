@@ -125,7 +125,8 @@ public class DeviceUserTests(ClusterFixture fixture)
 
         await _grains.GetUser(orgId, "alice").ConfirmTotpAsync(Fleet.AuthenticatorCode(enrollment.Secret, fixture.Time.GetUtcNow()));
 
-        Assert.True((await _grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.DesiredVersion > before!.Mfa.DesiredVersion);
+        // The user's update is a one-way message from its outbox: it reaches the device right after the call.
+        await Poll.UntilAsync(() => _grains.GetDevice(orgId, "web-01").GetAsync(), d => d!.Mfa.DesiredVersion > before!.Mfa.DesiredVersion, "alice's setup reached the device");
         var status = Assert.Single(await _grains.GetDevice(orgId, "web-01").GetUsersAsync());
         Assert.Equal(TotpStatus.Enrolled, status.TotpStatus);
         Assert.Equal(OnDeviceStatus.Pending, status.OnDevice);
