@@ -15,7 +15,8 @@ namespace FleetMfa.Grains.Users;
 /// Data flows one way: devices call the user (bind with their key, unbind, acknowledge), the user never waits on a
 /// device. Every change a device must hear of is stored with a new <see cref="UserState.Revision"/> and the devices to
 /// tell (<see cref="UserState.Notify"/>, the outbox); once stored, each is sent the update in a one-way message, and
-/// sent it again every <see cref="NotifyRetryPeriod"/> (and by the next activation) until it acknowledges that revision.
+/// sent it again every <see cref="NotifyRetryPeriod"/> (and by the next activation) until it acknowledges that revision
+/// (acknowledgements shrink the outbox in memory; the next write stores it).
 /// A write that fails puts the state back as stored before the caller hears of it, so nothing unstored is served or sent
 /// and a retry does the work.
 /// </summary>
@@ -217,20 +218,18 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }
     }
 
-    public async Task OnDeviceTookAsync(string deviceId, long revision)
+    public Task OnDeviceTookAsync(string deviceId, long revision)
     {
-        // An acknowledgement of an older revision leaves the device in the outbox: it is sent the newer one again.
-        if (revision < State.Revision || !State.Notify.Remove(deviceId))
-        {
-            return;
-        }
-
-        await WriteAsync();
-        if (State.Notify.Count == 0)
+        // An acknowledgement of an older revision leaves the device in the outbox: it is sent the newer one again. The
+        // outbox shrinks in memory only and is stored with the next change: an acknowledgement costs no write, and what
+        // storage still names is sent once more after a restart (a device takes nothing twice and acknowledges again).
+        if (revision >= State.Revision && State.Notify.Remove(deviceId) && State.Notify.Count == 0)
         {
             _notifyTimer?.Dispose();
             _notifyTimer = null;
         }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Every bound device is due to be told of the state about to be stored (into the outbox, written with it).</summary>

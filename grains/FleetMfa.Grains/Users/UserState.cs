@@ -17,8 +17,8 @@ public sealed class UserState
 
     /// <summary>
     /// The outbox: bound devices that have not acknowledged the <see cref="Revision"/> stored here. Stored with the
-    /// change that makes them due, emptied as each device acknowledges it: a device that could not be told is told
-    /// again, never forgotten.
+    /// change that makes them due, emptied (in memory, stored with the next change) as each device acknowledges it: a
+    /// device that could not be told is told again, never forgotten; one told already may be told once more.
     /// </summary>
     [Id(10)] public HashSet<string> Notify { get; set; } = [];
 
