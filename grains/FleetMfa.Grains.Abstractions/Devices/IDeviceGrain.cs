@@ -6,8 +6,12 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>Registers the device with its agent's public key and MQTT credential; from now on it has a desired state on the broker.</summary>
     Task<DeviceDetail> EnrollAgentAsync(AgentEnrollment enrollment);
 
-    /// <summary>Whether <paramref name="passwordHash"/> (SHA-256) is this device's MQTT password (broker authentication).</summary>
-    [Orleans.Concurrency.AlwaysInterleave]
+    /// <summary>
+    /// Whether <paramref name="passwordHash"/> (SHA-256) is this device's MQTT password (broker authentication). Answered
+    /// from the stored hash without awaiting anything, and called only by the broker's connect validation, never by a
+    /// grain, so it needs no interleaving: it waits at most for the device's current turn, and a connect that times out
+    /// is refused (the agent reconnects with back-off).
+    /// </summary>
     Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash);
 
     /// <summary>A <c>ReportedState</c> document from the device's <c>reported</c> topic; garbage is logged and dropped.</summary>
