@@ -276,15 +276,21 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }
     }
 
-    /// <summary>A timer turn of its own that sends the outbox again, every retry period until it is empty.</summary>
+    /// <summary>
+    /// A timer turn of its own that sends the outbox again, every retry period until it is empty. It keeps the grain
+    /// active meanwhile: an idle user with devices still to tell (a reset not taken yet) is not collected and forgotten
+    /// until something activates it again.
+    /// </summary>
     private void TellLater(TimeSpan dueTime)
     {
         _notifyTimer?.Dispose();
-        _notifyTimer = this.RegisterGrainTimer(() =>
-        {
-            TellDevices();
-            return Task.CompletedTask;
-        }, dueTime, NotifyRetryPeriod);
+        _notifyTimer = this.RegisterGrainTimer(
+            _ =>
+            {
+                TellDevices();
+                return Task.CompletedTask;
+            },
+            new GrainTimerCreationOptions(dueTime, NotifyRetryPeriod) { KeepAlive = true });
     }
 
     /// <summary>The stored enrollment as one device is to hold it: the secret only once setup is complete, and only sealed to that device's key.</summary>
