@@ -44,9 +44,6 @@ public sealed partial class DeviceGrain(
     private static readonly TimeSpan RevocationRetryPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ExpiryRetryPeriod = TimeSpan.FromDays(1);
 
-    /// <summary>How stale the index's "last seen" of a device may get.</summary>
-    internal static readonly TimeSpan LastSeenGranularity = TimeSpan.FromMinutes(10);
-
     /// <summary>How often effects that failed are tried again.</summary>
     private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
 
@@ -147,7 +144,7 @@ public sealed partial class DeviceGrain(
         }
 
         WatchDecommission(State.Decommission!);
-        return DecommissionInfoOf(State.Decommission!);
+        return DeviceViews.Decommission(State.Decommission!);
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
@@ -223,8 +220,6 @@ public sealed partial class DeviceGrain(
         LogForgotten(logger, _orgId, _deviceId);
         return true;
     }
-
-    private static DecommissionInfo DecommissionInfoOf(DeviceDecommission decommission) => new(decommission.At, decommission.WipeAcknowledged);
 
     public async Task<DeviceDetail> UpdateSettingsAsync(DeviceSettingsPatch patch)
     {
@@ -423,7 +418,7 @@ public sealed partial class DeviceGrain(
         var before = (State.AppliedVersion, State.Status);
         if (!await DecideAsync(s => DeviceTwin.TakeReport(s, report, now)))
         {
-            // Nothing stored changed; "last seen" alone reaches the index every so often (NeedsIndexing).
+            // Nothing stored changed; "last seen" alone reaches the index every so often (DeviceViews.NeedsIndexing).
             await SyncIndexAsync();
         }
 
@@ -655,7 +650,7 @@ public sealed partial class DeviceGrain(
         try
         {
             var row = Row();
-            if (NeedsIndexing(row, _indexedRow))
+            if (DeviceViews.NeedsIndexing(row, _indexedRow))
             {
                 await GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId).UpsertAsync(row, State.Policy?.Version ?? 0);
                 _indexedRow = row;
@@ -667,20 +662,6 @@ public sealed partial class DeviceGrain(
             LogIndexSyncFailed(logger, _orgId, _deviceId, ex);
         }
     }
-
-    /// <summary>
-    /// Whether the index must hear of this row. "Last seen" alone moves with every report; it is refreshed at most
-    /// every <see cref="LastSeenGranularity"/> so that heartbeats cost no index write.
-    /// </summary>
-    private static bool NeedsIndexing(DeviceRow row, DeviceRow? indexed) =>
-        indexed is null ||
-        row with { LastSeen = indexed.LastSeen } != indexed ||
-        (row.LastSeen, indexed.LastSeen) switch
-        {
-            (null, null) => false,
-            ({ } now, { } then) => now - then >= LastSeenGranularity,
-            _ => true,
-        };
 
     /// <summary>The agent applied a newer version: count the ack and, when this activation published it, its latency.</summary>
     private void RecordAck(long appliedVersion)
@@ -703,35 +684,10 @@ public sealed partial class DeviceGrain(
         }
     }
 
-    private DeviceUserStatus UserStatus(string userId, BoundUser bound)
-    {
-        var onDevice = !State.Required || bound.TotpStatus != TotpStatus.Enrolled ? OnDeviceStatus.NotRequired
-            : _reportedUsers.TryGetValue(userId, out var held) && held == bound.SecretVersion ? OnDeviceStatus.Active
-            : OnDeviceStatus.Pending;
-        return new DeviceUserStatus(userId, bound.Username, bound.LocalUsername, bound.TotpStatus, onDevice);
-    }
+    private DeviceUserStatus UserStatus(string userId, BoundUser bound) =>
+        DeviceViews.User(State, userId, bound, _reportedUsers.TryGetValue(userId, out var held) ? held : null);
 
-    private DeviceRow Row() =>
-        new(_deviceId, State.Hostname, State.Os, State.MfaDesired, State.Status, _online, _lastSeen, State.Reason, State.Decommission is not null);
+    private DeviceRow Row() => DeviceViews.Row(_deviceId, State, _online, _lastSeen);
 
-    private DeviceDetail Detail() => new(
-        _orgId,
-        _deviceId,
-        State.Hostname,
-        State.Os,
-        State.OsVersion,
-        State.Facts,
-        State.Settings,
-        new MfaInfo(
-            State.MfaDesired,
-            State.Required,
-            State.Status,
-            State.DesiredVersion,
-            State.AppliedVersion,
-            State.Reason,
-            MfaRules.Warnings(State.Os, State.OsVersion, State.Facts)),
-        _online,
-        _lastSeen,
-        State.CreatedAt,
-        State.Decommission is { } decommission ? DecommissionInfoOf(decommission) : null);
+    private DeviceDetail Detail() => DeviceViews.Detail(_orgId, _deviceId, State, _online, _lastSeen);
 }
