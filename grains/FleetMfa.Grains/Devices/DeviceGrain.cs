@@ -60,9 +60,7 @@ public sealed partial class DeviceGrain(
     private DateTimeOffset? _lastSeen;
     private DateTimeOffset? _lastReportAt;
     private DeviceRow? _indexedRow;
-    private (long Version, DateTimeOffset At) _lastPublish = (-1, DateTimeOffset.MinValue);
-    private (long Version, DateTimeOffset At) _firstPublish = (-1, DateTimeOffset.MinValue);
-    private long _ackMeasuredVersion = -1;
+    private readonly PublishHistory _published = new();
 
     /// <summary>How many effects at the head of the stored outbox this activation has carried out (the next write drops them).</summary>
     private int _done;
@@ -300,7 +298,7 @@ public sealed partial class DeviceGrain(
             step = DeviceTwin.Watch(s, ticket, version, out var effects);
             return effects;
         });
-        if (step!.Outcome == RolloutOutcome.Pending && !PublishPending && time.GetUtcNow() - _lastPublish.At >= RepublishInterval)
+        if (step!.Outcome == RolloutOutcome.Pending && !PublishPending && time.GetUtcNow() - _published.LastAt >= RepublishInterval)
         {
             // Still waiting when asked (again), with no publish of it waiting in the outbox: the ack may have been lost with
             // a silo, or the desired state itself. The agent answers every desired state it receives.
@@ -424,7 +422,7 @@ public sealed partial class DeviceGrain(
 
         if (State.AppliedVersion > before.AppliedVersion)
         {
-            RecordAck(State.AppliedVersion);
+            metrics.DesiredAcked(_published.Acked(State.AppliedVersion, time.GetUtcNow()));
         }
 
         if (State.Status != before.Status)
@@ -437,7 +435,7 @@ public sealed partial class DeviceGrain(
         // behind a burst: 10,000 agents acknowledging at once) does not, and answering each of those with a publish
         // and so another report fed the queue (3.3 publishes per device in a 10,000-agent fan-out).
         if (report.AppliedVersion < State.DesiredVersion && report.FailedVersion != State.DesiredVersion &&
-            now - _lastPublish.At >= RepublishInterval && report.At - _lastPublish.At >= RepublishInterval)
+            now - _published.LastAt >= RepublishInterval && report.At - _published.LastAt >= RepublishInterval)
         {
             await PublishDesiredAsync();
         }
@@ -576,7 +574,7 @@ public sealed partial class DeviceGrain(
     {
         // Each publish carries the current version: one this activation published already (the outbox held behind a failed
         // effect while a rollout asked, or two decisions queued) is on the broker, retained, and is not published twice.
-        DeviceEffectKind.PublishDesired => _lastPublish.Version == State.DesiredVersion ? Task.CompletedTask : PublishDesiredAsync(throwOnFailure: true),
+        DeviceEffectKind.PublishDesired => _published.LastVersion == State.DesiredVersion ? Task.CompletedTask : PublishDesiredAsync(throwOnFailure: true),
         DeviceEffectKind.SyncIndex => SyncIndexAsync(throwOnFailure: true),
         DeviceEffectKind.NotifyRollout => GrainFactory.GetRolloutShard(_orgId, effect.Rollout!.RolloutId, effect.Rollout.Shard).DeviceSettledAsync(_deviceId, effect.Step!),
         // Not for a user bound again since (the binding's own call told the user of it): the user must keep telling this device.
@@ -628,13 +626,7 @@ public sealed partial class DeviceGrain(
             var publishedAt = time.GetUtcNow();
             await publisher.PublishDesiredAsync(desired, CancellationToken.None);
             metrics.DesiredPublished();
-            if (desired.Version != _firstPublish.Version)
-            {
-                // Ack latency runs from the first publish of a version; re-publishes of it do not restart it.
-                _firstPublish = (desired.Version, publishedAt);
-            }
-
-            _lastPublish = (desired.Version, time.GetUtcNow());
+            _published.Published(desired.Version, publishedAt, time.GetUtcNow());
             LogDesiredPublished(logger, _orgId, _deviceId, desired.Version, desired.Mfa, desired.Users.Count);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !throwOnFailure)
@@ -661,19 +653,6 @@ public sealed partial class DeviceGrain(
             // Presence and "last seen" only: the next change, or the next report, brings the row along.
             LogIndexSyncFailed(logger, _orgId, _deviceId, ex);
         }
-    }
-
-    /// <summary>The agent applied a newer version: count the ack and, when this activation published it, its latency.</summary>
-    private void RecordAck(long appliedVersion)
-    {
-        TimeSpan? latency = null;
-        if (_firstPublish.Version >= 0 && appliedVersion >= _firstPublish.Version && _ackMeasuredVersion < _firstPublish.Version)
-        {
-            latency = time.GetUtcNow() - _firstPublish.At;
-            _ackMeasuredVersion = _firstPublish.Version;
-        }
-
-        metrics.DesiredAcked(latency);
     }
 
     private void EnsureRegistered()
