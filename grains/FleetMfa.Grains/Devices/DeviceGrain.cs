@@ -356,7 +356,9 @@ public sealed partial class DeviceGrain(
         await DecideAsync(s => DeviceTwin.TakeUserTotp(s, userId, update));
         try
         {
-            await GrainFactory.GetUser(_orgId, userId).OnDeviceTookAsync(_deviceId, update.Revision);
+            // The revision this device holds now: a stale update is answered with the newer one it took before.
+            var held = State.Users.TryGetValue(userId, out var bound) ? Math.Max(bound.Revision, update.Revision) : update.Revision;
+            await GrainFactory.GetUser(_orgId, userId).OnDeviceTookAsync(_deviceId, held);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
