@@ -18,4 +18,7 @@ public sealed partial class UserGrain
 
     [LoggerMessage(1304, LogLevel.Warning, "User {OrgId}/{UserId} could not tell device {DeviceId} of its TOTP state; it is told again in {Seconds:F0} s")]
     private static partial void LogNotifyFailed(ILogger logger, string orgId, string userId, string deviceId, double seconds, Exception exception);
+
+    [LoggerMessage(1305, LogLevel.Warning, "User {OrgId}/{UserId} could not remove its reminder for devices to tell; it removes itself when it fires")]
+    private static partial void LogReminderNotRemoved(ILogger logger, string orgId, string userId, Exception exception);
 }

@@ -16,12 +16,20 @@ namespace FleetMfa.Grains.Users;
 /// device. Every change a device must hear of is stored with a new <see cref="UserState.Revision"/> and the devices to
 /// tell (<see cref="UserState.Notify"/>, the outbox); once stored, each is sent the update in a one-way message, and
 /// sent it again every <see cref="NotifyRetryPeriod"/> (and by the next activation) until it acknowledges that revision
-/// (acknowledgements shrink the outbox in memory; the next write stores it).
+/// (acknowledgements shrink the outbox in memory; the next write stores it). A reminder, registered before a write that
+/// leaves devices to tell and removed once every device acknowledged, activates the user again after a silo crash, so an
+/// update stored but not delivered (a reset: the old secret must stop working) is never left waiting for a caller.
 /// A write that fails puts the state back as stored before the caller hears of it, so nothing unstored is served or sent
 /// and a retry does the work.
 /// </summary>
-public sealed partial class UserGrain : Grain, IUserGrain
+public sealed partial class UserGrain : Grain, IUserGrain, IRemindable
 {
+    /// <summary>The reminder that outlives the activation while devices are still to be told.</summary>
+    internal const string NotifyReminder = "notify-devices";
+
+    /// <summary>Its period (the reminder service's minimum): how long a crash can keep an update from a device.</summary>
+    private static readonly TimeSpan NotifyReminderPeriod = TimeSpan.FromMinutes(1);
+
     private readonly IPersistentState<UserState> _state;
     private readonly ISecretProtector _protector;
     private readonly ILogger<UserGrain> _logger;
@@ -29,6 +37,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
     private string _orgId = "";
     private string _userId = "";
     private IGrainTimer? _notifyTimer;
+    private bool _reminderArmed;
 
     /// <summary>How long a device that has not acknowledged an update waits before it is sent it again.</summary>
     internal static readonly TimeSpan NotifyRetryPeriod = TimeSpan.FromSeconds(5);
@@ -218,7 +227,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }
     }
 
-    public Task OnDeviceTookAsync(string deviceId, long revision)
+    public async Task OnDeviceTookAsync(string deviceId, long revision)
     {
         // An acknowledgement of an older revision leaves the device in the outbox: it is sent the newer one again. The
         // outbox shrinks in memory only and is stored with the next change: an acknowledgement costs no write, and what
@@ -227,9 +236,25 @@ public sealed partial class UserGrain : Grain, IUserGrain
         {
             _notifyTimer?.Dispose();
             _notifyTimer = null;
+            await DisarmNotifyReminderAsync();
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != NotifyReminder)
+        {
+            return;
         }
 
-        return Task.CompletedTask;
+        if (State.Notify.Count == 0)
+        {
+            // Every device took the update (or the write that armed it failed): nothing is left to tell.
+            await DisarmNotifyReminderAsync();
+            return;
+        }
+
+        TellDevices();
     }
 
     /// <summary>Every bound device is due to be told of the state about to be stored (into the outbox, written with it).</summary>
@@ -243,7 +268,36 @@ public sealed partial class UserGrain : Grain, IUserGrain
     /// Stores the state changed in place; a write that fails puts the state back as stored (or deactivates the grain)
     /// before the failure goes on, so nothing unstored is served or sent.
     /// </summary>
-    private Task WriteAsync() => _state.WriteOrRestoreAsync(this);
+    private async Task WriteAsync()
+    {
+        if (State.Notify.Count > 0 && !_reminderArmed)
+        {
+            // Before the write: a crash between the two must not leave a stored outbox that nothing will send. A reminder
+            // armed for a write that then fails finds nothing to tell and removes itself.
+            await this.RegisterOrUpdateReminder(NotifyReminder, NotifyReminderPeriod, NotifyReminderPeriod);
+            _reminderArmed = true;
+        }
+
+        await _state.WriteOrRestoreAsync(this);
+    }
+
+    private async Task DisarmNotifyReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(NotifyReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminderArmed = false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Harmless: the reminder finds the outbox empty when it fires and tries again.
+            LogReminderNotRemoved(_logger, _orgId, _userId, ex);
+        }
+    }
 
     /// <summary>
     /// Sends every device in the stored outbox the current update, sealed to its key, in one-way messages (nothing here

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using FleetMfa.Grains;
 using FleetMfa.Protocol.Sealing;
 using FleetMfa.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 
 namespace FleetMfa.Tests.Users;
 
@@ -133,6 +135,45 @@ public sealed class UserDeviceFlowTests(ClusterFixture fixture) : IDisposable
 
         Assert.Equal(TotpStatus.Enrolled, (await user.ConfirmTotpAsync(code)).TotpStatus);
         await DevicesHoldAsync(orgId, ["web-01"], new Dictionary<string, ECDiffieHellman> { ["web-01"] = key }, enrollment.Secret, secretVersion: 1);
+    }
+
+    [Fact]
+    public async Task An_update_a_device_has_not_taken_is_kept_by_a_reminder_until_the_device_acknowledges_it()
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        await AgentDeviceAsync(orgId, "web-01");
+        var device = Grains.GetDevice(orgId, "web-01");
+        await Grains.NewUserAsync(orgId, "alice");
+        await device.BindUserAsync("alice", "alice");
+        var user = Grains.GetUser(orgId, "alice");
+        Assert.Null(await NotifyReminderAsync(user));
+
+        // The device cannot store the update: the user's outbox keeps it, and so does a reminder that would activate the
+        // user again after a silo crash (the retry timer dies with the activation).
+        FaultInjectingGrainStorage.FailNextWrite(device.GetGrainId());
+        await user.StartTotpEnrollmentAsync();
+        Assert.NotNull(await NotifyReminderAsync(user));
+        Assert.Equal(TotpStatus.NotEnrolled, (await device.GetUsersAsync()).Single().TotpStatus);
+
+        // Sent again on the retry timer, taken and acknowledged: nothing is left to tell, and the reminder goes.
+        fixture.Time.Advance(global::FleetMfa.Grains.Users.UserGrain.NotifyRetryPeriod);
+        await Poll.UntilAsync(async () => (await device.GetUsersAsync()).Single().TotpStatus, s => s == TotpStatus.PendingSetup, "the device took the update");
+        await Poll.UntilAsync(() => NotifyReminderAsync(user), r => r is null, "the reminder removed once the device acknowledged");
+    }
+
+    /// <summary>The user's reminder for devices still to tell, as the silos' reminder tables hold it; null when there is none.</summary>
+    private async Task<ReminderEntry?> NotifyReminderAsync(IUserGrain user)
+    {
+        foreach (var silo in fixture.Cluster.Silos.Cast<InProcessSiloHandle>())
+        {
+            var table = silo.SiloHost.Services.GetRequiredService<IReminderTable>();
+            if (await table.ReadRow(user.GetGrainId(), global::FleetMfa.Grains.Users.UserGrain.NotifyReminder) is { } entry)
+            {
+                return entry;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A registered device with an agent (its key pair kept for unsealing) and MFA on.</summary>
