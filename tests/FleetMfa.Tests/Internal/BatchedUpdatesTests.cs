@@ -117,22 +117,6 @@ public sealed class BatchedUpdatesTests
     }
 
     [Fact]
-    public async Task A_stale_ETag_over_another_writers_change_is_a_conflict_and_the_decision_is_written_on_it()
-    {
-        var write = _updates.DecideAsync(s => SetNext(s, 1));
-
-        // Another writer stored Next = 5: the decision changes it again, so it is written again on that state.
-        _state.Stored = () => new RolloutShardState { Next = 5 };
-        _state.Fail(0, new InconsistentStateException("stale ETag"));
-        await _state.WhenWritesStartedAsync(2).WaitAsync(Timeout);
-
-        Assert.Equal((1, 1), (_state.Reads, _state.State.Next));
-        _state.Complete(1);
-        await write.WaitAsync(Timeout);
-        Assert.Equal((1, 1), (_updates.Stored.Next, _storedCalls));
-    }
-
-    [Fact]
     public async Task A_decision_that_changes_nothing_returns_once_what_it_was_made_on_is_stored()
     {
         Assert.True(_updates.DecideAsync(_ => false).IsCompleted);
