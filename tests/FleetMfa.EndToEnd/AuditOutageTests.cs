@@ -42,7 +42,7 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
         await using var silo = await SiloProcess.StartAsync((fixture.NewSiloSettings("audit-outage") with { Storage = storage.ConnectionString }).WithMosquitto(mosquitto));
         var org = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("audit-outage"));
         await org.EnrollUserAsync(silo.Api, "alice");
-        await using var fleet = await AgentFleet.StartAsync(org, silo.Api, [silo.BaseAddress], AgentCount, "audit-outage", "alice", SetupDeadline);
+        await using var fleet = await AgentFleet.StartAsync(org, silo.Api, [silo.AgentAddress], AgentCount, "audit-outage", "alice", SetupDeadline);
 
         storage.Cut();
         var outage = Stopwatch.StartNew();

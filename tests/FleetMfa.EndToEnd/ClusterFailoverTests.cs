@@ -66,7 +66,7 @@ public sealed partial class ClusterFailoverTests(EndToEndFixture fixture, ITestO
         var org = testOrg.OrgId;
         await testOrg.EnrollUserAsync(first.Api, "alice");
         var setup = Stopwatch.StartNew();
-        await using var fleet = await AgentFleet.StartAsync(testOrg, first.Api, [first.BaseAddress, second.BaseAddress], AgentCount, "failover", "alice", SetupDeadline);
+        await using var fleet = await AgentFleet.StartAsync(testOrg, first.Api, [first.AgentAddress, second.AgentAddress], AgentCount, "failover", "alice", SetupDeadline);
         var before = (await first.Admin.GetAsync($"/api/orgs/{org}")).Ok()["devices"]!;
         Assert.Equal((AgentCount, 0), ((int)before["total"]!, (int)before["enabled"]!));
         output.WriteLine($"set-up: {AgentCount} agents enrolled, bound and connected in {setup.Elapsed.TotalSeconds:F0} s");

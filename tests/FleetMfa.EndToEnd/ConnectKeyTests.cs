@@ -96,7 +96,7 @@ public sealed class ConnectKeyTests(EndToEndFixture fixture)
 
     private async Task AssertEnrollRefusedAsync(DeviceAgent agent, string key)
     {
-        var result = await agent.EnrollAsync(fixture.Silo.BaseAddress, key);
+        var result = await agent.EnrollAsync(fixture.Silo.AgentAddress, key);
         Assert.True(result.ExitCode == 2, $"enroll exited with {result.ExitCode}, expected 2:\n{result.Output}");
         Assert.Contains("refused enrollment (401)", result.Output, StringComparison.Ordinal);
         Assert.Contains("unauthorized", result.Output, StringComparison.Ordinal);

@@ -30,9 +30,9 @@ public sealed class DeviceFloodTests(EndToEndFixture fixture, ITestOutputHelper 
         await using var silo = await SiloProcess.StartAsync(fixture.NewSiloSettings("flood"));
         var org = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("flood"));
         await org.EnrollUserAsync(silo.Api, "alice");
-        await using var fleet = await AgentFleet.StartAsync(org, silo.Api, [silo.BaseAddress], Devices, "flood", "alice", TimeSpan.FromMinutes(2));
+        await using var fleet = await AgentFleet.StartAsync(org, silo.Api, [silo.AgentAddress], Devices, "flood", "alice", TimeSpan.FromMinutes(2));
         await using var flooder = DeviceAgent.Create(fixture.Workspace, "flood-source");
-        await flooder.EnrollOrFailAsync(silo.BaseAddress, org.ConnectKey);
+        await flooder.EnrollOrFailAsync(silo.AgentAddress, org.ConnectKey);
         var (username, password) = flooder.MqttCredentials();
         var report = ReportJson.Bytes(ReportJson.Create(0, "flood"));
 
@@ -69,7 +69,7 @@ public sealed class DeviceFloodTests(EndToEndFixture fixture, ITestOutputHelper 
         await using var silo = await SiloProcess.StartAsync(fixture.NewSiloSettings("oversize"));
         var org = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("oversize"));
         await using var device = DeviceAgent.Create(fixture.Workspace, "oversize");
-        await device.EnrollOrFailAsync(silo.BaseAddress, org.ConnectKey);
+        await device.EnrollOrFailAsync(silo.AgentAddress, org.ConnectKey);
         var (username, password) = device.MqttCredentials();
         await using var probe = await MqttProbe.ConnectEventuallyAsync(silo.MqttPort, username, password);
         var topic = $"fleetmfa/v1/{org.OrgId}/{device.DeviceId}/reported";

@@ -23,7 +23,7 @@ public sealed class MqttBadInputTests(EndToEndFixture fixture)
         var admin = silo.Admin;
         var (org, _, connectKey) = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("badinput"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "badinput-host");
-        await agent.EnrollOrFailAsync(silo.BaseAddress, connectKey);
+        await agent.EnrollOrFailAsync(silo.AgentAddress, connectKey);
         var device = agent.DeviceId;
         agent.StartDaemon();
         await admin.EnableMfaAsync(org, device);

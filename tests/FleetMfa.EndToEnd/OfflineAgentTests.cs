@@ -16,7 +16,7 @@ public sealed class OfflineAgentTests(EndToEndFixture fixture)
         var admin = fixture.Silo.Admin;
         var (org, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("offline"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "offline-host");
-        await agent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey);
+        await agent.EnrollOrFailAsync(fixture.Silo.AgentAddress, connectKey);
         var device = agent.DeviceId;
 
         // Enrolled, never run: the device is known but not online.
@@ -61,7 +61,7 @@ public sealed class OfflineAgentTests(EndToEndFixture fixture)
         await using (var first = await SiloProcess.StartAsync(settings))
         {
             (org, _, var connectKey) = await TestOrg.CreateAsync(first.Api, TestIds.Unique("offline-restart"));
-            await agent.EnrollOrFailAsync(first.BaseAddress, connectKey);
+            await agent.EnrollOrFailAsync(first.AgentAddress, connectKey);
             await first.Admin.EnableMfaAsync(org, agent.DeviceId);
             secret = await first.Admin.CreateEnrolledUserAsync(org, "carol");
             await first.Admin.BindAsync(org, agent.DeviceId, "carol", "carol");

@@ -21,7 +21,7 @@ public sealed class PresenceTests(EndToEndFixture fixture)
         await admin.CreateOrgAsync(org);
         var (_, connectKey) = await admin.CreateConnectKeyAsync(org);
         await using var agent = DeviceAgent.Create(fixture.Workspace, $"presence-{kind.ToString().ToLowerInvariant()}");
-        await agent.EnrollOrFailAsync(plane.Silo.BaseAddress, connectKey);
+        await agent.EnrollOrFailAsync(plane.Silo.AgentAddress, connectKey);
 
         agent.StartDaemon();
         await WaitForOnlineAsync(admin, org, agent.DeviceId, online: true, "the agent connected");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using FleetMfa.EndToEnd.Infrastructure;
 using FleetMfa.Testing.Network;
@@ -46,6 +47,8 @@ public sealed class RandomKeyFloodTests(EndToEndFixture fixture, ITestOutputHelp
         var memoryBefore = ResidentBytes(silo.Process.Id);
 
         var clients = Enumerable.Range(1, Sources).Select(i => LoopbackSource.Client(silo.BaseAddress, LoopbackSource.Address(7, i), Concurrency / Sources)).ToArray();
+        using var ca = X509Certificate2.CreateFromPemFile(silo.CaFile);
+        var agentClients = Enumerable.Range(1, Sources).Select(i => LoopbackSource.Client(silo.AgentAddress, LoopbackSource.Address(7, i), Concurrency / Sources, ca)).ToArray();
         var statuses = new ConcurrentDictionary<HttpStatusCode, int>();
         var sent = 0;
         var halfway = new TaskCompletionSource();
@@ -55,7 +58,7 @@ public sealed class RandomKeyFloodTests(EndToEndFixture fixture, ITestOutputHelp
             var client = clients[i % Sources];
             var randomOrg = $"org-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
             var (status, _) = i % 4 == 3
-                ? await SendAsync(client, HttpMethod.Post, "/api/agent/enroll", key: null, EnrollBody(RandomKey("fmc", randomOrg)))
+                ? await SendAsync(agentClients[i % Sources], HttpMethod.Post, "/api/agent/enroll", key: null, EnrollBody(RandomKey("fmc", randomOrg)))
                 : await SendAsync(client, HttpMethod.Get, $"/api/orgs/{randomOrg}/devices", RandomKey("fmk", randomOrg));
             statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
             if (Interlocked.Increment(ref sent) == Requests / 2)

@@ -18,11 +18,11 @@ public sealed class ReEnrollTests(EndToEndFixture fixture)
         var admin = fixture.Silo.Admin;
         var (_, connectKey) = await admin.CreateConnectKeyAsync(flow.OrgId);
 
-        var refused = await agent.EnrollAsync(fixture.Silo.BaseAddress, connectKey);
+        var refused = await agent.EnrollAsync(fixture.Silo.AgentAddress, connectKey);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains($"already enrolled as {flow.OrgId}/{flow.DeviceId}", refused.Output, StringComparison.Ordinal);
 
-        var forced = await agent.EnrollAsync(fixture.Silo.BaseAddress, connectKey, force: true);
+        var forced = await agent.EnrollAsync(fixture.Silo.AgentAddress, connectKey, force: true);
         Assert.True(forced.ExitCode == 0, forced.Output);
         Assert.NotEqual(flow.DeviceId, agent.DeviceId);
         var status = await agent.StatusAsync();

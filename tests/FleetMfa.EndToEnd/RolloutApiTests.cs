@@ -28,7 +28,7 @@ public sealed class RolloutApiTests(EndToEndFixture fixture)
             {
                 var agent = DeviceAgent.Create(fixture.Workspace, $"rollout-{i}");
                 agents.Add(agent);
-                await agent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey);
+                await agent.EnrollOrFailAsync(fixture.Silo.AgentAddress, connectKey);
                 agent.StartDaemon();
             }
 
@@ -73,7 +73,7 @@ public sealed class RolloutApiTests(EndToEndFixture fixture)
     {
         var (org, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("rollout-timeout"));
         await using var silent = DeviceAgent.Create(fixture.Workspace, "rollout-silent");
-        await silent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey); // enrolled, never running
+        await silent.EnrollOrFailAsync(fixture.Silo.AgentAddress, connectKey); // enrolled, never running
         await Admin.RegisterDeviceAsync(org, "conflicted");
         (await Admin.PatchAsync($"/api/orgs/{org}/devices/conflicted", new { linux = new { sshPasswordLogin = true, sshPublicKeyAuth = true } })).Ok();
 

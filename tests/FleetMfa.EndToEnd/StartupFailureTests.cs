@@ -76,6 +76,23 @@ public sealed partial class StartupFailureTests(EndToEndFixture fixture)
     }
 
     [Fact]
+    public async Task The_silo_exits_with_code_2_naming_FLEETMFA_AGENT_CA_CERT_when_the_configured_CA_is_no_CA()
+    {
+        var notCa = Path.Combine(fixture.Workspace.NewDirectory("not-a-ca"), "ca.pem");
+        await File.WriteAllTextAsync(notCa, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        var settings = fixture.NewSiloSettings("badca") with
+        {
+            Environment = new Dictionary<string, string> { ["FLEETMFA_AGENT_CA_CERT"] = notCa },
+        };
+        await using var silo = SiloProcess.Launch(settings);
+
+        var exitCode = await silo.Process.WaitForExitAsync(ExitDeadline);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(silo.Output.Split('\n'), line => line.Contains("Configuration error", StringComparison.Ordinal) && line.Contains("FLEETMFA_AGENT_CA_CERT", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_silo_starts_with_an_admin_key_of_32_characters()
     {
         var key = new string('k', 32);

@@ -72,7 +72,7 @@ public sealed partial class StorageOutageRolloutTests(EndToEndFixture fixture, I
         await using var silo = await SiloProcess.StartAsync(settings.WithMosquitto(mosquitto));
         var org = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("outage"));
         await org.EnrollUserAsync(silo.Api, "alice");
-        await using var fleet = await AgentFleet.StartAsync(org, silo.Api, [silo.BaseAddress], AgentCount, "outage", "alice", SetupDeadline);
+        await using var fleet = await AgentFleet.StartAsync(org, silo.Api, [silo.AgentAddress], AgentCount, "outage", "alice", SetupDeadline);
         var setUp = clock.Elapsed;
 
         // The observer gets each device's retained desired state on subscribing, then every publish as it happens.

@@ -19,7 +19,7 @@ public sealed class VersionAdoptionTests(EndToEndFixture fixture)
         var admin = silo.Admin;
         var (org, _, connectKey) = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("adopt"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "adopt-host");
-        await agent.EnrollOrFailAsync(silo.BaseAddress, connectKey);
+        await agent.EnrollOrFailAsync(silo.AgentAddress, connectKey);
         var device = agent.DeviceId;
         agent.StartDaemon();
         await admin.EnableMfaAsync(org, device);

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FleetMfa.Load;
 
-/// <summary>The command line: <c>BENCHMARK --api URL --admin-key-file FILE [--devices N] [--org ID] [--work DIR] ...</c>.</summary>
+/// <summary>The command line: <c>BENCHMARK --api URL [--agents URL] --admin-key-file FILE [--devices N] [--org ID] [--work DIR] ...</c>.</summary>
 public sealed class LoadOptions
 {
     private readonly Dictionary<string, string> _values;
@@ -16,6 +16,9 @@ public sealed class LoadOptions
     public string Command { get; }
 
     public Uri Api => new(Required("api"));
+
+    /// <summary>The silo's agent endpoint (<c>--agents</c>); default https on the API's host, port 5443.</summary>
+    public Uri Agents => Optional("agents") is { } agents ? new Uri(agents) : new UriBuilder("https", Api.Host, 5443).Uri;
 
     public string AdminKey => File.ReadAllText(Required("admin-key-file")).Trim();
 

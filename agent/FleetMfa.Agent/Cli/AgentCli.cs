@@ -13,13 +13,14 @@ namespace FleetMfa.Agent.Cli;
 public static class AgentCli
 {
     public const string Usage = """
-        usage: fleetmfa-agent enroll --server URL --connect-key KEY [--force] [--data-dir DIR]
+        usage: fleetmfa-agent enroll --server https://HOST:PORT --connect-key KEY [--force] [--insecure] [--data-dir DIR]
                fleetmfa-agent run [--data-dir DIR]
                fleetmfa-agent verify --user NAME [--uid UID] [--data-dir DIR]     (reads the code from stdin)
                fleetmfa-agent verify --user NAME [--uid UID] --check-required [--data-dir DIR]   (exit 4: a code is required, 0: not)
                fleetmfa-agent status [--data-dir DIR]
                fleetmfa-agent restore [--data-dir DIR]     (puts back every OS file the agent changed; the daemon must be stopped)
         --force: enroll a device that is already enrolled: its OS files are restored and its store starts empty
+        --insecure: development only: allow an http:// server, or a connect key without a CA fingerprint
         --uid: the login's uid as the system resolves NAME (decimal, 0-4294967294); a bound user whose local
                username resolves to the same uid is this login
         exit codes: 0 ok / accepted / not required, 1 rejected, 2 usage or store error, 3 locked out, 4 code required,
@@ -27,7 +28,7 @@ public static class AgentCli
         """;
 
     private static readonly HashSet<string> Options = ["data-dir", "server", "connect-key", "user", "uid"];
-    private static readonly HashSet<string> Flags = ["check-required", "force"];
+    private static readonly HashSet<string> Flags = ["check-required", "force", "insecure"];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -40,7 +41,7 @@ public static class AgentCli
             var store = new AgentStore(line.Optional("data-dir") ?? Environment.GetEnvironmentVariable("FLEETMFA_AGENT_DATA") ?? AgentStore.DefaultDataDirectory);
             return line.Command switch
             {
-                "enroll" => await EnrollAsync(line, store, stdout, time, cancellationToken),
+                "enroll" => await EnrollAsync(line, store, stdout, stderr, time, cancellationToken),
                 "run" => await RunDaemonAsync(store, stdout, time, cancellationToken),
                 "verify" => Verify(line, store, stdin, time),
                 "status" => Status(store, stdout),
@@ -60,15 +61,23 @@ public static class AgentCli
         }
     }
 
-    private static async Task<int> EnrollAsync(CommandLine line, AgentStore store, TextWriter stdout, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<int> EnrollAsync(CommandLine line, AgentStore store, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(line.Required("server"), UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
         {
-            throw new UsageException("--server must be an http(s) URL");
+            throw new UsageException("--server must be an https:// URL (http:// only with --insecure)");
         }
 
         var connectKey = line.Optional("connect-key") ?? Environment.GetEnvironmentVariable("FLEETMFA_CONNECT_KEY")
             ?? throw new UsageException("--connect-key (or FLEETMFA_CONNECT_KEY) is required");
+        var insecure = line.Flag("insecure");
+
+        // Refused (http:// without --insecure, a key without its CA pin) before anything is touched or sent.
+        Enroller.Check(server, connectKey, insecure);
+        if (insecure)
+        {
+            await stderr.WriteLineAsync("fleetmfa-agent: warning: --insecure is for development only: plain http:// and connect keys without a CA fingerprint are accepted, so the server is not authenticated");
+        }
         if (store.IsEnrolled && store.LoadConfig() is { } enrolled)
         {
             // An old store's applied version would be ahead of the new device's and wedge it; its secrets are the old device's.
@@ -85,8 +94,7 @@ public static class AgentCli
             await stdout.WriteLineAsync($"started over: the store of {enrolled.OrgId}/{enrolled.DeviceId} is deleted ({dropped} audit events it had not uploaded went with it)");
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var config = await new Enroller(store, Platforms.Current(store.DataDirectory), http, time).EnrollAsync(server, connectKey, cancellationToken);
+        var config = await new Enroller(store, Platforms.Current(store.DataDirectory), time).EnrollAsync(server, connectKey, insecure, cancellationToken);
         await stdout.WriteLineAsync($"enrolled as {config.OrgId}/{config.DeviceId}; start the daemon with: fleetmfa-agent run --data-dir {store.DataDirectory}");
         return ExitCodes.Ok;
     }

@@ -3,7 +3,8 @@ namespace FleetMfa.Agent.Store;
 /// <summary>
 /// What enrollment produced: who this device is, how it reaches its broker, and the key its desired states must be
 /// signed with (<see cref="SigningKey"/>; null in a store enrolled before desired states were signed, whose daemon then
-/// trusts no desired state at all).
+/// trusts no desired state at all), and the CA its control plane's TLS certificate must chain to (<see cref="ServerCa"/>;
+/// null for a device enrolled with <c>--insecure</c> over plain HTTP or with a key that carried no CA fingerprint).
 /// </summary>
 public sealed record AgentConfig(
     string Server,
@@ -12,4 +13,5 @@ public sealed record AgentConfig(
     MqttEndpoint Mqtt,
     byte[] ProtectedMqttPassword,
     VerificationSettings Verification,
-    PinnedSigningKey? SigningKey = null);
+    PinnedSigningKey? SigningKey = null,
+    PinnedServerCa? ServerCa = null);

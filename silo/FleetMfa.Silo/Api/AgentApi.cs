@@ -5,31 +5,41 @@ using FleetMfa.Grains;
 using FleetMfa.Grains.Diagnostics;
 using FleetMfa.Grains.Security;
 using FleetMfa.Protocol.Signing;
+using FleetMfa.Protocol.Tls;
 using FleetMfa.Silo.Api.Auditing;
 using FleetMfa.Silo.Api.Auth;
 using FleetMfa.Silo.Api.Limits;
 using FleetMfa.Silo.Api.Requests;
 using FleetMfa.Silo.Api.Responses;
 using FleetMfa.Silo.Mqtt;
+using FleetMfa.Silo.Tls;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace FleetMfa.Silo.Api;
 
 /// <summary>
-/// <c>POST /api/agent/enroll</c>: a device joins its org with a connect key and gets its own MQTT credentials and the
+/// <c>POST /api/agent/enroll</c> (on the agent HTTPS listener, with <c>GET /api/agent/ca</c>): a device joins its org with a connect key and gets its own MQTT credentials and the
 /// public key its desired states are signed with.
 /// </summary>
 public static class AgentApi
 {
-    public static IEndpointConventionBuilder MapAgentApi(this IEndpointRouteBuilder app) =>
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
+    {
         app.MapPost("/api/agent/enroll", EnrollAsync).WithName("EnrollAgent").WithTags("Agents");
+        app.MapAgentCa();
+        return app;
+    }
 
     private static async Task<Results<Ok<AgentEnrollResponse>, ProblemHttpResult>> EnrollAsync(
         AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, DesiredStateSigner signer, OperatorAuditRecorder audit,
-        KnownOrgs orgs, ApiRateLimits limits, AuthRefusals refusals, FleetMetrics metrics, HttpContext http)
+        KnownOrgs orgs, ApiRateLimits limits, AuthRefusals refusals, FleetMetrics metrics, FleetMfaCertificateAuthority ca, HttpContext http)
     {
-        if (!ApiKeys.TryParseOrgKey(body.ConnectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret))
+        // A key may come with its CA pin (as the admin API hands it out) or without: a pin naming another CA means the
+        // key was made for another control plane, and is refused like any wrong key.
+        if (!ConnectKeys.TrySplit(body.ConnectKey, out var connectKey, out var pin) ||
+            (pin is not null && pin != ca.Fingerprint) ||
+            !ApiKeys.TryParseOrgKey(connectKey, ApiKeys.ConnectPrefix, out var orgId, out var keyId, out var secret))
         {
             await refusals.UnauthorizedAsync(http, Credential.Malformed);
             return InvalidConnectKey();

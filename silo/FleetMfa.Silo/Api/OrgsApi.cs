@@ -1,8 +1,10 @@
 using FleetMfa.Grains;
 using FleetMfa.Grains.Orgs;
+using FleetMfa.Protocol.Tls;
 using FleetMfa.Silo.Api.Auth;
 using FleetMfa.Silo.Api.Requests;
 using FleetMfa.Silo.Api.Responses;
+using FleetMfa.Silo.Tls;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
@@ -66,7 +68,7 @@ public static class OrgsApi
     }
 
     private static async Task<Created<ApiKeyCreated>> CreateConnectKeyAsync(
-        string orgId, IGrainFactory grains, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] CreateConnectKeyRequest? body)
+        string orgId, IGrainFactory grains, FleetMfaCertificateAuthority ca, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] CreateConnectKeyRequest? body)
     {
         body ??= new CreateConnectKeyRequest();
         if (body.MaxUses is < 1 or > OrgGrain.MaxConnectKeyUses)
@@ -75,7 +77,9 @@ public static class OrgsApi
         }
 
         var key = await grains.GetOrg(orgId).CreateConnectKeyAsync(body.Name, Lifetime(body.ExpiresInHours), body.MaxUses);
-        return TypedResults.Created((string?)null, key);
+
+        // The key an agent is given carries the CA's fingerprint: it trusts no server but one the CA vouches for.
+        return TypedResults.Created((string?)null, key with { Key = ConnectKeys.WithCaPin(key.Key, ca.Fingerprint) });
     }
 
     private static async Task<Ok<ConnectKeyListResponse>> ListConnectKeysAsync(string orgId, IGrainFactory grains) =>

@@ -33,6 +33,12 @@ public static class EnvironmentVariables
         ("FLEETMFA_RATE_LIMIT_KEY", "FleetMfa:RateLimits:KeyRequestsPerMinute"),
         ("FLEETMFA_RATE_LIMIT_FAILURES", "FleetMfa:RateLimits:FailuresPerMinute"),
         ("FLEETMFA_TRUSTED_PROXIES", "FleetMfa:RateLimits:TrustedProxies"),
+        ("FLEETMFA_AGENT_HTTPS_PORT", "FleetMfa:AgentTls:Port"),
+        ("FLEETMFA_AGENT_HTTPS_ADDRESS", "FleetMfa:AgentTls:BindAddress"),
+        ("FLEETMFA_AGENT_TLS_HOSTS", "FleetMfa:AgentTls:Hosts"),
+        ("FLEETMFA_AGENT_CA_CERT", "FleetMfa:AgentTls:CaCertificatePath"),
+        ("FLEETMFA_AGENT_CA_KEY", "FleetMfa:AgentTls:CaKeyPath"),
+        ("FLEETMFA_AGENT_PLAINTEXT", "FleetMfa:AgentTls:AllowPlaintextEnrollment"),
     ];
 
     /// <summary>Every variable the silo reads: the map above plus <c>FLEETMFA_HTTP_PORT</c>.</summary>

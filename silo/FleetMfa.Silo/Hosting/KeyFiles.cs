@@ -8,6 +8,9 @@ public static class KeyFiles
     public const string MasterKeyFile = "master.key";
     public const string SigningKeyFile = "signing.key";
 
+    /// <summary>The FleetMfa CA: its certificate and private key, PEM (see <c>Tls/FleetMfaCertificateAuthority</c>).</summary>
+    public const string CaFile = "ca.pem";
+
     public static string EnsureDataDirectory(string path)
     {
         var full = Path.GetFullPath(path);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FleetMfa.Silo.Mqtt;
+using FleetMfa.Silo.Tls;
 
 namespace FleetMfa.Silo.Hosting;
 
@@ -28,6 +29,12 @@ public static class PortPreflight
         if (mqtt.IsEmbedded && IPAddress.TryParse(mqtt.BindAddress, out var mqttAddress))
         {
             candidates.Add((mqttAddress, mqtt.Port, "FLEETMFA_MQTT_PORT"));
+        }
+
+        var agent = configuration.GetSection(AgentTlsOptions.SectionName).Get<AgentTlsOptions>() ?? new AgentTlsOptions();
+        if (IPAddress.TryParse(agent.BindAddress, out var agentAddress))
+        {
+            candidates.Add((agentAddress, agent.Port, "FLEETMFA_AGENT_HTTPS_PORT"));
         }
 
         candidates.Add((IPAddress.Loopback, cluster.SiloPort, "FLEETMFA_SILO_PORT"));

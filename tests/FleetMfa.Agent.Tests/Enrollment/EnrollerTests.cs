@@ -22,8 +22,7 @@ public sealed class EnrollerTests : IDisposable
 
     private async Task<AgentConfig> EnrollAsync()
     {
-        using var http = new HttpClient(_handler, disposeHandler: false);
-        return await new Enroller(Store, new RecordingPlatform(), http, new FakeTimeProvider(_now)).EnrollAsync(_server, "connect-key", CancellationToken.None);
+        return await new Enroller(Store, new RecordingPlatform(), new FakeTimeProvider(_now), _handler).EnrollAsync(_server, "connect-key", insecure: true, CancellationToken.None);
     }
 
     [Fact]
@@ -89,9 +88,8 @@ public sealed class EnrollerTests : IDisposable
             .Replace("@KEY@", Convert.ToBase64String(StubEnrollHandler.Signer.PublicKey), StringComparison.Ordinal)
             .Replace("@KID@", StubEnrollHandler.Signer.KeyId, StringComparison.Ordinal);
         using var handler = new StubEnrollHandler(json);
-        using var http = new HttpClient(handler, disposeHandler: false);
 
-        await Assert.ThrowsAsync<EnrollmentException>(() => new Enroller(Store, new RecordingPlatform(), http, new FakeTimeProvider(_now)).EnrollAsync(_server, "connect-key", CancellationToken.None));
+        await Assert.ThrowsAsync<EnrollmentException>(() => new Enroller(Store, new RecordingPlatform(), new FakeTimeProvider(_now), handler).EnrollAsync(_server, "connect-key", insecure: true, CancellationToken.None));
 
         Assert.False(Store.IsEnrolled);
     }

@@ -22,7 +22,7 @@ public sealed class RolloutTests(EndToEndFixture fixture)
             await Task.WhenAll(agents.Select(async agent =>
             {
                 var (_, connectKey) = await admin.CreateConnectKeyAsync(orgId);
-                await agent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey);
+                await agent.EnrollOrFailAsync(fixture.Silo.AgentAddress, connectKey);
                 agent.StartDaemon();
             }));
             await Poll.UntilAsync(

@@ -18,7 +18,7 @@ public static class AgentFlow
         var agent = DeviceAgent.Create(workspace, $"{name}-host");
         try
         {
-            await agent.EnrollOrFailAsync(silo.BaseAddress, connectKey);
+            await agent.EnrollOrFailAsync(silo.AgentAddress, connectKey);
             Assert.Equal(org, agent.OrgId);
             Assert.StartsWith($"{name}-host-", agent.DeviceId, StringComparison.Ordinal);
             agent.StartDaemon();

@@ -6,9 +6,11 @@ namespace FleetMfa.EndToEnd.Infrastructure;
 
 /// <summary>
 /// The admin API as one caller sees it: every request carries <c>Authorization: Bearer {key}</c> (none when the key is
-/// null). A <c>string</c> body is sent as raw JSON text as is; any other object is serialized camelCase.
+/// null). A <c>string</c> body is sent as raw JSON text as is; any other object is serialized camelCase. Requests to
+/// <c>/api/agent/*</c> go to the silo's agent endpoint (<paramref name="agents"/>: HTTPS, trusting its CA) when given,
+/// as an agent's would.
 /// </summary>
-public sealed class ApiClient(HttpClient http, string? key)
+public sealed class ApiClient(HttpClient http, string? key, HttpClient? agents = null)
 {
     public Task<ApiResponse> GetAsync(string path) => SendAsync(HttpMethod.Get, path, body: null);
 
@@ -46,7 +48,15 @@ public sealed class ApiClient(HttpClient http, string? key)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
 
-        using var response = await http.SendAsync(request);
+        var client = http;
+        if (agents?.BaseAddress is { } agentBase && request.RequestUri is { IsAbsoluteUri: false } relative &&
+            relative.OriginalString.StartsWith("/api/agent/", StringComparison.Ordinal))
+        {
+            request.RequestUri = new Uri(agentBase, relative);
+            client = agents;
+        }
+
+        using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         return new ApiResponse(
             $"{request.Method} {request.RequestUri}",

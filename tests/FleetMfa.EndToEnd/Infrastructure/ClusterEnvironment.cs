@@ -4,8 +4,9 @@ namespace FleetMfa.EndToEnd.Infrastructure;
 
 /// <summary>
 /// What every silo of one test cluster shares, set as deploy/cluster.sh sets it: Azure Table membership, one cluster id,
-/// one master key, one desired-state signing key (an agent pins the key of whichever silo it enrolled through), and a
-/// certificate from one development CA (made by deploy/cluster-certs.sh) for Orleans' mutual TLS.
+/// one master key, one desired-state signing key (an agent pins the key of whichever silo it enrolled through), one
+/// FleetMfa CA for the agent endpoints (a connect key pins it, whichever silo made the key), and a certificate from one
+/// development CA (made by deploy/cluster-certs.sh) for Orleans' mutual TLS.
 /// </summary>
 public static class ClusterEnvironment
 {
@@ -23,7 +24,29 @@ public static class ClusterEnvironment
             ["FLEETMFA_CLUSTER_CERT"] = Path.Combine(certificates, "silo.pem"),
             ["FLEETMFA_CLUSTER_KEY"] = Path.Combine(certificates, "silo.key"),
             ["FLEETMFA_CLUSTER_CA"] = Path.Combine(certificates, "ca.pem"),
+            ["FLEETMFA_AGENT_CA_CERT"] = WriteAgentCa(Path.Combine(certificates, "agent-ca.pem")),
         };
+    }
+
+    /// <summary>
+    /// A FleetMfa CA as an operator would give one (<c>FLEETMFA_AGENT_CA_CERT</c>): a P-256 CA, certificate and key in one
+    /// PEM file (0600) at <paramref name="path"/>.
+    /// </summary>
+    public static string WriteAgentCa(string path, string name = "Test FleetMfa CA")
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(
+            System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyCertSign | System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.CrlSign, true));
+        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5));
+        File.WriteAllText(path, ca.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
     }
 
     /// <summary>Runs deploy/cluster-certs.sh: the CA (<c>ca.pem</c>) and a certificate per name (<c>NAME.pem</c>, <c>NAME.key</c>) in <paramref name="directory"/>.</summary>

@@ -59,11 +59,17 @@ public sealed class DeviceAgent : IAsyncDisposable
         return new DeviceAgent(workspace.NewDirectory($"agent-{hostname}"), hostname, settings ?? new Dictionary<string, string> { ["FLEETMFA_SSH_POLICY"] = "off" });
     }
 
-    /// <summary><c>enroll --server URL --connect-key KEY</c>; on exit 0 the device's org and id are read back from <c>status</c>.</summary>
-    public async Task<AgentResult> EnrollAsync(Uri server, string connectKey, bool force = false)
+    /// <summary>
+    /// <c>enroll --server URL --connect-key KEY</c> (the silo's <see cref="SiloProcess.AgentAddress"/>, as a real
+    /// agent is given); on exit 0 the device's org and id are read back from <c>status</c>.
+    /// </summary>
+    public async Task<AgentResult> EnrollAsync(Uri server, string connectKey, bool force = false, bool insecure = false)
     {
         ArgumentNullException.ThrowIfNull(server);
-        var result = await RunAsync(["enroll", "--server", server.ToString(), "--connect-key", connectKey, .. force ? ["--force"] : Array.Empty<string>()]);
+        var result = await RunAsync([
+            "enroll", "--server", server.ToString(), "--connect-key", connectKey,
+            .. force ? ["--force"] : Array.Empty<string>(),
+            .. insecure ? ["--insecure"] : Array.Empty<string>()]);
         if (result.ExitCode == 0)
         {
             var status = await StatusAsync();

@@ -30,22 +30,34 @@ public sealed class SiloProcess : IAsyncDisposable
 
     private readonly ChildProcess _process;
     private readonly HttpClient _http;
+    private readonly Lazy<HttpClient> _agents;
     private readonly SiloSettings _settings;
     private readonly Lock _gate = new();
     private string? _adminKey;
     private FleetClient? _api;
 
-    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, int mqttPort, int gatewayPort)
+    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, Uri agentAddress, int mqttPort, int gatewayPort)
     {
         _settings = settings;
         _process = process;
         BaseAddress = baseAddress;
+        AgentAddress = agentAddress;
         MqttPort = mqttPort;
         GatewayPort = gatewayPort;
         _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        _agents = new Lazy<HttpClient>(() => AgentEndpoint.FromCaFile(AgentAddress, CaFile, TimeSpan.FromSeconds(30)));
     }
 
+    /// <summary>The admin API and dashboard: plain HTTP on loopback.</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>The agent endpoint (<c>FLEETMFA_AGENT_HTTPS_PORT</c>): what agents enroll with.</summary>
+    public Uri AgentAddress { get; }
+
+    /// <summary>The FleetMfa CA's PEM file: the configured one (<c>FLEETMFA_AGENT_CA_CERT</c>), else the one the silo generated into its data dir.</summary>
+    public string CaFile => _settings.Environment.TryGetValue("FLEETMFA_AGENT_CA_CERT", out var configured)
+        ? configured
+        : Path.Combine(_settings.DataDirectory, "ca.pem");
 
     /// <summary>The embedded broker's port (<c>FLEETMFA_MQTT_PORT</c>); unused when the silo runs against an external broker.</summary>
     public int MqttPort { get; }
@@ -62,7 +74,10 @@ public sealed class SiloProcess : IAsyncDisposable
     public string AdminKey => _adminKey ??= _settings.AdminKey
         ?? File.ReadAllText(Path.Combine(_settings.DataDirectory, "admin.key")).Trim();
 
-    public ApiClient Admin => new(_http, AdminKey);
+    public ApiClient Admin => new(_http, AdminKey, Agents);
+
+    /// <summary>An HTTPS client of the agent endpoint pinned to the silo's CA (read from <see cref="CaFile"/>).</summary>
+    public HttpClient Agents => _agents.Value;
 
     /// <summary>
     /// The admin API for set-up (<see cref="TestOrg"/>): every call that does not succeed throws. Tests of the API's
@@ -79,9 +94,12 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public ApiClient Anonymous => new(_http, key: null);
+    public ApiClient Anonymous => new(_http, key: null, Agents);
 
-    public ApiClient WithKey(string key) => new(_http, key);
+    /// <summary>Anonymous calls that all go to the plain HTTP port, agent routes included (to show they are not served there).</summary>
+    public ApiClient PlainHttp => new(_http, key: null);
+
+    public ApiClient WithKey(string key) => new(_http, key, Agents);
 
     /// <summary>Starts the silo and waits until it is healthy; fails with its log tail if it exits or stays unhealthy.</summary>
     public static async Task<SiloProcess> StartAsync(SiloSettings settings)
@@ -147,6 +165,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
         var httpPort = settings.HttpPort ?? FreePorts.Next();
         var mqttPort = settings.MqttPort ?? FreePorts.Next();
+        var agentPort = settings.AgentPort ?? FreePorts.Next();
         var environment = new Dictionary<string, string>
         {
             ["FLEETMFA_STORAGE"] = settings.Storage,
@@ -155,6 +174,8 @@ public sealed class SiloProcess : IAsyncDisposable
             ["FLEETMFA_SILO_PORT"] = $"{FreePorts.Next()}",
             ["FLEETMFA_GATEWAY_PORT"] = $"{FreePorts.Next()}",
             ["FLEETMFA_MQTT_PORT"] = $"{mqttPort}",
+            ["FLEETMFA_AGENT_HTTPS_PORT"] = $"{agentPort}",
+            ["FLEETMFA_AGENT_HTTPS_ADDRESS"] = "127.0.0.1",
             ["FLEETMFA_CLUSTER_ID"] = $"e2e-{settings.Name}-{Guid.NewGuid().ToString("N")[..8]}",
         };
         foreach (var (key, value) in UnlimitedRates)
@@ -175,7 +196,7 @@ public sealed class SiloProcess : IAsyncDisposable
         var logPath = Path.Combine(settings.LogDirectory, $"silo-{settings.Name}-{DateTime.UtcNow:HHmmssfff}.log");
         var process = ChildProcess.Start("dotnet", [TestPaths.SiloAssembly], TestPaths.SiloDirectory, environment, logPath);
         var gatewayPort = int.Parse(environment["FLEETMFA_GATEWAY_PORT"], System.Globalization.CultureInfo.InvariantCulture);
-        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), mqttPort, gatewayPort);
+        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), new Uri($"https://127.0.0.1:{agentPort}/"), mqttPort, gatewayPort);
     }
 
     /// <summary>Polls <c>/healthz</c> until 200, the process exits, or <see cref="StartupDeadline"/> passes.</summary>
@@ -227,6 +248,10 @@ public sealed class SiloProcess : IAsyncDisposable
     {
         await _process.DisposeAsync();
         _http.Dispose();
+        if (_agents.IsValueCreated)
+        {
+            _agents.Value.Dispose();
+        }
         _api?.Dispose();
     }
 }

@@ -9,6 +9,9 @@ public sealed record SiloSettings(string Name, string Storage, string DataDirect
     /// <summary>A fixed <c>FLEETMFA_HTTP_PORT</c> (e.g. one the test holds open); a free port when null.</summary>
     public int? HttpPort { get; init; }
 
+    /// <summary>A fixed <c>FLEETMFA_AGENT_HTTPS_PORT</c>; a free port when null.</summary>
+    public int? AgentPort { get; init; }
+
     /// <summary>A fixed <c>FLEETMFA_MQTT_PORT</c> for the embedded broker; a free port when null.</summary>
     public int? MqttPort { get; init; }
 

@@ -29,7 +29,7 @@ public static class FanoutBenchmark
             "enrolled agents",
             fleet.Agents,
             Math.Min(options.Concurrency, 32),
-            async (agent, ct) => await agent.EnrollAsync(api.Api, testOrg.ConnectKey, api.Anonymous, ct, Progress.Say),
+            async (agent, ct) => await agent.EnrollAsync(options.Agents, testOrg.ConnectKey, ct, Progress.Say),
             cancellationToken);
         await Progress.ForEachAsync(
             "bound alice",

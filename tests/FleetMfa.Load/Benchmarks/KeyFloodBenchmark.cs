@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using FleetMfa.Load.Measurement;
+using FleetMfa.Protocol.Tls;
 using FleetMfa.Testing.Fleet;
 using FleetMfa.Testing.Network;
 
@@ -31,6 +32,12 @@ public static class KeyFloodBenchmark
         await api.PutAsync($"/api/orgs/{org}", new { name = "Key flood" }, cancellationToken);
         using var admin = LoopbackSource.Client(options.Api, LoopbackSource.Address(6, 200), connections: 1);
         var clients = Enumerable.Range(1, Sources).Select(i => LoopbackSource.Client(options.Api, LoopbackSource.Address(7, i), Math.Max(1, concurrency / Sources))).ToArray();
+
+        // Random connect keys go where agents enroll: the HTTPS agent endpoint, trusted through a real key's CA pin.
+        var pinned = (string)(await api.PostAsync($"/api/orgs/{org}/connect-keys", null, cancellationToken))["key"]!;
+        Require(ConnectKeys.TrySplit(pinned, out _, out var pin) && pin is not null, "the connect key carries no CA pin");
+        using var ca = await PinnedCa.FetchAsync(options.Agents, pin!, cancellationToken);
+        var agentClients = Enumerable.Range(1, Sources).Select(i => LoopbackSource.Client(options.Agents, LoopbackSource.Address(7, i), Math.Max(1, concurrency / Sources), ca)).ToArray();
         try
         {
             // Warm-up (JIT, the org's grain), then the admin's latency with nothing else going on. The admin calls
@@ -72,7 +79,7 @@ public static class KeyFloodBenchmark
                     var client = clients[i % Sources];
                     var randomOrg = $"org-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
                     var (status, _) = i % 4 == 3
-                        ? await TimeAsync(client, HttpMethod.Post, "/api/agent/enroll", null, EnrollBody(RandomKey("fmc", randomOrg)), ct)
+                        ? await TimeAsync(agentClients[i % Sources], HttpMethod.Post, "/api/agent/enroll", null, EnrollBody(RandomKey("fmc", randomOrg)), ct)
                         : await TimeAsync(client, HttpMethod.Get, $"/api/orgs/{randomOrg}/devices", RandomKey("fmk", randomOrg), null, ct);
                     statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
                 });
@@ -98,7 +105,7 @@ public static class KeyFloodBenchmark
         }
         finally
         {
-            foreach (var client in clients)
+            foreach (var client in clients.Concat(agentClients))
             {
                 client.Dispose();
             }

@@ -18,6 +18,7 @@ public static class RegisterCommand
     {
         var org = options.Org;
         var connectKey = (await TestOrg.CreateAsync(api, org, totp: false, cancellationToken)).ConnectKey;
+        using var agents = await AgentEndpoint.ConnectAsync(options.Agents, connectKey, TimeSpan.FromSeconds(120), cancellationToken);
         var indexes = Enumerable.Range(0, options.Devices).ToArray();
         var failed = 0;
         var enroll = await Progress.ForEachAsync(
@@ -35,7 +36,7 @@ public static class RegisterCommand
                     osVersion = "debian 12",
                     publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()),
                 };
-                using var response = await api.Anonymous.PostAsJsonAsync(new Uri(api.Api, "/api/agent/enroll"), request, ct);
+                using var response = await agents.PostAsJsonAsync(new Uri(options.Agents, "/api/agent/enroll"), request, ct);
                 if ((int)response.StatusCode >= 500)
                 {
                     // Under load the server may fail one; the device list is read back from the API below.

@@ -28,14 +28,17 @@ public sealed class AgentFleet : IAsyncDisposable
 
     public IReadOnlyList<string> DeviceIds => Agents.Select(a => a.DeviceId).ToArray();
 
-    /// <summary>Enrolls every agent, <paramref name="concurrency"/> at a time; agent i through <c>servers[i % servers.Count]</c>.</summary>
-    public Task EnrollAsync(IReadOnlyList<Uri> servers, string connectKey, HttpClient http, int concurrency, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Enrolls every agent, <paramref name="concurrency"/> at a time; agent i through <c>servers[i % servers.Count]</c>
+    /// (the silos' https:// agent endpoints).
+    /// </summary>
+    public Task EnrollAsync(IReadOnlyList<Uri> servers, string connectKey, int concurrency, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(servers);
         return Parallel.ForEachAsync(
             Agents.Select((agent, i) => (agent, server: servers[i % servers.Count])),
             new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (a, ct) => await a.agent.EnrollAsync(a.server, connectKey, http, ct));
+            async (a, ct) => await a.agent.EnrollAsync(a.server, connectKey, ct));
     }
 
     /// <summary>Starts every daemon, at most <paramref name="perSecond"/> a second (a fleet does not boot in the same millisecond).</summary>
@@ -55,7 +58,7 @@ public sealed class AgentFleet : IAsyncDisposable
     public int Count(Func<AgentSignals, bool> predicate) => Agents.Count(a => predicate(a.Signals));
 
     /// <summary>
-    /// <paramref name="count"/> agents of <paramref name="org"/>, enrolled through <paramref name="servers"/> in turn,
+    /// <paramref name="count"/> agents of <paramref name="org"/>, enrolled through <paramref name="servers"/> (agent endpoints) in turn,
     /// with <paramref name="boundUser"/> (an enrolled user of the org) bound on every device, started, and each
     /// connected and holding its first desired state within <paramref name="deadline"/>.
     /// </summary>
@@ -66,7 +69,7 @@ public sealed class AgentFleet : IAsyncDisposable
         var fleet = new AgentFleet(workDirectory: null, count, hostnamePrefix);
         try
         {
-            await fleet.EnrollAsync(servers, org.ConnectKey, api.Anonymous, concurrency: 8);
+            await fleet.EnrollAsync(servers, org.ConnectKey, concurrency: 8);
             await org.BindEverywhereAsync(api, boundUser, fleet.DeviceIds, concurrency: 8);
             await fleet.StartAsync(perSecond: 200);
             await Poll.UntilAsync(

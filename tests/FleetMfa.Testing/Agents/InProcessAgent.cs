@@ -31,17 +31,17 @@ public sealed class InProcessAgent : IAsyncDisposable
     public string DeviceId => Config?.DeviceId ?? throw new InvalidOperationException("not enrolled");
 
     /// <summary>
-    /// Enrolls through <paramref name="server"/>. A server error (5xx) is tried again, three attempts in all: the
-    /// device may exist half-registered, and enrolling again registers a new one. Each retry is told to
-    /// <paramref name="retried"/>.
+    /// Enrolls through <paramref name="server"/> (the silo's https:// agent endpoint; the connect key's CA pin is
+    /// checked as a real agent does). A server error (5xx) is tried again, three attempts in all: the device may exist
+    /// half-registered, and enrolling again registers a new one. Each retry is told to <paramref name="retried"/>.
     /// </summary>
-    public async Task EnrollAsync(Uri server, string connectKey, HttpClient http, CancellationToken cancellationToken, Action<string>? retried = null)
+    public async Task EnrollAsync(Uri server, string connectKey, CancellationToken cancellationToken, Action<string>? retried = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                Config = await new Enroller(Store, _platform, http).EnrollAsync(server, connectKey, cancellationToken);
+                Config = await new Enroller(Store, _platform).EnrollAsync(server, connectKey, insecure: false, cancellationToken);
                 return;
             }
             catch (EnrollmentException ex) when (attempt < 3 && ex.Message.Contains("(5", StringComparison.Ordinal))

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using FleetMfa.Protocol.Tls;
 
 namespace FleetMfa.Testing.Network;
 
@@ -9,8 +11,11 @@ namespace FleetMfa.Testing.Network;
 /// </summary>
 public static class LoopbackSource
 {
-    /// <summary>A client of <paramref name="baseAddress"/> whose connections come from <paramref name="source"/> (e.g. 127.0.0.2).</summary>
-    public static HttpClient Client(Uri baseAddress, IPAddress source, int connections = 4)
+    /// <summary>
+    /// A client of <paramref name="baseAddress"/> whose connections come from <paramref name="source"/> (e.g. 127.0.0.2);
+    /// for an https:// address, trusting only <paramref name="ca"/> (the silo's FleetMfa CA).
+    /// </summary>
+    public static HttpClient Client(Uri baseAddress, IPAddress source, int connections = 4, X509Certificate2? ca = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -32,6 +37,11 @@ public static class LoopbackSource
                 }
             },
         };
+        if (ca is not null)
+        {
+            PinnedCa.Trust(handler, ca);
+        }
+
         return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using FleetMfa.Protocol.Tls;
+
+namespace FleetMfa.Silo.Tls;
+
+/// <summary>
+/// The FleetMfa CA: an ECDSA P-256 (or configured) self-signed CA that issues the agent endpoint's server certificate
+/// (and, later, device certificates). Agents pin its <see cref="Fingerprint"/>, which every connect key carries. The
+/// private key stays in here; <see cref="Certificate"/> is the public certificate only.
+/// </summary>
+public sealed class FleetMfaCertificateAuthority : IDisposable
+{
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(3650);
+
+    private readonly X509Certificate2 _withKey;
+
+    private FleetMfaCertificateAuthority(X509Certificate2 withKey)
+    {
+        _withKey = withKey;
+        Certificate = X509CertificateLoader.LoadCertificate(withKey.RawData);
+        Fingerprint = CaFingerprint.Of(Certificate);
+    }
+
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>SHA-256 of the CA certificate, 64 lowercase hex digits.</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>A new CA, valid from an hour before <paramref name="now"/> for <see cref="DefaultLifetime"/>.</summary>
+    public static FleetMfaCertificateAuthority Create(DateTimeOffset now, string name = "FleetMfa CA")
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var subject = new X500DistinguishedName($"CN={name} {Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}, O=FleetMfa");
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: true, pathLengthConstraint: 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        using var certificate = request.CreateSelfSigned(now.AddHours(-1), now + DefaultLifetime);
+        return new FleetMfaCertificateAuthority(Reload(certificate));
+    }
+
+    /// <summary>The CA as PEM: its certificate followed by its PKCS#8 private key (a file of it must be 0600).</summary>
+    public string ExportPem()
+    {
+        var key = (AsymmetricAlgorithm?)_withKey.GetECDsaPrivateKey() ?? _withKey.GetRSAPrivateKey()
+            ?? throw new InvalidOperationException("The CA has no private key.");
+        using (key)
+        {
+            return _withKey.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
+        }
+    }
+
+    /// <summary>
+    /// Loads a CA from PEM: <paramref name="certificatePem"/> holds the certificate, <paramref name="keyPem"/> its
+    /// private key (both may be the same text). Throws <see cref="CryptographicException"/> unless it is a CA that may sign
+    /// certificates, valid at <paramref name="now"/>, with the matching private key.
+    /// </summary>
+    public static FleetMfaCertificateAuthority FromPem(string certificatePem, string keyPem, DateTimeOffset now)
+    {
+        using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        if (certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+        {
+            throw new CryptographicException("the certificate is not a CA (basic constraints CA:TRUE missing)");
+        }
+
+        if (certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } usage && !usage.KeyUsages.HasFlag(X509KeyUsageFlags.KeyCertSign))
+        {
+            throw new CryptographicException("the CA certificate's key usage does not allow signing certificates (keyCertSign)");
+        }
+
+        if (now < certificate.NotBefore.ToUniversalTime() || now >= certificate.NotAfter.ToUniversalTime())
+        {
+            throw new CryptographicException($"the CA certificate is not valid now (valid {certificate.NotBefore:u} to {certificate.NotAfter:u})");
+        }
+
+        if (!certificate.HasPrivateKey)
+        {
+            throw new CryptographicException("the CA's private key is missing");
+        }
+
+        return new FleetMfaCertificateAuthority(Reload(certificate));
+    }
+
+    /// <summary>
+    /// A TLS server certificate for <paramref name="hosts"/> (DNS names and IP addresses, as subject alternative names)
+    /// with a fresh P-256 key, signed by this CA, valid from five minutes before <paramref name="now"/> for
+    /// <paramref name="lifetime"/> (never past the CA's own expiry).
+    /// </summary>
+    public X509Certificate2 IssueServerCertificate(IEnumerable<string> hosts, DateTimeOffset now, TimeSpan lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        var names = new SubjectAlternativeNameBuilder();
+        var first = "";
+        foreach (var host in hosts.Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            if (IPAddress.TryParse(host, out var address))
+            {
+                names.AddIpAddress(address);
+            }
+            else
+            {
+                names.AddDnsName(host);
+            }
+
+            first = first.Length == 0 ? host : first;
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName($"CN={(first.Length == 0 ? "fleetmfa" : first)}, O=FleetMfa"), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_withKey, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        var notAfter = now + lifetime;
+        var caNotAfter = new DateTimeOffset(_withKey.NotAfter.ToUniversalTime());
+        using var issued = request.Create(_withKey, now.AddMinutes(-5), notAfter < caNotAfter ? notAfter : caNotAfter, NewSerial());
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return Reload(withKey);
+    }
+
+    /// <summary>A positive 16-byte serial number (the DER integer's high bit clear).</summary>
+    private static byte[] NewSerial()
+    {
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        serial[0] |= 0x01;
+        return serial;
+    }
+
+    /// <summary>Through PKCS#12 so the key is usable by SslStream on every platform (ephemeral keys are not on Windows).</summary>
+    private static X509Certificate2 Reload(X509Certificate2 certificate) =>
+        X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null, X509KeyStorageFlags.Exportable);
+
+    public void Dispose()
+    {
+        _withKey.Dispose();
+        Certificate.Dispose();
+    }
+}
