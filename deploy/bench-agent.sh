@@ -22,8 +22,8 @@ RUNS=${1:-200}
 WORK=$(mktemp -d -p "${FLEETMFA_BENCH_TMPDIR:-${TMPDIR:-/tmp}}" fleetmfa-bench-agent.XXXXXX)
 chmod 700 "$WORK"
 BASE=${FLEETMFA_BENCH_PORT_BASE:-41000}
-HTTP=$((BASE + 80)) MQTT=$((BASE + 83)) AZ=$BASE SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
-for p in "$HTTP" "$MQTT" "$AZ" "$((AZ + 1))" "$((AZ + 2))" "$SILO_PORT" "$GATEWAY"; do
+HTTP=$((BASE + 80)) AGENTS=$((BASE + 81)) MQTT=$((BASE + 83)) AZ=$BASE SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
+for p in "$HTTP" "$AGENTS" "$MQTT" "$AZ" "$((AZ + 1))" "$((AZ + 2))" "$SILO_PORT" "$GATEWAY"; do
     fm_port_free "$p" FLEETMFA_BENCH_PORT_BASE
 done
 
@@ -58,7 +58,7 @@ fm_spawn_azurite "$WORK" "$AZ" "$WORK/azurite.log"
 fm_wait_azurite "$AZ" "$WORK/azurite.log" 180
 cd "$FM_REPO/silo/FleetMfa.Silo"
 FLEETMFA_DATA="$WORK/silo" FLEETMFA_STORAGE="$(fm_azurite_connection_string "$AZ")" FLEETMFA_HTTP_PORT=$HTTP \
-    FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY FLEETMFA_BROKER=embedded \
+    FLEETMFA_AGENT_HTTPS_PORT=$AGENTS FLEETMFA_AGENT_HTTPS_ADDRESS=127.0.0.1 FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY FLEETMFA_BROKER=embedded \
     fm_spawn "$WORK/silo.log" "$WORK/silo.pid" dotnet bin/Release/net10.0/FleetMfa.Silo.dll
 SILO_PID=$FM_LAST_PID
 cd "$FM_REPO"
@@ -71,7 +71,7 @@ json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 api PUT /api/orgs/bench '{"name":"Agent benchmark"}' >/dev/null
 api PUT /api/orgs/bench/mfa/totp '{"enabled":true}' >/dev/null
 CONNECT_KEY=$(api POST /api/orgs/bench/connect-keys | json_field key)
-"$AGENT" enroll --server "$API" --connect-key "$CONNECT_KEY" --data-dir "$WORK/agent" >/dev/null
+"$AGENT" enroll --server "https://127.0.0.1:$AGENTS" --connect-key "$CONNECT_KEY" --data-dir "$WORK/agent" >/dev/null
 DEVICE=$(json_field deviceId <"$WORK/agent/config.json")
 
 # start-to-subscribed: from just before exec to the daemon's own "subscribed" log line; the median of

@@ -65,7 +65,7 @@ done
 BASE=${FLEETMFA_BENCH_PORT_BASE:-25100}
 export FLEETMFA_AZURITE_IN_MEMORY=${FLEETMFA_AZURITE_IN_MEMORY:-1}
 fm_check_port_number "$BASE" FLEETMFA_BENCH_PORT_BASE 400
-AZ=$BASE HTTP=$((BASE + 80)) MQTT=$((BASE + 83)) SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
+AZ=$BASE HTTP=$((BASE + 80)) AGENTS=$((BASE + 81)) MQTT=$((BASE + 83)) SILO_PORT=$((BASE + 11)) GATEWAY=$((BASE + 30))
 ENABLE=${FLEETMFA_BENCH_ENABLE:-rollout}
 SETUP_CONCURRENCY=${FLEETMFA_BENCH_SETUP_CONCURRENCY:-64}
 SCALE=${DEVICES:-${FLEETMFA_BENCH_SCALE:-100000}}
@@ -122,7 +122,7 @@ stack_start() {
     stack_stop
     rm -rf "$WORK/run"
     mkdir -p "$WORK/run"
-    for p in "$HTTP" "$MQTT" "$AZ" "$((AZ + 1))" "$((AZ + 2))" "$SILO_PORT" "$GATEWAY"; do
+    for p in "$HTTP" "$AGENTS" "$MQTT" "$AZ" "$((AZ + 1))" "$((AZ + 2))" "$SILO_PORT" "$GATEWAY"; do
         fm_port_free "$p" FLEETMFA_BENCH_PORT_BASE
     done
     fm_start_azurite "$WORK/run" "$AZ" "$WORK/run/azurite.log"
@@ -154,7 +154,7 @@ silo_start() {
     fm_log "starting the silo ($FLEETMFA_BROKER)..."
     cd "$SILO_DIR"
     FLEETMFA_DATA="$WORK/run/silo" FLEETMFA_STORAGE="$(fm_azurite_connection_string "$AZ")" FLEETMFA_HTTP_PORT=$HTTP \
-        FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY \
+        FLEETMFA_AGENT_HTTPS_PORT=$AGENTS FLEETMFA_AGENT_HTTPS_ADDRESS=127.0.0.1 FLEETMFA_MQTT_PORT=$MQTT FLEETMFA_SILO_PORT=$SILO_PORT FLEETMFA_GATEWAY_PORT=$GATEWAY \
         FLEETMFA_RATE_LIMIT_ADDRESS=$RL_ADDRESS FLEETMFA_RATE_LIMIT_KEY=$RL_KEY FLEETMFA_RATE_LIMIT_FAILURES=$RL_FAILURES \
         FleetMfa__RateLimits__AddressBurst=$RL_ADDRESS_BURST FleetMfa__RateLimits__KeyBurst=$RL_KEY_BURST \
         FleetMfa__RateLimits__FailureBurst=$RL_FAILURE_BURST \
@@ -185,7 +185,7 @@ FIGURES=""
 load() {
     local label=$1
     shift
-    local cmd=(dotnet "$LOAD_DLL" "$@" --api "http://127.0.0.1:$HTTP" --admin-key-file "$WORK/run/silo/admin.key")
+    local cmd=(dotnet "$LOAD_DLL" "$@" --api "http://127.0.0.1:$HTTP" --agents "https://127.0.0.1:$AGENTS" --admin-key-file "$WORK/run/silo/admin.key")
     fm_log "== $label: FleetMfa.Load $*"
     local out="$WORK/load.out"
     if ! fm_run_group "${cmd[@]}" >"$out"; then

@@ -6,7 +6,8 @@
 #
 #   deploy/cluster.sh [--silos N]
 #
-# Silo i (1-based) serves HTTP on FLEETMFA_HTTP_PORT+i-1 and uses FLEETMFA_SILO_PORT+i-1 and
+# Silo i (1-based) serves HTTP on FLEETMFA_HTTP_PORT+i-1, its agent endpoint (HTTPS, one FleetMfa CA for all,
+# $FLEETMFA_DATA/cluster/agent-ca.pem) on FLEETMFA_AGENT_HTTPS_PORT+i-1, and uses FLEETMFA_SILO_PORT+i-1 and
 # FLEETMFA_GATEWAY_PORT+i-1; Mosquitto listens on FLEETMFA_MQTT_PORT. Data, keys and logs live
 # under $FLEETMFA_DATA/cluster (default deploy/.data/cluster). The admin, master and signing keys are
 # generated once there and shared by every silo.
@@ -43,6 +44,7 @@ fm_check_leftover "$DATA/mosquitto/run.pid" mosquitto "Mosquitto"
 for ((i = 1; i <= SILOS; i++)); do
     fm_check_leftover "$DATA/silo-$i/silo.pid" FleetMfa.Silo.dll "silo $i"
     fm_port_free "$((FLEETMFA_HTTP_PORT + i - 1))" FLEETMFA_HTTP_PORT
+    fm_port_free "$((FLEETMFA_AGENT_HTTPS_PORT + i - 1))" FLEETMFA_AGENT_HTTPS_PORT
     fm_port_free "$((FLEETMFA_SILO_PORT + i - 1))" FLEETMFA_SILO_PORT
     fm_port_free "$((FLEETMFA_GATEWAY_PORT + i - 1))" FLEETMFA_GATEWAY_PORT
 done
@@ -85,6 +87,17 @@ for name in admin master signing; do
 done
 ADMIN_KEY=$(<"$DATA/admin.key")
 
+# One FleetMfa CA for every silo's agent endpoint (a connect key pins it, whichever silo made the key), made once.
+if [[ ! -s "$DATA/agent-ca.pem" ]]; then
+    (umask 077 &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+            -subj "/O=FleetMfa/CN=FleetMfa CA local" -keyout "$DATA/agent-ca.key.new" -out "$DATA/agent-ca.crt.new" \
+            -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
+        cat "$DATA/agent-ca.crt.new" "$DATA/agent-ca.key.new" >"$DATA/agent-ca.pem.new" &&
+        rm -f "$DATA/agent-ca.crt.new" "$DATA/agent-ca.key.new" && mv "$DATA/agent-ca.pem.new" "$DATA/agent-ca.pem") ||
+        fm_die "could not make the FleetMfa CA ($DATA/agent-ca.pem)"
+fi
+
 # Orleans runs over mutual TLS between the silos: a development CA and one certificate every silo shows, made once.
 "$FM_REPO/deploy/cluster-certs.sh" "$DATA/certs" silo
 
@@ -113,6 +126,7 @@ for ((i = 1; i <= SILOS; i++)); do
         FLEETMFA_CLUSTERING=AzureTable FLEETMFA_CLUSTER_ID=fleetmfa-local \
         FLEETMFA_CLUSTER_CERT="$DATA/certs/silo.pem" FLEETMFA_CLUSTER_KEY="$DATA/certs/silo.key" FLEETMFA_CLUSTER_CA="$DATA/certs/ca.pem" \
         FLEETMFA_SILO_PORT=$((FLEETMFA_SILO_PORT + i - 1)) FLEETMFA_GATEWAY_PORT=$((FLEETMFA_GATEWAY_PORT + i - 1)) \
+        FLEETMFA_AGENT_HTTPS_PORT=$((FLEETMFA_AGENT_HTTPS_PORT + i - 1)) FLEETMFA_AGENT_CA_CERT="$DATA/agent-ca.pem" \
         FLEETMFA_ADMIN_KEY="$ADMIN_KEY" FLEETMFA_MASTER_KEY="$(<"$DATA/master.key")" FLEETMFA_SIGNING_KEY="$(<"$DATA/signing.key")" \
         FLEETMFA_BROKER_USERNAME="$account" FLEETMFA_BROKER_PASSWORD="$(<"$DATA/mosquitto/$account.password")" \
         dotnet "$SILO_DLL" --urls "$url"
@@ -136,6 +150,7 @@ cat <<EOF
 
 FleetMfa cluster is up ($SILOS silos, healthy after $(fm_elapsed "$FM_START_MS")s)
   Silos      $(for ((i = 1; i <= SILOS; i++)); do printf 'http://127.0.0.1:%s  ' "$((FLEETMFA_HTTP_PORT + i - 1))"; done)
+  Agents     $(for ((i = 1; i <= SILOS; i++)); do printf 'https://127.0.0.1:%s  ' "$((FLEETMFA_AGENT_HTTPS_PORT + i - 1))"; done)
   MQTT       mqtt://127.0.0.1:$FLEETMFA_MQTT_PORT (Mosquitto)
   Admin key  $ADMIN_KEY  (from $DATA/admin.key)
   Logs       $DATA/logs/

@@ -60,6 +60,8 @@ fm_elapsed() {
 fm_defaults() {
     : "${FLEETMFA_DATA:=$FM_REPO/deploy/.data}"
     : "${FLEETMFA_HTTP_PORT:=5080}"
+    # The agent endpoint: HTTPS with a certificate from the FleetMfa CA (the silo's default).
+    : "${FLEETMFA_AGENT_HTTPS_PORT:=5443}"
     : "${FLEETMFA_MQTT_PORT:=1883}"
     : "${FLEETMFA_AZURITE_PORT:=10000}"
     : "${FLEETMFA_BROKER:=embedded}"
@@ -68,11 +70,12 @@ fm_defaults() {
     : "${FLEETMFA_GATEWAY_PORT:=30000}"
     # FLEETMFA_STORAGE and FLEETMFA_ADMIN_KEY stay unset unless the caller set them.
     fm_check_port_number "$FLEETMFA_HTTP_PORT" FLEETMFA_HTTP_PORT
+    fm_check_port_number "$FLEETMFA_AGENT_HTTPS_PORT" FLEETMFA_AGENT_HTTPS_PORT
     fm_check_port_number "$FLEETMFA_MQTT_PORT" FLEETMFA_MQTT_PORT
     fm_check_port_number "$FLEETMFA_AZURITE_PORT" FLEETMFA_AZURITE_PORT 2
     fm_check_port_number "$FLEETMFA_SILO_PORT" FLEETMFA_SILO_PORT
     fm_check_port_number "$FLEETMFA_GATEWAY_PORT" FLEETMFA_GATEWAY_PORT
-    export FLEETMFA_DATA FLEETMFA_HTTP_PORT FLEETMFA_MQTT_PORT FLEETMFA_AZURITE_PORT FLEETMFA_BROKER \
+    export FLEETMFA_DATA FLEETMFA_HTTP_PORT FLEETMFA_AGENT_HTTPS_PORT FLEETMFA_MQTT_PORT FLEETMFA_AZURITE_PORT FLEETMFA_BROKER \
         FLEETMFA_SILO_PORT FLEETMFA_GATEWAY_PORT
 }
 

@@ -21,6 +21,7 @@ Ctrl-C stops everything it started.
   --demo N   also enroll and run N local agents in an org "demo" (TOTP on)
 
 Environment (defaults): FLEETMFA_DATA (deploy/.data), FLEETMFA_HTTP_PORT (5080),
+FLEETMFA_AGENT_HTTPS_PORT (5443: agent enrollment over HTTPS, FleetMfa CA in $FLEETMFA_DATA/ca.pem),
 FLEETMFA_MQTT_PORT (1883), FLEETMFA_AZURITE_PORT (10000; queue +1, table +2),
 FLEETMFA_STORAGE (unset: start Azurite), FLEETMFA_BROKER (embedded | mosquitto: start a
 local Mosquitto on FLEETMFA_MQTT_PORT | mqtt://host:port of a broker you run),
@@ -70,6 +71,7 @@ fm_check_leftover "$FLEETMFA_DATA/mosquitto/run.pid" mosquitto "Mosquitto"
 
 # --- ports (a clear one-line error naming the variable, DESIGN "Running it") ---
 fm_port_free "$FLEETMFA_HTTP_PORT" FLEETMFA_HTTP_PORT
+fm_port_free "$FLEETMFA_AGENT_HTTPS_PORT" FLEETMFA_AGENT_HTTPS_PORT
 fm_port_free "$FLEETMFA_SILO_PORT" FLEETMFA_SILO_PORT
 fm_port_free "$FLEETMFA_GATEWAY_PORT" FLEETMFA_GATEWAY_PORT
 if [[ "$FLEETMFA_BROKER" == embedded || -n "$START_MOSQUITTO" ]]; then
@@ -181,6 +183,7 @@ fi
 
 # --- run the silo ---
 BASE_URL="http://127.0.0.1:$FLEETMFA_HTTP_PORT"
+AGENT_URL="https://127.0.0.1:$FLEETMFA_AGENT_HTTPS_PORT"
 fm_log "starting the silo on $BASE_URL (log: $SILO_LOG)"
 # Content root = the project directory (where wwwroot and appsettings.json live).
 cd "$SILO_PROJECT"
@@ -233,7 +236,7 @@ if ((DEMO_AGENTS > 0)); then
             key=$(api POST /api/orgs/demo/connect-keys '{"name":"demo"}' | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
             [[ -n "$key" ]] || fm_die "could not create a connect key for the demo org"
             FLEETMFA_AGENT_HOSTNAME="demo-$i" FLEETMFA_CONNECT_KEY="$key" \
-                dotnet "$AGENT_DLL" enroll --server "$BASE_URL" --data-dir "$dir" >>"$FLEETMFA_DATA/logs/demo-agents.log" 2>&1 ||
+                dotnet "$AGENT_DLL" enroll --server "$AGENT_URL" --data-dir "$dir" >>"$FLEETMFA_DATA/logs/demo-agents.log" 2>&1 ||
                 fm_die "demo agent $i could not enroll (log: $FLEETMFA_DATA/logs/demo-agents.log)"
         fi
         fm_spawn "$FLEETMFA_DATA/logs/demo-agent-$i.log" "$dir.pid" env FLEETMFA_AGENT_HOSTNAME="demo-$i" FLEETMFA_SSH_POLICY=off dotnet "$AGENT_DLL" run --data-dir "$dir"
@@ -247,6 +250,7 @@ FleetMfa is up (healthy after ${HEALTHY_AFTER}s)
   API        $BASE_URL  (routes under /api)
   Dashboard  $BASE_URL/
   OpenAPI    $BASE_URL/openapi/v1.json  (admin key)
+  Agents     $AGENT_URL  (enroll --server; connect keys pin the CA in ${FLEETMFA_DATA}/ca.pem)
   Admin key  $ADMIN_KEY  ($ADMIN_KEY_SOURCE)
   Logs       $SILO_LOG
 EOF

@@ -5,7 +5,7 @@ set -eu
 
 data=${FLEETMFA_AGENT_DATA:-/var/lib/fleetmfa-agent}
 if [ ! -f "$data/config.json" ]; then
-    server=${FLEETMFA_SERVER:?set FLEETMFA_SERVER to the silo URL, e.g. http://silo1:5080}
+    server=${FLEETMFA_SERVER:?set FLEETMFA_SERVER to the silo agent endpoint, e.g. https://silo1:5443}
     if [ -z "${FLEETMFA_CONNECT_KEY:-}" ]; then
         keyfile=${FLEETMFA_CONNECT_KEY_FILE:?set FLEETMFA_CONNECT_KEY or FLEETMFA_CONNECT_KEY_FILE}
         waited=0

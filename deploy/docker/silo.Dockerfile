@@ -25,7 +25,7 @@ RUN install -d -m 0700 -o app -g app /var/lib/fleetmfa
 ENV ASPNETCORE_URLS=http://+:5080 \
     FLEETMFA_DATA=/var/lib/fleetmfa \
     DOTNET_gcServer=1
-# 5080 HTTP (admin API, /healthz), 11111 silo-to-silo, 30000 gateway.
-EXPOSE 5080 11111 30000
+# 5080 HTTP (admin API, /healthz), 5443 HTTPS agent endpoint (FleetMfa CA), 11111 silo-to-silo, 30000 gateway.
+EXPOSE 5080 5443 11111 30000
 USER app
 ENTRYPOINT ["dotnet", "FleetMfa.Silo.dll"]

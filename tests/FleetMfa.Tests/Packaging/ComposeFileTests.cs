@@ -145,14 +145,14 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
-    public void Agents_are_kept_off_the_silos_network_and_reach_them_through_an_http_only_edge()
+    public void Agents_are_kept_off_the_silos_network_and_reach_them_through_an_edge_that_passes_the_agent_endpoint_alone()
     {
         var agents = Services.Keys.Where(k => k.StartsWith("agent", StringComparison.Ordinal)).ToList();
         var silos = Silos().Select(s => s.Name).ToList();
         foreach (var agent in agents)
         {
             Assert.Equal(["devices"], Inherited(agent, "networks"));
-            Assert.Equal("http://edge:8080", EnvironmentOf(agent)["FLEETMFA_SERVER"]);
+            Assert.Equal("https://edge:8443", EnvironmentOf(agent)["FLEETMFA_SERVER"]);
         }
 
         foreach (var silo in silos)
@@ -168,11 +168,12 @@ public sealed class ComposeFileTests
         var onDevices = Services.Keys.Where(k => Networks(k).Contains("devices")).Except(agents).Order();
         Assert.Equal(["edge", "mosquitto"], onDevices);
 
-        // The edge forwards to the silos' HTTP port, and to nothing else.
+        // The edge passes TLS through to the silos' agent endpoint, whose certificate names it, and to nothing else.
+        Assert.All(Silos(), s => Assert.Equal("edge", s.Environment["FLEETMFA_AGENT_TLS_HOSTS"]));
         var edge = File.ReadAllText(Path.Combine(ComposeDirectory, "edge.conf"));
         var upstreams = System.Text.RegularExpressions.Regex.Matches(edge, @"^\s*server\s+([^;\s]+);", System.Text.RegularExpressions.RegexOptions.Multiline)
             .Select(m => m.Groups[1].Value).Order();
-        Assert.Equal(silos.Select(s => $"{s}:5080"), upstreams);
+        Assert.Equal(silos.Select(s => $"{s}:5443"), upstreams);
     }
 
     private const string CertificatesOnTheHost = "./.certs";

@@ -40,7 +40,7 @@ public sealed partial class DockerfileTests
 
         var text = File.ReadAllText(DeployFiles.PathOf("docker", "silo.Dockerfile"));
         Assert.Contains("ENTRYPOINT [\"dotnet\", \"FleetMfa.Silo.dll\"]", text, StringComparison.Ordinal);
-        Assert.Contains("EXPOSE 5080 11111 30000", text, StringComparison.Ordinal);
+        Assert.Contains("EXPOSE 5080 5443 11111 30000", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -155,7 +155,7 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
-    public void Agents_are_told_to_use_the_brokers_tls_listener_which_is_the_only_public_port()
+    public void Agents_are_told_to_use_the_brokers_tls_listener_which_with_the_agent_endpoint_is_the_only_public_port()
     {
         var environment = SiloEnvironment;
         Assert.Equal("true", environment["FleetMfa__Mqtt__AdvertisedUseTls"].Scalar("value"));
@@ -170,7 +170,13 @@ public sealed class KubernetesManifestTests
         Assert.StartsWith(certificates + "/", init["MOSQUITTO_TLS_KEYFILE"], StringComparison.Ordinal);
 
         var exposed = Manifests.Where(m => m.Scalar("kind") == "Service" && m.Scalar("spec", "type") == "LoadBalancer").ToList();
-        Assert.Equal(["mqtts"], exposed.SelectMany(s => s.Items("spec", "ports")).Select(p => p.Scalar("targetPort")));
+        Assert.Equal(["agents", "mqtts"], exposed.SelectMany(s => s.Items("spec", "ports")).Select(p => p.Scalar("targetPort")).Order());
+
+        // The agent endpoint: the silo's HTTPS port, with the CA of a Secret every replica shares (connect keys pin it).
+        var ports = SiloContainer.Items("ports").ToDictionary(p => p.Scalar("name")!, p => p.Scalar("containerPort")!);
+        Assert.Equal(ports["agents"], environment["FLEETMFA_AGENT_HTTPS_PORT"].Scalar("value"));
+        var caMount = SiloContainer.Items("volumeMounts").Single(m => m.Scalar("name") == "agent-ca").Scalar("mountPath");
+        Assert.StartsWith(caMount + "/", environment["FLEETMFA_AGENT_CA_CERT"].Scalar("value"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -207,8 +213,8 @@ public sealed class KubernetesManifestTests
         Assert.Equal(labels["app.kubernetes.io/name"], from.Scalar("podSelector", "matchLabels", "app.kubernetes.io/name"));
         Assert.Null(from.Get("namespaceSelector"));
 
-        // Every other rule opens HTTP alone: no rule admits an Orleans port from anywhere else.
-        Assert.All(rules.Where(r => r != orleans), r => Assert.Equal(["http"], r.Items("ports").Select(p => p.Scalar("port"))));
+        // Every other rule opens HTTP and the HTTPS agent endpoint alone: no rule admits an Orleans port from anywhere else.
+        Assert.All(rules.Where(r => r != orleans), r => Assert.Equal(["agents", "http"], r.Items("ports").Select(p => p.Scalar("port")).Order()));
     }
 
     private static YamlMappingNode Find(string kind, string name) =>
