@@ -24,8 +24,8 @@ public sealed class AgentServerCertificate(FleetMfaCertificateAuthority ca, IOpt
             {
                 var lifetime = TimeSpan.FromDays(options.Value.ServerCertificateDays);
                 var issued = ca.IssueServerCertificate(options.Value.ServerNames(), now, lifetime);
+                // The previous certificate is left to the GC, not disposed: a handshake may still be using it.
                 _context = SslStreamCertificateContext.Create(issued, [ca.Certificate], offline: true);
-                _certificate?.Dispose();
                 _certificate = issued;
             }
 

@@ -23,11 +23,14 @@ public static class AgentTlsHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var host = builder.Configuration.GetSection(FleetMfaOptions.SectionName).Get<FleetMfaOptions>() ?? new FleetMfaOptions();
+        // Certificates are judged by their peers against the wall clock: the real one, never the grains' clock (which a
+        // test may shift, see ClockHostingExtensions).
+        var wallClock = TimeProvider.System;
         builder.Services.AddOptions<AgentTlsOptions>().BindConfiguration(AgentTlsOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<AgentTlsOptions>>(sp => new AgentTlsValidation(host, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => AgentCertificateAuthority.Load(
-            sp.GetRequiredService<IOptions<AgentTlsOptions>>().Value, host, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<AgentServerCertificate>();
+        builder.Services.AddSingleton<IValidateOptions<AgentTlsOptions>>(new AgentTlsValidation(host, wallClock));
+        builder.Services.AddSingleton(sp => AgentCertificateAuthority.Load(sp.GetRequiredService<IOptions<AgentTlsOptions>>().Value, host, wallClock));
+        builder.Services.AddSingleton(sp => new AgentServerCertificate(
+            sp.GetRequiredService<FleetMfaCertificateAuthority>(), sp.GetRequiredService<IOptions<AgentTlsOptions>>(), wallClock));
 
         var agent = builder.Configuration.GetSection(AgentTlsOptions.SectionName).Get<AgentTlsOptions>() ?? new AgentTlsOptions();
         var urls = builder.Configuration["urls"] is { Length: > 0 } configured ? configured : DefaultUrls;

@@ -39,7 +39,13 @@ public sealed class AgentTlsOptions
     /// </summary>
     public bool AllowPlaintextEnrollment { get; set; }
 
-    public IEnumerable<string> ServerNames() =>
-        ["localhost", "127.0.0.1", "::1", Environment.MachineName.ToLowerInvariant(),
-            .. Hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    /// <summary>The configured <see cref="Hosts"/>.</summary>
+    public IEnumerable<string> ConfiguredHosts() => Hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Every name the server certificate carries: loopback, the machine's name (when it is a DNS name) and <see cref="Hosts"/>.</summary>
+    public IEnumerable<string> ServerNames()
+    {
+        var machine = Environment.MachineName.ToLowerInvariant();
+        return ["localhost", "127.0.0.1", "::1", .. Uri.CheckHostName(machine) == UriHostNameType.Dns ? [machine] : Array.Empty<string>(), .. ConfiguredHosts()];
+    }
 }

@@ -29,7 +29,7 @@ public sealed class AgentTlsValidation(FleetMfaOptions host, TimeProvider time) 
             return ValidateOptionsResult.Fail("FleetMfa:AgentTls:ServerCertificateDays must be between 1 and 397.");
         }
 
-        foreach (var hostName in options.ServerNames())
+        foreach (var hostName in options.ConfiguredHosts())
         {
             if (!System.Net.IPAddress.TryParse(hostName, out _) && Uri.CheckHostName(hostName) != UriHostNameType.Dns)
             {

@@ -6,7 +6,7 @@ using FleetMfa.Protocol.Tls;
 namespace FleetMfa.Silo.Tls;
 
 /// <summary>
-/// The FleetMfa CA: an ECDSA P-256 (or configured) self-signed CA that issues the agent endpoint's server certificate
+/// The FleetMfa CA: an ECDSA (P-256 when generated) self-signed CA that issues the agent endpoint's server certificate
 /// (and, later, device certificates). Agents pin its <see cref="Fingerprint"/>, which every connect key carries. The
 /// private key stays in here; <see cref="Certificate"/> is the public certificate only.
 /// </summary>
@@ -44,8 +44,7 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
     /// <summary>The CA as PEM: its certificate followed by its PKCS#8 private key (a file of it must be 0600).</summary>
     public string ExportPem()
     {
-        var key = (AsymmetricAlgorithm?)_withKey.GetECDsaPrivateKey() ?? _withKey.GetRSAPrivateKey()
-            ?? throw new InvalidOperationException("The CA has no private key.");
+        var key = _withKey.GetECDsaPrivateKey() ?? throw new InvalidOperationException("The CA has no private key.");
         using (key)
         {
             return _withKey.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
@@ -78,6 +77,14 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
         if (!certificate.HasPrivateKey)
         {
             throw new CryptographicException("the CA's private key is missing");
+        }
+
+        using (var ecdsa = certificate.GetECDsaPublicKey())
+        {
+            if (ecdsa is null)
+            {
+                throw new CryptographicException("the CA's key must be ECDSA (P-256 recommended)");
+            }
         }
 
         return new FleetMfaCertificateAuthority(Reload(certificate));

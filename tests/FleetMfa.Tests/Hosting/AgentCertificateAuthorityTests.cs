@@ -120,6 +120,22 @@ public sealed class AgentCertificateAuthorityTests : IDisposable
     }
 
     [Fact]
+    public void A_configured_RSA_CA_is_refused_at_start()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=RSA CA", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var ca = request.CreateSelfSigned(Now.AddDays(-1), Now.AddYears(1));
+        var path = Write("rsa.pem", ca.ExportCertificatePem() + "\n" + rsa.ExportPkcs8PrivateKeyPem());
+
+        var result = new AgentTlsValidation(Host, _time).Validate(null, new AgentTlsOptions { CaCertificatePath = path });
+
+        Assert.True(result.Failed);
+        Assert.Contains("ECDSA", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_corrupt_generated_CA_fails_validation_instead_of_being_replaced()
     {
         Directory.CreateDirectory(Host.DataDirectory);
