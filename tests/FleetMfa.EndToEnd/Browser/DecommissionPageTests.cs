@@ -18,12 +18,7 @@ public sealed class DecommissionPageTests(EndToEndFixture fixture)
         var admin = fixture.Silo.Admin;
         var (orgId, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("ui-decom"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "ui-decom-host");
-        await agent.EnrollOrFailAsync(fixture.Silo.BaseAddress, connectKey);
-        agent.StartDaemon();
-        await Poll.UntilAsync(
-            () => admin.GetDeviceRowAsync(orgId, agent.DeviceId),
-            row => row is not null && (bool)row["online"]!,
-            "the agent's device listed online");
+        await agent.EnrollAndGoOnlineAsync(fixture.Silo, orgId, connectKey);
 
         await using var browser = await DashboardBrowser.LaunchAsync(fixture.Silo.BaseAddress);
         var page = browser.Page;

@@ -17,12 +17,7 @@ public sealed class DeviceDetailTests(EndToEndFixture fixture)
         var admin = fixture.Silo.Admin;
         var (orgId, _, connectKey) = await TestOrg.CreateAsync(fixture.Silo.Api, TestIds.Unique("ui-detail"));
         await using var agent = DeviceAgent.Create(fixture.Workspace, "ui-detail-host");
-        await agent.EnrollOrFailAsync(fixture.Silo.AgentAddress, connectKey);
-        agent.StartDaemon();
-        await Poll.UntilAsync(
-            () => admin.GetDeviceRowAsync(orgId, agent.DeviceId),
-            row => row is not null && (bool)row["online"]!,
-            "the agent's device listed online");
+        await agent.EnrollAndGoOnlineAsync(fixture.Silo, orgId, connectKey);
         await admin.CreateEnrolledUserAsync(orgId, "alice");
         await admin.BindAsync(orgId, agent.DeviceId, "alice", "asmith");
 

@@ -18,14 +18,9 @@ public static class AgentFlow
         var agent = DeviceAgent.Create(workspace, $"{name}-host");
         try
         {
-            await agent.EnrollOrFailAsync(silo.AgentAddress, connectKey);
+            await agent.EnrollAndGoOnlineAsync(silo, org, connectKey);
             Assert.Equal(org, agent.OrgId);
             Assert.StartsWith($"{name}-host-", agent.DeviceId, StringComparison.Ordinal);
-            agent.StartDaemon();
-            await Poll.UntilAsync(
-                () => admin.GetDeviceRowAsync(org, agent.DeviceId),
-                row => row is not null && (bool)row["online"]!,
-                $"device {org}/{agent.DeviceId} listed online");
 
             await admin.EnableMfaAsync(org, agent.DeviceId);
             await admin.WaitForMfaStatusAsync(org, agent.DeviceId, "enabled");

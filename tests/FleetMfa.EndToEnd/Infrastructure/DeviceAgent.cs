@@ -87,6 +87,18 @@ public sealed class DeviceAgent : IAsyncDisposable
         Assert.True(result.ExitCode == 0, $"fleetmfa-agent enroll exited with {result.ExitCode}:\n{result.Output}");
     }
 
+    /// <summary>Enrolls on <paramref name="silo"/>'s agent endpoint, starts the daemon and waits until the device is listed online.</summary>
+    public async Task EnrollAndGoOnlineAsync(SiloProcess silo, string orgId, string connectKey)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        await EnrollOrFailAsync(silo.AgentAddress, connectKey);
+        StartDaemon();
+        await Poll.UntilAsync(
+            () => silo.Admin.GetDeviceRowAsync(orgId, DeviceId),
+            row => row is not null && (bool)row["online"]!,
+            $"device {orgId}/{DeviceId} listed online");
+    }
+
     /// <summary>Starts <c>run</c> (the daemon) in the background; it is stopped by <see cref="StopDaemonAsync"/> or on dispose.</summary>
     public ChildProcess StartDaemon()
     {

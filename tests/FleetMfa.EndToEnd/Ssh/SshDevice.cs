@@ -66,10 +66,7 @@ public sealed class SshDevice : IAsyncDisposable
             var admin = silo.Admin;
             var (org, _, connectKey) = await TestOrg.CreateAsync(silo.Api, TestIds.Unique(name));
             agent = DeviceAgent.Create(workspace, $"{name}-host", sshd.AgentSettings(pamModule, AgentExecutable));
-            await agent.EnrollOrFailAsync(silo.AgentAddress, connectKey);
-            agent.StartDaemon();
-            await Poll.UntilAsync(
-                () => admin.GetDeviceRowAsync(org, agent.DeviceId), row => row is not null && (bool)row["online"]!, $"device {org}/{agent.DeviceId} online");
+            await agent.EnrollAndGoOnlineAsync(silo, org, connectKey);
             var device = new SshDevice(variant, sshd, setUp, notSetUp, agent, admin, org) { OriginalPam = await File.ReadAllTextAsync(sshd.PamServiceFile) };
             (await admin.PatchAsync($"/api/orgs/{org}/devices/{agent.DeviceId}", new
             {
