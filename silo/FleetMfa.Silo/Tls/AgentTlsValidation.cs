@@ -44,7 +44,10 @@ public sealed class AgentTlsValidation(FleetMfaOptions host, TimeProvider time) 
 
         try
         {
+            // Loaded, and able to issue the endpoint's certificate: a CA that cannot fails here, at start, not at the
+            // first agent's handshake.
             using var ca = AgentCertificateAuthority.Load(options, host, time);
+            using var server = ca.IssueServerCertificate(options.ServerNames(), time.GetUtcNow(), TimeSpan.FromDays(options.ServerCertificateDays));
             return ValidateOptionsResult.Success;
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)

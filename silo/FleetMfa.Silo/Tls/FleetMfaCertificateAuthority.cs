@@ -120,7 +120,12 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_withKey, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        if (_withKey.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Any())
+        {
+            // Names the issuing key when the CA names its own (a CA given by configuration may not: openssl's defaults
+            // for `req -x509` do not always add one); chains are built by subject name either way.
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_withKey, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        }
         var notAfter = now + lifetime;
         var caNotAfter = new DateTimeOffset(_withKey.NotAfter.ToUniversalTime());
         using var issued = request.Create(_withKey, now.AddMinutes(-5), notAfter < caNotAfter ? notAfter : caNotAfter, NewSerial());

@@ -120,6 +120,23 @@ public sealed class AgentCertificateAuthorityTests : IDisposable
     }
 
     [Fact]
+    public void A_configured_CA_without_a_subject_key_identifier_issues_a_server_certificate_that_passes_the_pin_check()
+    {
+        // As `openssl req -x509` may make it (deploy/cluster-certs.sh's CA): no subjectKeyIdentifier extension.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Cluster CA", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var certificate = request.CreateSelfSigned(Now.AddDays(-1), Now.AddYears(1));
+        Assert.Empty(certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>());
+        using var ca = FleetMfaCertificateAuthority.FromPem(certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), Now);
+
+        using var server = ca.IssueServerCertificate(new AgentTlsOptions().ServerNames(), Now, TimeSpan.FromDays(30));
+
+        Assert.True(PinnedCa.Verify(server, ca.Certificate, ca.Fingerprint, Now));
+    }
+
+    [Fact]
     public void A_configured_RSA_CA_is_refused_at_start()
     {
         using var rsa = RSA.Create(2048);
