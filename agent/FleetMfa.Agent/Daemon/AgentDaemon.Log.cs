@@ -50,6 +50,12 @@ public sealed partial class AgentDaemon
     [LoggerMessage(18, LogLevel.Warning, "ignored an audit receipt that is not signed for this device ({Bytes} bytes): its events stay queued")]
     private static partial void LogUntrustedReceipt(ILogger logger, long bytes);
 
+    [LoggerMessage(28, LogLevel.Warning, "decommissioned (version {Version}): the queued login records are sent first; the wipe waits for their receipt, at most {Seconds:F0} s")]
+    private static partial void LogWipeWaitsForAudit(ILogger logger, long version, double seconds);
+
+    [LoggerMessage(29, LogLevel.Warning, "could not send the queued login records before the wipe: {Reason}; the daemon sends them again until the deadline")]
+    private static partial void LogAuditBeforeWipeFailed(ILogger logger, string reason);
+
     [LoggerMessage(17, LogLevel.Error, "could not pin the control plane's new signing key {Pinned}: {Problem}")]
     private static partial void LogRepinFailed(ILogger logger, string pinned, string problem);
 

@@ -56,6 +56,15 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     /// <summary>Cancelled once the device is decommissioned and wiped: the daemon stops on its own.</summary>
     private readonly CancellationTokenSource _wiped = new();
 
+    /// <summary>
+    /// A decommission waiting for the login records still queued to be receipted (or for its deadline) before the wipe
+    /// deletes them with the store; read and written under the gate.
+    /// </summary>
+    private (long Version, DateTimeOffset Deadline)? _pendingWipe;
+
+    /// <summary>How long a decommission waits at most for the queued login records to reach the audit trail before it wipes.</summary>
+    public static readonly TimeSpan WipeFlushLimit = TimeSpan.FromSeconds(10);
+
     /// <summary>How many <c>untrusted-desired-state</c> audit events the daemon queues at most in a minute.</summary>
     public const int MaxUntrustedEventsPerMinute = 10;
 
@@ -124,6 +133,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
                 }
 
                 await UploadAuditAsync(cancellationToken);
+                await WipeWhenFlushedAsync();
                 if (_time.GetUtcNow() - _lastReport >= HeartbeatInterval)
                 {
                     await ReportCurrentAsync(cancellationToken);
@@ -300,7 +310,23 @@ public sealed partial class AgentDaemon : IAsyncDisposable
 
             if (desired.Decommission)
             {
-                await WipeAsync(desired.Version);
+                // Login records still queued go with the store: they are sent first, and the wipe waits for their receipt
+                // (the control plane takes them until it revokes the device) — at most WipeFlushLimit.
+                _pendingWipe ??= (desired.Version, _time.GetUtcNow() + WipeFlushLimit);
+                if (_store.PeekAudit(1).Count > 0)
+                {
+                    LogWipeWaitsForAudit(_logger, desired.Version, WipeFlushLimit.TotalSeconds);
+                    try
+                    {
+                        await UploadAuditAsync(CancellationToken.None);
+                    }
+                    catch (Exception ex) when (ex is MqttCommunicationException or BrokerRefusedException)
+                    {
+                        LogAuditBeforeWipeFailed(_logger, ex.Message);
+                    }
+                }
+
+                await WipeIfFlushedAsync();
                 return;
             }
 
@@ -571,11 +597,45 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             }
 
             LogAuditStored(_logger, _auditUploads.Confirm(receipt), receipt.Stored.Count);
+            await WipeIfFlushedAsync();
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>The daemon loop's turn: a decommission whose deadline has passed wipes now, queued records or not.</summary>
+    private async Task WipeWhenFlushedAsync()
+    {
+        if (_pendingWipe is null)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync();
+        try
+        {
+            await WipeIfFlushedAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Under the gate: wipes for the pending decommission once no login record is queued, or its deadline passed.</summary>
+    private async Task WipeIfFlushedAsync()
+    {
+        if (_pendingWipe is not { } wipe || Decommissioned || (_store.PeekAudit(1).Count > 0 && _time.GetUtcNow() < wipe.Deadline))
+        {
+            return;
+        }
+
+        // Tried once: a wipe that fails (the OS files could not be restored) is reported, and the retained decommission
+        // is taken again on the next connect.
+        _pendingWipe = null;
+        await WipeAsync(wipe.Version);
     }
 
     private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)

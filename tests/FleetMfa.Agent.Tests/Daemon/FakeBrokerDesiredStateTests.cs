@@ -44,6 +44,7 @@ public sealed class FakeBrokerDesiredStateTests : IAsyncDisposable
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Topics _topics = new();
     private MqttServer? _broker;
+    private bool _receipts;
     private AgentDaemon? _daemon;
     private Task? _run;
 
@@ -175,12 +176,47 @@ public sealed class FakeBrokerDesiredStateTests : IAsyncDisposable
 
         await SendAsync(_signer.Sign(decommission));
 
-        await _run!.WaitAsync(TimeSpan.FromSeconds(30));
+        // The refusals are login-trail records still queued: they are sent first, and with no receipt (this broker sends
+        // none) the wipe waits for its deadline — never longer.
+        await Poll.UntilAsync(() => _uploaded.Count == forgeries.Length, "the queued records sent before the wipe");
+        var decided = _time.GetUtcNow();
+        Assert.False(_daemon.Decommissioned);
+        await Poll.UntilAsync(
+            () =>
+            {
+                if (!_run!.IsCompleted)
+                {
+                    _time.Advance(AuditInterval);
+                }
+
+                return _run!.IsCompleted;
+            },
+            "the wipe at its deadline");
+        await _run!;
+        Assert.InRange(_time.GetUtcNow() - decided, AgentDaemon.WipeFlushLimit, AgentDaemon.WipeFlushLimit + AuditInterval);
         Assert.True(_daemon.Decommissioned);
         Assert.Equal(1, _platform.Restores);
         Assert.False(_store.Store.IsEnrolled);
         Assert.False(File.Exists(_store.PathOf("state.bin")));
         Assert.Equal([4L], _wiped);
+    }
+
+    [Fact]
+    public async Task A_decommission_wipes_as_soon_as_the_queued_login_records_are_receipted()
+    {
+        _receipts = true;
+        await StartAsync(pinned: true);
+        _store.Store.AppendAudit(new AuditEvent("login-1", _time.GetUtcNow(), AuditOutcome.Accepted, "asmith", "alice"));
+        _store.Store.AppendAudit(new AuditEvent("login-2", _time.GetUtcNow(), AuditOutcome.Rejected, "asmith", "alice"));
+
+        // No time passes: the records go out with the decommission, and their receipt lets the wipe go ahead at once.
+        await SendAsync(_signer.Sign(Document(4, mfa: false) with { Decommission = true }));
+
+        await _run!.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(_daemon!.Decommissioned);
+        Assert.Equal(["login-1", "login-2"], _uploaded.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([4L], _wiped);
+        Assert.False(_store.Store.IsEnrolled);
     }
 
     /// <summary>Starts the broker and the daemon (enrolled against it, with or without the pinned key) and waits for its subscription.</summary>
@@ -206,9 +242,22 @@ public sealed class FakeBrokerDesiredStateTests : IAsyncDisposable
             var message = e.ApplicationMessage;
             if (message.Topic == _topics.For(TestStore.OrgId, TestStore.DeviceId, Topics.Events))
             {
-                foreach (var audit in JsonSerializer.Deserialize(message.Payload.ToArray(), ProtocolJsonContext.Default.AuditEventBatch)!.Events)
+                var batch = JsonSerializer.Deserialize(message.Payload.ToArray(), ProtocolJsonContext.Default.AuditEventBatch)!;
+                foreach (var audit in batch.Events)
                 {
                     _uploaded[audit.Id] = audit;
+                }
+
+                if (_receipts)
+                {
+                    // As the control plane's bridge: a receipt signed with the pinned key, naming the batch's events.
+                    var receipt = new AuditReceipt(AuditReceipt.CurrentSchema, TestStore.OrgId, TestStore.DeviceId, [.. batch.Events.Select(a => a.Id)]);
+                    _ = _broker!.InjectApplicationMessage(new InjectedMqttApplicationMessage(
+                        new MqttApplicationMessageBuilder().WithTopic(_topics.ReceiptsFor(TestStore.OrgId, TestStore.DeviceId)).WithPayload(_signer.SignReceipt(receipt))
+                            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build())
+                    {
+                        SenderClientId = "fake-broker",
+                    });
                 }
             }
             else if (message.Topic == _topics.For(TestStore.OrgId, TestStore.DeviceId, Topics.Reported))
