@@ -25,7 +25,8 @@ public sealed class DeviceUsersTests(EndToEndFixture fixture)
         await Admin.ConfirmNowAsync(org, "alice", await Admin.StartEnrollmentAsync(org, "alice"));
         await Admin.StartEnrollmentAsync(org, "bob");
 
-        var users = await Admin.GetDeviceUsersAsync(org, "dev-1");
+        await Admin.WaitForTotpStatusAsync(org, "dev-1", "alice", "enrolled");
+        var users = await Admin.WaitForTotpStatusAsync(org, "dev-1", "bob", "pending-setup");
         Assert.Equal(["alice", "bob", "carol"], users.Select(u => (string?)u!["userId"]));
         Assert.Equal(["enrolled", "pending-setup", "not-enrolled"], users.Select(u => (string?)u!["totpStatus"]));
         Assert.Equal(["pending", "not-required", "not-required"], users.Select(u => (string?)u!["onDevice"]));
@@ -48,6 +49,7 @@ public sealed class DeviceUsersTests(EndToEndFixture fixture)
         await Admin.CreateUserAsync(org, "bob");
         await Admin.BindAsync(org, "dev-1", "bob");
         await Admin.StartEnrollmentAsync(org, "bob");
+        await Admin.WaitForTotpStatusAsync(org, "dev-1", "bob", "pending-setup");
         var before = (await Admin.GetAsync($"/api/orgs/{org}/devices/dev-1")).Ok();
 
         var users = await Admin.GetDeviceUsersAsync(org, "dev-1");

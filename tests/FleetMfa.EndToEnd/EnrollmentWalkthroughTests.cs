@@ -56,7 +56,7 @@ public sealed class EnrollmentWalkthroughTests(EndToEndFixture fixture)
         Assert.Equal("enrolled", (string?)confirmed["totpStatus"]);
         Assert.Equal(["web-01"], confirmed["devices"]!.AsArray().Select(d => (string?)d));
 
-        var onDevice = Assert.Single(await Admin.GetDeviceUsersAsync(org, "web-01"))!;
+        var onDevice = Assert.Single(await Admin.WaitForTotpStatusAsync(org, "web-01", "alice", "enrolled"))!;
         Assert.Equal("alice", (string?)onDevice["userId"]);
         Assert.Equal("alice", (string?)onDevice["localUsername"]);
         Assert.Equal("enrolled", (string?)onDevice["totpStatus"]);

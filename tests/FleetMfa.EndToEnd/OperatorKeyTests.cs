@@ -46,7 +46,7 @@ public sealed class OperatorKeyTests(EndToEndFixture fixture)
 
         var page = (await ops.GetAsync($"/api/orgs/{org}/devices")).Ok();
         Assert.Equal("ops-dev", (string?)Assert.Single(page["items"]!.AsArray())!["deviceId"]);
-        var user = Assert.Single(await ops.GetDeviceUsersAsync(org, "ops-dev"))!;
+        var user = Assert.Single(await ops.WaitForTotpStatusAsync(org, "ops-dev", "dave", "enrolled"))!;
         Assert.Equal("enrolled", (string?)user["totpStatus"]);
         var device = (await Admin.GetAsync($"/api/orgs/{org}/devices/ops-dev")).Ok();
         Assert.False((bool)device["settings"]!["windows"]!["safeModeBlockNonAdmins"]!);

@@ -80,12 +80,12 @@ public sealed class TotpSetupTests(EndToEndFixture fixture) : IAsyncLifetime
         await Admin.CreateUserAsync(_org, "ivan");
         await Admin.BindAsync(_org, "dev-r", "ivan");
         await Admin.ConfirmNowAsync(_org, "ivan", await Admin.StartEnrollmentAsync(_org, "ivan"));
-        Assert.Equal("pending", (string?)Assert.Single(await Admin.GetDeviceUsersAsync(_org, "dev-r"))!["onDevice"]);
+        Assert.Equal("pending", (string?)Assert.Single(await Admin.WaitForTotpStatusAsync(_org, "dev-r", "ivan", "enrolled"))!["onDevice"]);
 
         var reset = (await Admin.PostAsync($"/api/orgs/{_org}/users/ivan/totp/reset")).Ok();
 
         Assert.Equal("not-enrolled", (string?)reset["totpStatus"]);
-        var onDevice = Assert.Single(await Admin.GetDeviceUsersAsync(_org, "dev-r"))!;
+        var onDevice = Assert.Single(await Admin.WaitForTotpStatusAsync(_org, "dev-r", "ivan", "not-enrolled"))!;
         Assert.Equal("not-enrolled", (string?)onDevice["totpStatus"]);
         Assert.Equal("not-required", (string?)onDevice["onDevice"]);
         (await Admin.ConfirmAsync(_org, "ivan", "123456")).Problem(HttpStatusCode.Conflict, "enrollment-not-started");

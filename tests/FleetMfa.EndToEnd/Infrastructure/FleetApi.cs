@@ -165,6 +165,16 @@ public static class FleetApi
             d => (string?)d["mfa"]!["status"] == status && (long)d["mfa"]!["appliedVersion"]! == (long)d["mfa"]!["desiredVersion"]!,
             $"device {orgId}/{deviceId} MFA {status} with appliedVersion == desiredVersion");
 
+    /// <summary>
+    /// The device's users once <paramref name="userId"/>'s TOTP status there is <paramref name="totpStatus"/>: a user's
+    /// enrollment reaches its devices as a one-way update from the user's outbox, a moment after the user's call returned.
+    /// </summary>
+    public static Task<JsonArray> WaitForTotpStatusAsync(this ApiClient api, string orgId, string deviceId, string userId, string totpStatus) =>
+        Poll.UntilAsync(
+            () => api.GetDeviceUsersAsync(orgId, deviceId),
+            users => users.Any(u => (string?)u!["userId"] == userId && (string?)u["totpStatus"] == totpStatus),
+            $"user {userId} {totpStatus} on device {orgId}/{deviceId}");
+
     /// <summary>Polls <c>GET devices/{d}/users</c> until <paramref name="userId"/> is <paramref name="onDevice"/> there.</summary>
     public static Task<JsonArray> WaitForOnDeviceAsync(this ApiClient api, string orgId, string deviceId, string userId, string onDevice = "active") =>
         Poll.UntilAsync(
