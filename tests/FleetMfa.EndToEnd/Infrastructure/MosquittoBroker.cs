@@ -1,5 +1,5 @@
-using System.Net.Sockets;
 using System.Security.Cryptography;
+using FleetMfa.Testing.Network;
 
 namespace FleetMfa.EndToEnd.Infrastructure;
 
@@ -247,7 +247,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
                 throw new InvalidOperationException($"Mosquitto exited with code {_process.ExitCode} during start-up (log {_process.LogPath}):\n{_process.Tail()}");
             }
 
-            if (File.Exists(PidFile) && new FileInfo(PidFile).Length > 0 && await AcceptsConnectionsAsync())
+            if (File.Exists(PidFile) && new FileInfo(PidFile).Length > 0 && await LoopbackPort.AcceptsConnectionsAsync(Port))
             {
                 return;
             }
@@ -258,20 +258,6 @@ public sealed class MosquittoBroker : IAsyncDisposable
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50));
-        }
-    }
-
-    private async Task<bool> AcceptsConnectionsAsync()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

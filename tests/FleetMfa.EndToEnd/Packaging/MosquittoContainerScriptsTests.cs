@@ -1,7 +1,7 @@
-using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Network;
 using MQTTnet;
 
 namespace FleetMfa.EndToEnd.Packaging;
@@ -49,7 +49,7 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(Path.Combine(directory, "passwd")));
 
         await using var broker = ChildProcess.Start("/usr/sbin/mosquitto", ["-c", Path.Combine(directory, "mosquitto.conf")], directory, new Dictionary<string, string>(), Path.Combine(directory, "mosquitto.log"));
-        await Poll.UntilAsync(() => Task.FromResult(!broker.HasExited && File.Exists(Path.Combine(directory, "mosquitto.pid")) && Listening(port)), up => up, $"Mosquitto listening on {port}:\n{broker.Tail()}");
+        await Poll.UntilAsync(async () => !broker.HasExited && File.Exists(Path.Combine(directory, "mosquitto.pid")) && await LoopbackPort.AcceptsConnectionsAsync(port), up => up, $"Mosquitto listening on {port}:\n{broker.Tail()}");
         var config = File.ReadAllLines(Path.Combine(directory, "mosquitto.conf"));
         Assert.Contains($"plugin {MosquittoBroker.LimitsPlugin}", config);
         Assert.Contains("plugin_opt_rate 10", config);
@@ -104,19 +104,5 @@ public sealed class MosquittoContainerScriptsTests : IDisposable
         Assert.NotEqual(0, init.ExitCode);
         Assert.Contains($"the rate-limit plugin {missing} is missing", init.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(directory, "mosquitto.conf")));
-    }
-
-    private static bool Listening(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect("127.0.0.1", port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

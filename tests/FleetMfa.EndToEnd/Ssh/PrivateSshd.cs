@@ -1,7 +1,7 @@
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using FleetMfa.EndToEnd.Infrastructure;
+using FleetMfa.Testing.Network;
 
 namespace FleetMfa.EndToEnd.Ssh;
 
@@ -109,7 +109,7 @@ public sealed partial class PrivateSshd : IAsyncDisposable
         while (true)
         {
             Assert.False(_process.HasExited, $"sshd exited with code {(_process.HasExited ? _process.ExitCode : 0)}:\n{_process.Tail()}");
-            if (ListenCount >= count && await AcceptsConnectionsAsync())
+            if (ListenCount >= count && await LoopbackPort.AcceptsConnectionsAsync(Port))
             {
                 return;
             }
@@ -167,20 +167,6 @@ public sealed partial class PrivateSshd : IAsyncDisposable
         }
 
         File.Delete(PamServiceFile);
-    }
-
-    private async Task<bool> AcceptsConnectionsAsync()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     [GeneratedRegex("^Server listening on ", RegexOptions.Multiline)]
