@@ -18,4 +18,7 @@ public sealed partial class RolloutShardGrain
 
     [LoggerMessage(1504, LogLevel.Warning, "Rollout {OrgId}/{RolloutId} shard {Shard} could not report its counts")]
     private static partial void LogReportFailed(ILogger logger, string orgId, string rolloutId, int shard, Exception exception);
+
+    [LoggerMessage(1505, LogLevel.Warning, "Rollout {OrgId}/{RolloutId} shard {Shard} could not store a decision; the stored outbox is run again on the next tick")]
+    private static partial void LogNotStored(ILogger logger, string orgId, string rolloutId, int shard, Exception exception);
 }
