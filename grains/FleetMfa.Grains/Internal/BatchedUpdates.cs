@@ -17,6 +17,11 @@ namespace FleetMfa.Grains.Internal;
 /// otherwise it is a real conflict, and the decisions are written again on the stored state (a few times, then the
 /// write fails). Decisions must therefore be idempotent: made on a state that holds them, they change nothing.
 /// </para>
+/// <para>
+/// <see cref="Close"/> ends it with the grain's activation: work the activation started (an effect's continuation) may
+/// still come back after Orleans deactivated it, while a new activation of the same grain already writes the same row.
+/// A closed instance takes no decision and starts no write, so the two never fight over the row.
+/// </para>
 /// </summary>
 /// <param name="state">The grain's state; its <c>State</c> is only ever a stored or an in-flight snapshot.</param>
 /// <param name="copier">Copies the state (the working copy, and each snapshot).</param>
@@ -33,9 +38,13 @@ internal sealed class BatchedUpdates<TState>(IPersistentState<TState> state, Dee
     private TState? _storedWhileWriting;
     private TaskCompletionSource? _next;
     private TaskCompletionSource? _writing;
+    private bool _closed;
 
     /// <summary>The state as storage holds it.</summary>
     public TState Stored => _storedWhileWriting ?? state.State;
+
+    /// <summary>Whether <see cref="Close"/> was called: the activation is over.</summary>
+    public bool IsClosed => _closed;
 
     /// <summary>
     /// Makes <paramref name="decide"/> on the working copy (it returns whether it changed anything) and returns once
@@ -44,6 +53,11 @@ internal sealed class BatchedUpdates<TState>(IPersistentState<TState> state, Dee
     public Task DecideAsync(Func<TState, bool> decide)
     {
         ArgumentNullException.ThrowIfNull(decide);
+        if (_closed)
+        {
+            return Task.FromException(Closed());
+        }
+
         _working ??= copier.Copy(Stored);
         if (!decide(_working))
         {
@@ -62,9 +76,27 @@ internal sealed class BatchedUpdates<TState>(IPersistentState<TState> state, Dee
         return batch.Task;
     }
 
+    /// <summary>
+    /// Takes no further decision and starts no further write: decisions not written yet fail; a write in flight still
+    /// answers its callers, but <c>stored</c> is not called for it (the next activation carries out what it stored).
+    /// </summary>
+    public void Close()
+    {
+        _closed = true;
+        if (_writing is null && _next is { } unwritten)
+        {
+            _next = null;
+            _pending.Clear();
+            unwritten.SetException(Closed());
+        }
+    }
+
+    private static ObjectDisposedException Closed() =>
+        new(nameof(BatchedUpdates<TState>), "The grain's activation has ended; the decision was not stored.");
+
     private async Task WriteLoopAsync()
     {
-        while (_next is { } batch)
+        while (!_closed && _next is { } batch)
         {
             var decisions = _pending.ToArray();
             _pending.Clear();
@@ -80,11 +112,21 @@ internal sealed class BatchedUpdates<TState>(IPersistentState<TState> state, Dee
                 continue;
             }
 
-            stored();
+            if (!_closed)
+            {
+                stored();
+            }
+
             batch.SetResult();
         }
 
         _writing = null;
+        if (_next is { } unwritten)
+        {
+            _next = null;
+            _pending.Clear();
+            unwritten.SetException(Closed());
+        }
     }
 
     /// <summary>After a failed write: the working copy goes back to what is stored, and what was decided meanwhile is decided again on it.</summary>
@@ -121,7 +163,7 @@ internal sealed class BatchedUpdates<TState>(IPersistentState<TState> state, Dee
                 _storedWhileWriting = null;
                 return;
             }
-            catch (InconsistentStateException) when (attempt < MaxAttempts)
+            catch (InconsistentStateException) when (attempt < MaxAttempts && !_closed)
             {
                 (state.State, _storedWhileWriting) = (_storedWhileWriting!, null);
                 await state.ReadStateAsync();

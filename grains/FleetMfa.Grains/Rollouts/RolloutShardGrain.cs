@@ -65,11 +65,27 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         _seen = RolloutShardPlan.Counts(Stored);
         if (RolloutShardPlan.HasWork(Stored))
         {
+            LogShardResumed(_logger, _orgId, _rolloutId, _shard, Stored.InFlight, Stored.Outbox.Count);
+
             // The outbox runs again, and devices an earlier activation asked are asked again: they may have settled unseen.
             StartTicking();
             RunOutbox();
         }
 
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Nothing of this activation runs or writes from here on. An ask still out may answer after Orleans deactivated it
+    /// (a silo's death moves grains), and a new activation may already run the same outbox: were the old one to keep
+    /// deciding and starting effects, the two would overwrite each other's row for as long as effects chain.
+    /// </summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _updates.Close();
+        _timer?.Dispose();
+        _timer = null;
+        LogShardDeactivated(_logger, _orgId, _rolloutId, _shard, reason.ReasonCode, _running.Count);
         return Task.CompletedTask;
     }
 
@@ -195,6 +211,11 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
     /// <summary>Starts every effect of the stored outbox that is not running; reports go one at a time, so they arrive in order.</summary>
     private void RunOutbox()
     {
+        if (_updates.IsClosed)
+        {
+            return;
+        }
+
         foreach (var effect in Stored.Outbox.ToList())
         {
             if (_running.Contains(effect) || (effect.Kind == RolloutShardEffectKind.ReportProgress && _running.Any(e => e.Kind == effect.Kind)))
@@ -233,6 +254,12 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
                 step = null;
             }
 
+            if (_updates.IsClosed)
+            {
+                // The next activation asks again every device an earlier one asked.
+                return;
+            }
+
             var now = _time.GetUtcNow();
             await DecideAsync(s => step is null ? RolloutShardPlan.Unreachable(s, ask, now) : RolloutShardPlan.Answered(s, ask, step, now));
         }
@@ -252,6 +279,11 @@ public sealed partial class RolloutShardGrain : Grain, IRolloutShardGrain
         try
         {
             await GrainFactory.GetRollout(_orgId, _rolloutId).ReportShardAsync(_shard, report.Counts!, report.Finished);
+            if (_updates.IsClosed)
+            {
+                return;
+            }
+
             await DecideAsync(s => RolloutShardPlan.Reported(s, report));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

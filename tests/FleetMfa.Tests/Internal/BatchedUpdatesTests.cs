@@ -129,4 +129,38 @@ public sealed class BatchedUpdatesTests
         await Task.WhenAll(write, nothing).WaitAsync(Timeout);
         Assert.Equal(1, _state.WritesStarted);
     }
+
+    [Fact]
+    public async Task Closed_with_a_write_in_flight_it_answers_that_write_but_carries_nothing_out_and_writes_nothing_more()
+    {
+        var inFlight = _updates.DecideAsync(Bump);
+        var behind = _updates.DecideAsync(Bump);
+
+        // The activation ends (Orleans deactivated it) while its write is out, and a late answer of its asks comes back.
+        _updates.Close();
+        var late = _updates.DecideAsync(Bump);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => late).WaitAsync(Timeout);
+        _state.Complete(0);
+        await inFlight.WaitAsync(Timeout);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => behind).WaitAsync(Timeout);
+
+        // The write that was out is stored, but nothing runs for it here (the next activation runs the stored outbox),
+        // and no write follows it: the next activation owns the row.
+        Assert.Equal((1, 1, 0), (_state.WritesStarted, _updates.Stored.Next, _storedCalls));
+        Assert.True(_updates.IsClosed);
+    }
+
+    [Fact]
+    public async Task Closed_during_a_stale_ETag_it_does_not_write_again_over_the_next_activation()
+    {
+        var write = _updates.DecideAsync(Bump);
+        _updates.Close();
+
+        // The next activation wrote the row meanwhile: this one must not read it back and write over it.
+        _state.Fail(0, new InconsistentStateException("stale ETag"));
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => write).WaitAsync(Timeout);
+        Assert.Equal((1, 0, 0), (_state.WritesStarted, _state.Reads, _storedCalls));
+    }
 }
