@@ -20,7 +20,7 @@ namespace FleetMfa.Grains.Devices;
 /// and calls a user only to bind, unbind, share its key or acknowledge — calls a user answers without calling a device.
 /// What is not stored lives here only: presence, the secret versions the agent holds, publish times, the freshest
 /// report time and "last seen" — all of which the agent sends again.
-/// A decommissioned device (<see cref="DeviceTwin.Decommission"/>) is revoked by a reminder once its grace period is
+/// A decommissioned device (<see cref="DecommissionTwin.Decommission"/>) is revoked by a reminder once its grace period is
 /// over (or at once when its agent acknowledges the wipe), and forgotten — index row and state — by the same reminder,
 /// or the next call, once its retention is over.
 /// </summary>
@@ -136,7 +136,7 @@ public sealed partial class DeviceGrain(
     {
         await ForgetIfExpiredAsync();
         EnsureRegistered();
-        if (await DecideAsync(s => DeviceTwin.Decommission(s, time.GetUtcNow())))
+        if (await DecideAsync(s => DecommissionTwin.Decommission(s, time.GetUtcNow())))
         {
             LogDecommissioned(logger, _orgId, _deviceId, State.Decommission!.Version, State.Revoked);
         }
@@ -166,7 +166,7 @@ public sealed partial class DeviceGrain(
             return;
         }
 
-        if (await DecideAsync(s => DeviceTwin.RevokeAfterGrace(s, time.GetUtcNow(), decommissionOptions.Value.RevokeGrace)))
+        if (await DecideAsync(s => DecommissionTwin.RevokeAfterGrace(s, time.GetUtcNow(), decommissionOptions.Value.RevokeGrace)))
         {
             LogRevoked(logger, _orgId, _deviceId, false);
         }
@@ -191,12 +191,12 @@ public sealed partial class DeviceGrain(
     private async Task<bool> ForgetIfExpiredAsync()
     {
         var retention = decommissionOptions.Value.Retention;
-        if (!DeviceTwin.IsExpired(State, time.GetUtcNow(), retention))
+        if (!DecommissionTwin.IsExpired(State, time.GetUtcNow(), retention))
         {
             return false;
         }
 
-        await DecideAsync(s => DeviceTwin.RevokeAfterGrace(s, time.GetUtcNow(), TimeSpan.Zero));
+        await DecideAsync(s => DecommissionTwin.RevokeAfterGrace(s, time.GetUtcNow(), TimeSpan.Zero));
         await DrainAsync();
         if (_done < State.Outbox.Count)
         {
@@ -317,7 +317,7 @@ public sealed partial class DeviceGrain(
     {
         EnsureRegistered();
         // Before the user grain records the device: a decommissioned device binds nobody.
-        DeviceTwin.EnsureInService(State);
+        DecommissionTwin.EnsureInService(State);
 
         Slug.Require(userId, "userId");
         localUsername = InputRules.RequireLocalUsername(localUsername);
@@ -329,14 +329,14 @@ public sealed partial class DeviceGrain(
         // One call to the user, which records this device and its key and answers its enrollment sealed to that key; the
         // user never calls a device back in a call (its updates are one-way messages), so this cannot close a cycle.
         var update = await GrainFactory.GetUser(_orgId, userId).AddDeviceAsync(_deviceId, State.PublicKey);
-        await DecideAsync(s => DeviceTwin.Bind(s, userId, localUsername, update));
+        await DecideAsync(s => UserBindingTwin.Bind(s, userId, localUsername, update));
         return UserStatus(userId, State.Users[userId]);
     }
 
     public async Task UnbindUserAsync(string userId)
     {
         EnsureRegistered();
-        await DecideAsync(s => DeviceTwin.Unbind(s, userId));
+        await DecideAsync(s => UserBindingTwin.Unbind(s, userId));
     }
 
     public Task<IReadOnlyList<DeviceUserStatus>> GetUsersAsync()
@@ -353,7 +353,7 @@ public sealed partial class DeviceGrain(
     public async Task OnUserTotpChangedAsync(string userId, UserTotpUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        await DecideAsync(s => DeviceTwin.TakeUserTotp(s, userId, update));
+        await DecideAsync(s => UserBindingTwin.TakeUserTotp(s, userId, update));
         try
         {
             // The revision this device holds now: a stale update is answered with the newer one it took before.
@@ -384,7 +384,7 @@ public sealed partial class DeviceGrain(
         if (State.Decommission is not null)
         {
             // Only the wipe acknowledgement counts now; it revokes the device at once.
-            if (await DecideAsync(s => DeviceTwin.TakeWipeReport(s, report, time.GetUtcNow())))
+            if (await DecideAsync(s => DecommissionTwin.TakeWipeReport(s, report, time.GetUtcNow())))
             {
                 LogRevoked(logger, _orgId, _deviceId, true);
                 WatchDecommission(State.Decommission);

@@ -57,7 +57,7 @@ public sealed class DeviceState
     /// </summary>
     [Id(22)] public long AdoptedVersion { get; set; }
 
-    /// <summary>The device's decommission (<see cref="DeviceTwin.Decommission"/>); null while it is in service.</summary>
+    /// <summary>The device's decommission (<see cref="DecommissionTwin.Decommission"/>); null while it is in service.</summary>
     [Id(23)] public DeviceDecommission? Decommission { get; set; }
 
     public bool HasAgent => PublicKey is not null;

@@ -12,7 +12,8 @@ namespace FleetMfa.Grains.Devices;
 /// <para>
 /// The rules: every change to what the device must enforce (org switch, device switch, OS settings, bound users and
 /// their enrollment) moves <see cref="DeviceState.DesiredVersion"/> on and publishes it; the status follows the
-/// version the agent has applied; a rollout waiting for a version is told once it settles.
+/// version the agent has applied; a rollout waiting for a version is told once it settles. Bound users are
+/// <see cref="UserBindingTwin"/>'s, the device's end <see cref="DecommissionTwin"/>'s: the same shape, on the same state.
 /// </para>
 /// </summary>
 public static class DeviceTwin
@@ -24,7 +25,7 @@ public static class DeviceTwin
         var hostname = InputRules.RequireHostname(registration.Hostname);
         var osVersion = InputRules.RequireText(registration.OsVersion, "osVersion", 64);
         var facts = registration.Facts is null ? null : DeviceFactsRules.Require(registration.Facts);
-        EnsureInService(state);
+        DecommissionTwin.EnsureInService(state);
         if (state.Registered && state.Os != registration.Os)
         {
             throw new FleetMfaException(ErrorCodes.Conflict, $"The device is registered as {state.Os}; a device's OS cannot change.");
@@ -48,7 +49,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(enrollment);
-        EnsureInService(state);
+        DecommissionTwin.EnsureInService(state);
         if (state.HasAgent)
         {
             throw new FleetMfaException(ErrorCodes.Conflict, "The device already has an agent.");
@@ -80,7 +81,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(patch);
-        EnsureInService(state);
+        DecommissionTwin.EnsureInService(state);
         var current = state.Settings;
         var updated = new DeviceSettings(
             new LinuxSettings(patch.SshPasswordLogin ?? current.Linux.SshPasswordLogin, patch.SshPublicKeyAuth ?? current.Linux.SshPublicKeyAuth),
@@ -106,7 +107,7 @@ public static class DeviceTwin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(policy);
-        EnsureInService(state);
+        DecommissionTwin.EnsureInService(state);
         MfaRules.EnsureCanRequire(state.Os, state.OsVersion, state.Settings, state.Facts, force);
         if (state.MfaDesired)
         {
@@ -128,7 +129,7 @@ public static class DeviceTwin
     public static IReadOnlyList<DeviceEffect>? DisableMfa(DeviceState state, RolloutTicket? rollout = null)
     {
         ArgumentNullException.ThrowIfNull(state);
-        EnsureInService(state);
+        DecommissionTwin.EnsureInService(state);
         if (!state.MfaDesired)
         {
             return null;
@@ -193,59 +194,6 @@ public static class DeviceTwin
         var parametersChanged = state.Policy?.Totp != policy.Totp;
         state.Policy = policy;
         return state.Required != requiredBefore || (state.MfaDesired && parametersChanged) ? Bump(state, requiredBefore) : [DeviceEffect.SyncIndex];
-    }
-
-    /// <summary>
-    /// Binds <paramref name="userId"/> as <paramref name="localUsername"/> (the user grain has recorded the device and
-    /// answered its enrollment, <paramref name="update"/>); null when the binding was already exactly this.
-    /// </summary>
-    public static IReadOnlyList<DeviceEffect>? Bind(DeviceState state, string userId, string localUsername, UserTotpUpdate update)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(update);
-        EnsureInService(state);
-        if (state.Users.Any(u => u.Value.LocalUsername == localUsername && u.Key != userId))
-        {
-            throw new FleetMfaException(ErrorCodes.Conflict, $"Local account '{localUsername}' is already bound to another user on this device.");
-        }
-
-        var isNew = !state.Users.TryGetValue(userId, out var bound);
-        bound ??= new BoundUser();
-        var changed = isNew || bound.LocalUsername != localUsername;
-        bound.LocalUsername = localUsername;
-        state.Users[userId] = bound;
-        var taken = Take(bound, update, isNew, out var enforced);
-
-        // A name or a setup merely started changes no desired state, but is stored all the same.
-        return changed || enforced ? Bump(state, state.Required) : taken ? [] : null;
-    }
-
-    public static IReadOnlyList<DeviceEffect> Unbind(DeviceState state, string userId)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        EnsureInService(state);
-        if (!state.Users.Remove(userId))
-        {
-            throw FleetMfaException.NotFound($"User '{userId}' is not bound to the device.");
-        }
-
-        return [.. Bump(state, state.Required), DeviceEffect.ForgetUserBinding(userId)];
-    }
-
-    /// <summary>
-    /// A bound user's update (from the user's outbox): taken when newer than the one the binding holds; null when the
-    /// device need not store anything (stale, not bound, decommissioned — the user is acknowledged all the same).
-    /// </summary>
-    public static IReadOnlyList<DeviceEffect>? TakeUserTotp(DeviceState state, string userId, UserTotpUpdate update)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(update);
-        if (state.Decommission is not null || !state.Users.TryGetValue(userId, out var bound) || !Take(bound, update, fresh: false, out var enforced))
-        {
-            return null;
-        }
-
-        return enforced ? Bump(state, state.Required) : [];
     }
 
     /// <summary>
@@ -322,125 +270,8 @@ public static class DeviceTwin
         return publish ? [DeviceEffect.SyncIndex, DeviceEffect.PublishDesired, .. effects] : [DeviceEffect.SyncIndex, .. effects];
     }
 
-    /// <summary>
-    /// Decommissions the device: one last desired version (no users, MFA off, <c>decommission</c>) tells its agent to
-    /// wipe, the index row is flagged, a rollout waiting for it is told it failed, and the reminder that revokes it after
-    /// the grace period is armed; a device without an agent is revoked at once. Null when it is decommissioned already
-    /// (the record stands as it is).
-    /// </summary>
-    public static IReadOnlyList<DeviceEffect>? Decommission(DeviceState state, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        if (!state.Registered)
-        {
-            throw FleetMfaException.NotFound("The device does not exist.");
-        }
-
-        if (state.Decommission is not null)
-        {
-            return null;
-        }
-
-        state.DesiredVersion++;
-        state.FailureReason = null;
-        state.Decommission = new DeviceDecommission(now, state.DesiredVersion, false, null);
-        var effects = new List<DeviceEffect> { DeviceEffect.SyncIndex };
-        if (state.RolloutWatch is { } watch)
-        {
-            state.RolloutWatch = null;
-            effects.Add(DeviceEffect.NotifyRollout(watch, SettledStep(state, watch.Version)!));
-        }
-
-        if (!state.HasAgent)
-        {
-            return [.. effects, .. Revoke(state, now)];
-        }
-
-        return [.. effects, DeviceEffect.PublishDesired, DeviceEffect.ArmDecommissionReminder];
-    }
-
-    /// <summary>
-    /// A report from a decommissioned device: only its wipe acknowledgement of the decommission version counts, and it
-    /// revokes the device at once. Everything else (and anything after the revocation) is ignored: null.
-    /// </summary>
-    public static IReadOnlyList<DeviceEffect>? TakeWipeReport(DeviceState state, ReportedState report, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(report);
-        if (state.Decommission is not { RevokedAt: null } decommission || !report.Wiped || report.AppliedVersion < decommission.Version)
-        {
-            return null;
-        }
-
-        state.Decommission = decommission with { WipeAcknowledged = true };
-        return Revoke(state, now);
-    }
-
-    /// <summary>Revokes a decommissioned device whose grace period is over without a wipe acknowledgement; null before that, or when revoked already.</summary>
-    public static IReadOnlyList<DeviceEffect>? RevokeAfterGrace(DeviceState state, DateTimeOffset now, TimeSpan grace)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        return state.Decommission is { RevokedAt: null } decommission && now >= decommission.At + grace ? Revoke(state, now) : null;
-    }
-
-    /// <summary>Whether a decommissioned device's retention is over: the grain then removes its index row and its state.</summary>
-    public static bool IsExpired(DeviceState state, DateTimeOffset now, TimeSpan retention)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        return state.Decommission is { } decommission && now >= decommission.At + retention;
-    }
-
-    /// <summary>The MQTT credential goes for good, the broker session ends, retained messages are cleared and the users are unbound.</summary>
-    private static IReadOnlyList<DeviceEffect> Revoke(DeviceState state, DateTimeOffset now)
-    {
-        state.Decommission = state.Decommission! with { RevokedAt = now };
-        state.MqttPasswordHash = null;
-        var users = state.Users.Keys.Order(StringComparer.Ordinal).ToList();
-        state.Users.Clear();
-        return [DeviceEffect.RevokeAccess, DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, .. users.Select(DeviceEffect.ForgetUserBinding), DeviceEffect.ArmDecommissionReminder];
-    }
-
-    /// <summary>Refuses (<c>device-decommissioned</c>) any change to a decommissioned device.</summary>
-    public static void EnsureInService(DeviceState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        if (state.Decommission is not null)
-        {
-            throw new FleetMfaException(ErrorCodes.DeviceDecommissioned, "The device is decommissioned; its id cannot be used again until its record is gone.");
-        }
-    }
-
-    /// <summary>
-    /// Takes <paramref name="update"/> into <paramref name="bound"/> when it is newer than what the binding holds, or the
-    /// binding is <paramref name="fresh"/> (false
-    /// otherwise: a stale update never overwrites a newer one). <paramref name="enforced"/>: whether it changes what the
-    /// device must enforce — only an enrolled user is prompted, with one secret version, and only with a secret sealed
-    /// to this device. A sealed secret is kept only for an enrolled user, and only of the version the update names.
-    /// </summary>
-    private static bool Take(BoundUser bound, UserTotpUpdate update, bool fresh, out bool enforced)
-    {
-        enforced = false;
-        if (!fresh && update.Revision <= bound.Revision)
-        {
-            return false;
-        }
-
-        var totp = update.State;
-        var secret = totp.Status == TotpStatus.Enrolled && update.Secret is { } s && s.SecretVersion == totp.SecretVersion ? s : null;
-        enforced = Prompted(bound.TotpStatus, bound.SecretVersion, bound.Secret) != Prompted(totp.Status, totp.SecretVersion, secret);
-        bound.Revision = update.Revision;
-        bound.Username = totp.Username;
-        bound.TotpStatus = totp.Status;
-        bound.SecretVersion = totp.SecretVersion;
-        bound.Secret = secret;
-        return true;
-
-        static (int Version, bool Sealed)? Prompted(TotpStatus status, int secretVersion, SealedUserSecret? secret) =>
-            status == TotpStatus.Enrolled ? (secretVersion, secret is not null) : null;
-    }
-
     /// <summary>A new desired version: published, indexed, and — when "TOTP required" flipped — the version the status waits for.</summary>
-    private static IReadOnlyList<DeviceEffect> Bump(DeviceState state, bool requiredBefore)
+    internal static IReadOnlyList<DeviceEffect> Bump(DeviceState state, bool requiredBefore)
     {
         state.DesiredVersion++;
         state.FailureReason = null;

@@ -5,7 +5,7 @@ using FleetMfa.Tests.Infrastructure;
 
 namespace FleetMfa.Tests.Devices;
 
-/// <summary><see cref="DeviceTwin"/>'s decommission decisions, without a cluster: the record, the wipe, the revocation and the end.</summary>
+/// <summary><see cref="DecommissionTwin"/>'s decisions, without a cluster: the record, the wipe, the revocation and the end.</summary>
 public sealed class DecommissionTwinTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
@@ -19,7 +19,7 @@ public sealed class DecommissionTwinTests
     {
         var state = DeviceTwinTests.Device(TotpOn);
         DeviceTwin.EnableMfa(state, force: false, TotpOn);
-        DeviceTwin.Bind(state, "alice", "alice", Enrolled);
+        UserBindingTwin.Bind(state, "alice", "alice", Enrolled);
         state.AppliedVersion = state.DesiredVersion;
         return state;
     }
@@ -32,7 +32,7 @@ public sealed class DecommissionTwinTests
         var state = Device();
         var version = state.DesiredVersion;
 
-        var effects = DeviceTwin.Decommission(state, Now);
+        var effects = DecommissionTwin.Decommission(state, Now);
 
         Assert.Equal([DeviceEffect.SyncIndex, DeviceEffect.PublishDesired, DeviceEffect.ArmDecommissionReminder], effects);
         Assert.Equal(new DeviceDecommission(Now, version + 1, false, null), state.Decommission);
@@ -48,10 +48,10 @@ public sealed class DecommissionTwinTests
     public void Decommissioning_again_changes_nothing_and_keeps_the_first_record()
     {
         var state = Device();
-        DeviceTwin.Decommission(state, Now);
+        DecommissionTwin.Decommission(state, Now);
         var before = DeviceTwinTests.Json(state);
 
-        Assert.Null(DeviceTwin.Decommission(state, Now.AddMinutes(5)));
+        Assert.Null(DecommissionTwin.Decommission(state, Now.AddMinutes(5)));
         Assert.Equal(before, DeviceTwinTests.Json(state));
         Assert.Equal(Now, state.Decommission!.At);
     }
@@ -59,7 +59,7 @@ public sealed class DecommissionTwinTests
     [Fact]
     public void A_device_that_was_never_registered_cannot_be_decommissioned()
     {
-        var refusal = Assert.Throws<FleetMfaException>(() => DeviceTwin.Decommission(new DeviceState(), Now));
+        var refusal = Assert.Throws<FleetMfaException>(() => DecommissionTwin.Decommission(new DeviceState(), Now));
         Assert.Equal(ErrorCodes.NotFound, refusal.Code);
     }
 
@@ -69,7 +69,7 @@ public sealed class DecommissionTwinTests
         var state = new DeviceState();
         DeviceTwin.Register(state, new DeviceRegistration("web-02", DeviceOs.Linux, "Debian 12", null), TotpOn, Now);
 
-        var effects = DeviceTwin.Decommission(state, Now)!;
+        var effects = DecommissionTwin.Decommission(state, Now)!;
 
         Assert.DoesNotContain(DeviceEffect.PublishDesired, effects);
         Assert.Contains(DeviceEffect.RevokeAccess, effects);
@@ -80,14 +80,14 @@ public sealed class DecommissionTwinTests
     public void Every_report_but_the_wipe_acknowledgement_is_ignored()
     {
         var state = Device();
-        DeviceTwin.Decommission(state, Now);
+        DecommissionTwin.Decommission(state, Now);
         var before = DeviceTwinTests.Json(state);
 
-        Assert.Null(DeviceTwin.TakeWipeReport(state, DeviceTwinTests.Report(state.DesiredVersion), Now));
-        Assert.Null(DeviceTwin.TakeWipeReport(state, DeviceTwinTests.Report(state.DesiredVersion - 1, failed: state.DesiredVersion, reason: "x"), Now));
+        Assert.Null(DecommissionTwin.TakeWipeReport(state, DeviceTwinTests.Report(state.DesiredVersion), Now));
+        Assert.Null(DecommissionTwin.TakeWipeReport(state, DeviceTwinTests.Report(state.DesiredVersion - 1, failed: state.DesiredVersion, reason: "x"), Now));
 
         // A wipe of an older version is not this decommission's.
-        Assert.Null(DeviceTwin.TakeWipeReport(state, Wiped(state.DesiredVersion - 1), Now));
+        Assert.Null(DecommissionTwin.TakeWipeReport(state, Wiped(state.DesiredVersion - 1), Now));
         Assert.Equal(before, DeviceTwinTests.Json(state));
     }
 
@@ -95,9 +95,9 @@ public sealed class DecommissionTwinTests
     public void The_wipe_acknowledgement_revokes_the_device_and_unbinds_its_users()
     {
         var state = Device();
-        DeviceTwin.Decommission(state, Now);
+        DecommissionTwin.Decommission(state, Now);
 
-        var effects = DeviceTwin.TakeWipeReport(state, Wiped(state.DesiredVersion), Now.AddSeconds(5));
+        var effects = DecommissionTwin.TakeWipeReport(state, Wiped(state.DesiredVersion), Now.AddSeconds(5));
 
         Assert.Equal(
             [DeviceEffect.RevokeAccess, DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, DeviceEffect.ForgetUserBinding("alice"), DeviceEffect.ArmDecommissionReminder],
@@ -108,20 +108,20 @@ public sealed class DecommissionTwinTests
         Assert.True(state.Revoked);
 
         // Revoked once: a repeated acknowledgement, or the grace check, changes nothing.
-        Assert.Null(DeviceTwin.TakeWipeReport(state, Wiped(state.DesiredVersion), Now.AddSeconds(6)));
-        Assert.Null(DeviceTwin.RevokeAfterGrace(state, Now.AddHours(1), Grace));
+        Assert.Null(DecommissionTwin.TakeWipeReport(state, Wiped(state.DesiredVersion), Now.AddSeconds(6)));
+        Assert.Null(DecommissionTwin.RevokeAfterGrace(state, Now.AddHours(1), Grace));
     }
 
     [Fact]
     public void Without_an_acknowledgement_the_device_is_revoked_when_its_grace_period_ends()
     {
         var state = Device();
-        DeviceTwin.Decommission(state, Now);
+        DecommissionTwin.Decommission(state, Now);
 
-        Assert.Null(DeviceTwin.RevokeAfterGrace(state, Now + Grace - TimeSpan.FromTicks(1), Grace));
+        Assert.Null(DecommissionTwin.RevokeAfterGrace(state, Now + Grace - TimeSpan.FromTicks(1), Grace));
         Assert.Null(state.Decommission!.RevokedAt);
 
-        var effects = DeviceTwin.RevokeAfterGrace(state, Now + Grace, Grace);
+        var effects = DecommissionTwin.RevokeAfterGrace(state, Now + Grace, Grace);
 
         Assert.Contains(DeviceEffect.RevokeAccess, effects!);
         Assert.Contains(DeviceEffect.ClearRetained, effects!);
@@ -129,7 +129,7 @@ public sealed class DecommissionTwinTests
         Assert.Null(state.MqttPasswordHash);
 
         // A wipe acknowledged after the revocation no longer counts.
-        Assert.Null(DeviceTwin.TakeWipeReport(state, Wiped(state.DesiredVersion), Now + Grace + Grace));
+        Assert.Null(DecommissionTwin.TakeWipeReport(state, Wiped(state.DesiredVersion), Now + Grace + Grace));
         Assert.False(state.Decommission!.WipeAcknowledged);
     }
 
@@ -137,13 +137,13 @@ public sealed class DecommissionTwinTests
     public void A_decommissioned_device_seals_nothing_binds_nobody_and_takes_no_change()
     {
         var state = Device();
-        DeviceTwin.Decommission(state, Now);
+        DecommissionTwin.Decommission(state, Now);
         var before = DeviceTwinTests.Json(state);
 
         foreach (var change in new Action[]
         {
-            () => DeviceTwin.Bind(state, "bob", "bob", Enrolled with { State = Enrolled.State with { Username = "bob" } }),
-            () => DeviceTwin.Unbind(state, "alice"),
+            () => UserBindingTwin.Bind(state, "bob", "bob", Enrolled with { State = Enrolled.State with { Username = "bob" } }),
+            () => UserBindingTwin.Unbind(state, "alice"),
             () => DeviceTwin.EnableMfa(state, force: true, TotpOn),
             () => DeviceTwin.DisableMfa(state),
             () => DeviceTwin.UpdateSettings(state, new DeviceSettingsPatch(true, false, null, null)),
@@ -155,7 +155,7 @@ public sealed class DecommissionTwinTests
         }
 
         Assert.Null(DeviceTwin.TakePolicy(state, TotpOn with { TotpEnabled = false, Version = 3 }));
-        Assert.Null(DeviceTwin.TakeUserTotp(state, "alice", new UserTotpUpdate(2, Enrolled.State with { SecretVersion = 2 }, null)));
+        Assert.Null(UserBindingTwin.TakeUserTotp(state, "alice", new UserTotpUpdate(2, Enrolled.State with { SecretVersion = 2 }, null)));
         Assert.Empty(DesiredStates.Prompted(state));
         Assert.Equal(before, DeviceTwinTests.Json(state));
         Assert.Equal((RolloutOutcome.Failed, ErrorCodes.DeviceDecommissioned), (DeviceTwin.SettledStep(state, state.DesiredVersion)!.Outcome, DeviceTwin.SettledStep(state, state.DesiredVersion)!.Code));
@@ -168,7 +168,7 @@ public sealed class DecommissionTwinTests
         var ticket = new RolloutTicket("r-1", 3, RolloutAction.EnableMfa, false);
         DeviceTwin.EnableMfa(state, force: false, TotpOn, ticket);
 
-        var effects = DeviceTwin.Decommission(state, Now)!;
+        var effects = DecommissionTwin.Decommission(state, Now)!;
 
         var notify = Assert.Single(effects, e => e.Kind == DeviceEffectKind.NotifyRollout);
         Assert.Equal((RolloutOutcome.Failed, ErrorCodes.DeviceDecommissioned), (notify.Step!.Outcome, notify.Step.Code));
@@ -179,11 +179,11 @@ public sealed class DecommissionTwinTests
     public void The_record_expires_after_the_retention()
     {
         var state = Device();
-        Assert.False(DeviceTwin.IsExpired(state, Now + Retention + Retention, Retention));
+        Assert.False(DecommissionTwin.IsExpired(state, Now + Retention + Retention, Retention));
 
-        DeviceTwin.Decommission(state, Now);
+        DecommissionTwin.Decommission(state, Now);
 
-        Assert.False(DeviceTwin.IsExpired(state, Now + Retention - TimeSpan.FromTicks(1), Retention));
-        Assert.True(DeviceTwin.IsExpired(state, Now + Retention, Retention));
+        Assert.False(DecommissionTwin.IsExpired(state, Now + Retention - TimeSpan.FromTicks(1), Retention));
+        Assert.True(DecommissionTwin.IsExpired(state, Now + Retention, Retention));
     }
 }

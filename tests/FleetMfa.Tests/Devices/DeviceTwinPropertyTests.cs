@@ -85,11 +85,11 @@ public sealed class DeviceTwinPropertyTests
             case 3:
                 return DeviceTwin.UpdateSettings(state, new DeviceSettingsPatch(step.Flag, step.A % 2 == 0, step.B % 2 == 0, null));
             case 4:
-                return DeviceTwin.Bind(state, users[step.A], $"local{step.B}", new UserTotpUpdate(step.B, new UserTotpState(users[step.A], (TotpStatus)(step.B % 3), step.B), null));
+                return UserBindingTwin.Bind(state, users[step.A], $"local{step.B}", new UserTotpUpdate(step.B, new UserTotpState(users[step.A], (TotpStatus)(step.B % 3), step.B), null));
             case 5:
-                return state.Users.ContainsKey(users[step.A]) ? DeviceTwin.Unbind(state, users[step.A]) : null;
+                return state.Users.ContainsKey(users[step.A]) ? UserBindingTwin.Unbind(state, users[step.A]) : null;
             case 6:
-                return DeviceTwin.TakeUserTotp(state, users[step.A], new UserTotpUpdate(step.B, new UserTotpState(users[step.A], (TotpStatus)(step.B % 3), step.B), null));
+                return UserBindingTwin.TakeUserTotp(state, users[step.A], new UserTotpUpdate(step.B, new UserTotpState(users[step.A], (TotpStatus)(step.B % 3), step.B), null));
             case 7:
                 // The agent applies a version it was given or, now and then, one an earlier incarnation of the control
                 // plane gave it (ahead of the grain's).

@@ -103,37 +103,37 @@ public sealed class DeviceTwinTests
     public void A_user_s_enrollment_changes_the_device_only_once_it_is_complete(TotpStatus status, int secretVersion, bool bumps)
     {
         var state = Device();
-        DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.NotEnrolled, 0));
+        UserBindingTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.NotEnrolled, 0));
         var before = state.DesiredVersion;
 
-        var effects = DeviceTwin.TakeUserTotp(state, "alice", Update(2, "Alice", status, secretVersion));
+        var effects = UserBindingTwin.TakeUserTotp(state, "alice", Update(2, "Alice", status, secretVersion));
 
         Assert.Equal(bumps ? before + 1 : before, state.DesiredVersion);
         Assert.Equal(bumps ? PublishAndIndex : [], effects);
-        Assert.Null(DeviceTwin.TakeUserTotp(state, "alice", Update(2, "Alice", status, secretVersion)));
-        Assert.Null(DeviceTwin.TakeUserTotp(state, "bob", Update(3, "Bob", TotpStatus.Enrolled, 1)));
+        Assert.Null(UserBindingTwin.TakeUserTotp(state, "alice", Update(2, "Alice", status, secretVersion)));
+        Assert.Null(UserBindingTwin.TakeUserTotp(state, "bob", Update(3, "Bob", TotpStatus.Enrolled, 1)));
     }
 
     [Fact]
     public void Unbinding_tells_the_user_after_the_change_is_stored()
     {
         var state = Device();
-        DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1));
+        UserBindingTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1));
 
-        var effects = DeviceTwin.Unbind(state, "alice");
+        var effects = UserBindingTwin.Unbind(state, "alice");
 
         Assert.Equal([.. PublishAndIndex, DeviceEffect.ForgetUserBinding("alice")], effects);
-        Assert.Throws<FleetMfaException>(() => DeviceTwin.Unbind(state, "alice"));
+        Assert.Throws<FleetMfaException>(() => UserBindingTwin.Unbind(state, "alice"));
     }
 
     [Fact]
     public void A_local_account_binds_one_user_only()
     {
         var state = Device();
-        DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1));
+        UserBindingTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1));
 
-        Assert.Equal(ErrorCodes.Conflict, Assert.Throws<FleetMfaException>(() => DeviceTwin.Bind(state, "bob", "asmith", Update(1, "Bob", TotpStatus.Enrolled, 1))).Code);
-        Assert.Null(DeviceTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1)));
+        Assert.Equal(ErrorCodes.Conflict, Assert.Throws<FleetMfaException>(() => UserBindingTwin.Bind(state, "bob", "asmith", Update(1, "Bob", TotpStatus.Enrolled, 1))).Code);
+        Assert.Null(UserBindingTwin.Bind(state, "alice", "asmith", Update(1, "Alice", TotpStatus.Enrolled, 1)));
     }
 
     [Fact]

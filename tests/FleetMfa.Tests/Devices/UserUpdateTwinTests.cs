@@ -21,7 +21,7 @@ public sealed class UserUpdateTwinTests
     {
         var state = DeviceTwinTests.Device(TotpOn);
         DeviceTwin.EnableMfa(state, force: false, TotpOn);
-        DeviceTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(5, "Alice", TotpStatus.Enrolled, 2, Sealed(2)));
+        UserBindingTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(5, "Alice", TotpStatus.Enrolled, 2, Sealed(2)));
         state.AppliedVersion = state.DesiredVersion;
         return state;
     }
@@ -36,7 +36,7 @@ public sealed class UserUpdateTwinTests
         var state = Device();
         var before = DeviceTwinTests.Json(state);
 
-        Assert.Null(DeviceTwin.TakeUserTotp(state, "alice", DeviceTwinTests.Update(revision, "Alice", status, 1)));
+        Assert.Null(UserBindingTwin.TakeUserTotp(state, "alice", DeviceTwinTests.Update(revision, "Alice", status, 1)));
 
         Assert.Equal(before, DeviceTwinTests.Json(state));
     }
@@ -55,7 +55,7 @@ public sealed class UserUpdateTwinTests
         var state = Device();
         var version = state.DesiredVersion;
 
-        var effects = DeviceTwin.TakeUserTotp(state, "alice", DeviceTwinTests.Update(6, "Alice", status, secretVersion, sealedVersion == 0 ? null : Sealed(sealedVersion)));
+        var effects = UserBindingTwin.TakeUserTotp(state, "alice", DeviceTwinTests.Update(6, "Alice", status, secretVersion, sealedVersion == 0 ? null : Sealed(sealedVersion)));
 
         Assert.Equal(bumps ? PublishAndIndex : [], effects);
         Assert.Equal(bumps ? version + 1 : version, state.DesiredVersion);
@@ -82,11 +82,11 @@ public sealed class UserUpdateTwinTests
     public void An_update_of_a_user_not_bound_or_for_a_decommissioned_device_is_not_stored()
     {
         var state = Device();
-        Assert.Null(DeviceTwin.TakeUserTotp(state, "bob", DeviceTwinTests.Update(9, "Bob", TotpStatus.Enrolled, 1, Sealed(1))));
+        Assert.Null(UserBindingTwin.TakeUserTotp(state, "bob", DeviceTwinTests.Update(9, "Bob", TotpStatus.Enrolled, 1, Sealed(1))));
 
-        DeviceTwin.Decommission(state, Now);
+        DecommissionTwin.Decommission(state, Now);
         var before = DeviceTwinTests.Json(state);
-        Assert.Null(DeviceTwin.TakeUserTotp(state, "alice", DeviceTwinTests.Update(9, "Alice", TotpStatus.Enrolled, 3, Sealed(3))));
+        Assert.Null(UserBindingTwin.TakeUserTotp(state, "alice", DeviceTwinTests.Update(9, "Alice", TotpStatus.Enrolled, 3, Sealed(3))));
         Assert.Equal(before, DeviceTwinTests.Json(state));
     }
 
@@ -95,9 +95,9 @@ public sealed class UserUpdateTwinTests
     {
         var state = Device();
 
-        Assert.Null(DeviceTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(5, "Alice", TotpStatus.Enrolled, 2, Sealed(2))));
-        Assert.Null(DeviceTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(4, "Alice", TotpStatus.NotEnrolled, 2)));
-        Assert.Equal(PublishAndIndex, DeviceTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(7, "Alice", TotpStatus.NotEnrolled, 2)));
+        Assert.Null(UserBindingTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(5, "Alice", TotpStatus.Enrolled, 2, Sealed(2))));
+        Assert.Null(UserBindingTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(4, "Alice", TotpStatus.NotEnrolled, 2)));
+        Assert.Equal(PublishAndIndex, UserBindingTwin.Bind(state, "alice", "asmith", DeviceTwinTests.Update(7, "Alice", TotpStatus.NotEnrolled, 2)));
         Assert.Null(state.Users["alice"].Secret);
     }
 
@@ -106,8 +106,8 @@ public sealed class UserUpdateTwinTests
     {
         var state = new DeviceState();
         DeviceTwin.Register(state, new DeviceRegistration("web-01", DeviceOs.Linux, "Debian 12", null), TotpOn, Now);
-        DeviceTwin.Bind(state, "bob", "bob", DeviceTwinTests.Update(1, "Bob", TotpStatus.Enrolled, 1));
-        DeviceTwin.Bind(state, "alice", "alice", DeviceTwinTests.Update(1, "Alice", TotpStatus.Enrolled, 1));
+        UserBindingTwin.Bind(state, "bob", "bob", DeviceTwinTests.Update(1, "Bob", TotpStatus.Enrolled, 1));
+        UserBindingTwin.Bind(state, "alice", "alice", DeviceTwinTests.Update(1, "Alice", TotpStatus.Enrolled, 1));
 
         var effects = DeviceTwin.EnrollAgent(state, new AgentEnrollment("web-01", DeviceOs.Linux, "Debian 12", TestKeys.PublicKey, new byte[32]), TotpOn, Now);
 
