@@ -6,13 +6,13 @@ namespace FleetMfa.Tests.Infrastructure;
 
 /// <summary>
 /// Unit-test stand-in for the MQTT bridge: keeps the last desired-state document per device, counts the publishes, and
-/// can hold an org's publishes behind a <see cref="PublishGate"/>.
+/// can hold an org's publishes behind a <see cref="HoldGate"/>.
 /// </summary>
 public sealed class RecordingDesiredStatePublisher : IDesiredStatePublisher
 {
     private readonly ConcurrentDictionary<(string OrgId, string DeviceId), DesiredState> _last = new();
     private readonly ConcurrentDictionary<(string OrgId, string DeviceId), int> _count = new();
-    private readonly ConcurrentDictionary<string, PublishGate> _gates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HoldGate> _gates = new(StringComparer.Ordinal);
 
     public Task PublishDesiredAsync(DesiredState desired, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ public sealed class RecordingDesiredStatePublisher : IDesiredStatePublisher
     }
 
     /// <summary>From now on, the org's publishes wait until the returned gate opens.</summary>
-    public PublishGate Hold(string orgId) => _gates[orgId] = new PublishGate();
+    public HoldGate Hold(string orgId) => _gates[orgId] = new HoldGate();
 
     public DesiredState? Last(string orgId, string deviceId) => _last.GetValueOrDefault((orgId, deviceId));
 
