@@ -24,14 +24,14 @@ public sealed class MfaSwitchTests(EndToEndFixture fixture)
         Assert.Equal("disabled", (string?)deviceOnly["mfa"]!["status"]);
         Assert.Equal("not-required", (string?)Assert.Single(await Admin.GetDeviceUsersAsync(org, "dev-1"))!["onDevice"]);
 
-        (await Admin.PutAsync($"/api/orgs/{org}/mfa/totp", new { enabled = true })).Ok();
+        await Admin.SwitchTotpAsync(org, true);
 
         var both = (await Admin.GetAsync($"/api/orgs/{org}/devices/dev-1")).Ok();
         Assert.True((bool)both["mfa"]!["required"]!);
         Assert.Equal("pending", (string?)both["mfa"]!["status"]);
         Assert.Equal("pending", (string?)Assert.Single(await Admin.GetDeviceUsersAsync(org, "dev-1"))!["onDevice"]);
 
-        (await Admin.PutAsync($"/api/orgs/{org}/mfa/totp", new { enabled = false })).Ok();
+        await Admin.SwitchTotpAsync(org, false);
 
         var orgOff = (await Admin.GetAsync($"/api/orgs/{org}/devices/dev-1")).Ok();
         Assert.True((bool)orgOff["mfa"]!["desired"]!);

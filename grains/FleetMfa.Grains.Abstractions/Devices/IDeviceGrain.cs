@@ -49,7 +49,12 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>Where the device stands against <paramref name="version"/> for a rollout that lost track (restart, timeout).</summary>
     Task<RolloutStep> CheckRolloutAsync(RolloutTicket ticket, long version);
 
-    /// <summary>Takes a newer org policy (TOTP switch, parameters); older or equal versions are ignored.</summary>
+    /// <summary>
+    /// Takes a newer org policy (TOTP switch, parameters); older or equal versions change nothing. One-way, from the
+    /// device's index shard: the device acknowledges by upserting its row with the policy version it holds — also when
+    /// it took nothing (a repeat) — so the shard, which waits on no device, may be called back without a cycle.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
     Task ApplyOrgPolicyAsync(OrgPolicy policy);
 
     Task<DeviceUserStatus> BindUserAsync(string userId, string localUsername);

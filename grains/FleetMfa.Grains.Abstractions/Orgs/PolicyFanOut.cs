@@ -2,7 +2,7 @@ namespace FleetMfa.Grains;
 
 /// <summary>
 /// How far the org's latest policy (TOTP switch) has travelled: <see cref="ShardsDone"/> of <see cref="Shards"/> index
-/// shards have handed <see cref="Version"/> to every device with MFA on.
+/// shards have had <see cref="Version"/> acknowledged by every device with MFA on.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("fleetmfa.PolicyFanOut")]
 public sealed record PolicyFanOut(

@@ -14,7 +14,7 @@ namespace FleetMfa.Grains.Devices;
 public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
 {
     private const int MaxTransactionActions = 100;
-    private static readonly string[] _columns = ["RowKey", "Hostname", "Os", "MfaDesired", "MfaStatus", "Online", "LastSeen", "MfaReason", "Decommissioned"];
+    private static readonly string[] _columns = ["RowKey", "Hostname", "Os", "MfaDesired", "MfaStatus", "Online", "LastSeen", "MfaReason", "Decommissioned", "PolicyVersion"];
     private readonly (TableClient Table, TableCreation Creation)[] _tables;
 
     public AzureTableDeviceIndexStore(params IReadOnlyList<TableClient> tables)
@@ -100,6 +100,11 @@ public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
             entity["Decommissioned"] = true;
         }
 
+        if (row.PolicyVersion != 0)
+        {
+            entity["PolicyVersion"] = row.PolicyVersion;
+        }
+
         return entity;
     }
 
@@ -112,7 +117,8 @@ public sealed class AzureTableDeviceIndexStore : IDeviceIndexStore
         e.GetBoolean("Online") ?? false,
         e.GetDateTimeOffset("LastSeen"),
         e.GetString("MfaReason"),
-        e.GetBoolean("Decommissioned") ?? false);
+        e.GetBoolean("Decommissioned") ?? false,
+        e.GetInt64("PolicyVersion") ?? 0);
 
     private static TEnum Parse<TEnum>(TableEntity e, string column)
         where TEnum : struct, Enum =>

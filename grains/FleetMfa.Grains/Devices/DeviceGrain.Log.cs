@@ -48,4 +48,7 @@ public sealed partial class DeviceGrain
 
     [LoggerMessage(1114, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not acknowledge user {UserId}'s update; the user sends it again")]
     private static partial void LogUserAckFailed(ILogger logger, string orgId, string deviceId, string userId, Exception exception);
+
+    [LoggerMessage(1115, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not take org policy version {PolicyVersion}; its index shard sends it again")]
+    private static partial void LogPolicyNotTaken(ILogger logger, string orgId, string deviceId, long policyVersion, Exception exception);
 }

@@ -13,9 +13,9 @@ namespace FleetMfa.Grains.Devices;
 /// A device and its MFA twin: a thin shell around <see cref="DeviceTwin"/>, whose decisions it stores together with
 /// their effects (the outbox) in one write and then carries out. An effect that fails stays in the outbox and is tried
 /// again by one timer, and on the next activation; nothing is published, indexed or told for a change that was not
-/// stored, and a write that fails leaves the state as stored (<see cref="StateUpdates"/>). Effects of a call from a
-/// grain that the effects would call back (an index shard's fan-out) run in a turn of their own after the call
-/// returned, so no call ever waits on its own caller. Users send their enrollment down as one-way updates carrying the
+/// stored, and a write that fails leaves the state as stored (<see cref="StateUpdates"/>). The index shard hands the org
+/// policy down one-way and waits on no device, so the device's effects (its row, which acknowledges the policy) may
+/// call the shard within the same turn without a cycle. Users send their enrollment down as one-way updates carrying the
 /// secret already sealed to this device's key; the device stores them and builds its desired state from them alone,
 /// and calls a user only to bind, unbind, share its key or acknowledge — calls a user answers without calling a device.
 /// What is not stored lives here only: presence, the secret versions the agent holds, publish times, the freshest
@@ -310,8 +310,27 @@ public sealed partial class DeviceGrain(
 
     private RolloutStep NotFoundStep() => new(RolloutOutcome.Failed, 0, ErrorCodes.NotFound, $"Device '{_deviceId}' does not exist in org '{_orgId}'.");
 
-    /// <summary>An index shard's fan-out: the effects (which tell that shard the new row) run after this call returns.</summary>
-    public Task ApplyOrgPolicyAsync(OrgPolicy policy) => DecideAsync(s => DeviceTwin.TakePolicy(s, policy), later: true);
+    /// <summary>
+    /// An index shard's fan-out (one-way): the policy is stored, and the effects bring the row — which carries the policy
+    /// version and so acknowledges it — to the shard. A policy that changes nothing (sent again because the shard did not
+    /// see the row: a row write lost with a shard, an acknowledgement slower than its timeout) is acknowledged all the
+    /// same; otherwise the shard would send it forever. A write that fails is logged: the shard sends it again.
+    /// </summary>
+    public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        try
+        {
+            if (!await DecideAsync(s => DeviceTwin.TakePolicy(s, policy)) && State.Registered)
+            {
+                await SyncIndexAsync(throwOnFailure: true, always: true);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPolicyNotTaken(logger, _orgId, _deviceId, policy.Version, ex);
+        }
+    }
 
     public async Task<DeviceUserStatus> BindUserAsync(string userId, string localUsername)
     {
@@ -491,10 +510,9 @@ public sealed partial class DeviceGrain(
 
     /// <summary>
     /// Makes a decision on a copy of the state and stores it with its effects appended to the outbox (dropping those
-    /// this activation has done); then carries the outbox out now, or — <paramref name="later"/> — in a turn of its own
-    /// right after this call. True when something was stored.
+    /// this activation has done); then carries the outbox out. True when something was stored.
     /// </summary>
-    private async Task<bool> DecideAsync(Func<DeviceState, IReadOnlyList<DeviceEffect>?> decide, bool later = false)
+    private async Task<bool> DecideAsync(Func<DeviceState, IReadOnlyList<DeviceEffect>?> decide)
     {
         var done = State.Outbox.Take(_done).ToList();
         var etag = state.Etag;
@@ -526,14 +544,7 @@ public sealed partial class DeviceGrain(
         // Stored; or nothing to decide on the state read back after a conflict, whose outbox (a write whose answer was
         // lost, or another activation's) this activation has not carried out: either way the whole outbox runs now.
         _done = 0;
-        if (later)
-        {
-            DrainLater(TimeSpan.Zero);
-        }
-        else
-        {
-            await DrainAsync();
-        }
+        await DrainAsync();
 
         return stored is not null;
     }
@@ -638,15 +649,15 @@ public sealed partial class DeviceGrain(
         }
     }
 
-    /// <summary>Brings the index row in line with the stored state and the live presence.</summary>
-    private async Task SyncIndexAsync(bool throwOnFailure = false)
+    /// <summary>Brings the index row in line with the stored state and the live presence; <paramref name="always"/> sends it even when the index has it.</summary>
+    private async Task SyncIndexAsync(bool throwOnFailure = false, bool always = false)
     {
         try
         {
             var row = Row();
-            if (DeviceViews.NeedsIndexing(row, _indexedRow))
+            if (always || DeviceViews.NeedsIndexing(row, _indexedRow))
             {
-                await GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId).UpsertAsync(row, State.Policy?.Version ?? 0);
+                await GrainFactory.GetDeviceIndexShardFor(_orgId, _deviceId).UpsertAsync(row);
                 _indexedRow = row;
             }
         }

@@ -1,26 +1,42 @@
 using FleetMfa.Grains.Internal;
 using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
 
 namespace FleetMfa.Grains.Devices;
 
 /// <summary>
 /// One of an org's <see cref="GrainKeys.DeviceIndexShards"/> index slices. It holds its rows in memory and keeps each in
 /// the <see cref="IDeviceIndexStore"/> as a record of its own, so a row change costs one small write at any org size.
-/// Row updates interleave and share storage writes (group commit): a burst of acks costs a few writes rather than one
-/// per device, and a long fan-out never blocks the devices that report to this shard. The shard's own state (the org
-/// policy and how far it was handed out) is grain state.
+/// The shard's own state (the org policy and the version every device with MFA on acknowledged) is grain state.
+/// <para>
+/// The org policy goes down one-way: the shard sends it to its devices with MFA on that are behind, a window of
+/// <see cref="FanOutConcurrency"/> at a time (<see cref="PolicyFanOutWindow"/>), and a device acknowledges by
+/// upserting its row, which carries the policy version it holds. So the shard never waits on a device, and a device's
+/// row write never waits on the shard's fan-out: no call of this grain waits on a call back into it. Which devices are
+/// behind follows from the stored rows and the stored policy, so a new activation carries on where the last stopped.
+/// </para>
+/// <para>
+/// <see cref="ReentrantAttribute"/> is for throughput only: row updates interleave so that they share storage writes
+/// (group commit: a burst of acks costs a few writes rather than one per device), and reads are answered while a
+/// write is in flight. Nothing relies on it to avoid a deadlock.
+/// </para>
 /// </summary>
+[Reentrant]
 public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrain
 {
     /// <summary>
-    /// How many device grains a shard calls at once during a fan-out. Every call is a storage write, and all 64 shards
-    /// fan out together: at 64 each, 4,096 writes queued behind one Azurite and answers took over Orleans' 30 s
-    /// response timeout (deploy/bench.sh org-switch at 20,000 devices); 16 each keeps about a thousand in flight.
+    /// How many devices a shard has sent the policy to and not heard back from, at most. Every one is a storage write,
+    /// and all 64 shards fan out together: at 64 each, 4,096 writes queued behind one Azurite and answers took over
+    /// Orleans' 30 s response timeout (deploy/bench.sh org-switch at 20,000 devices); 16 each keeps about a thousand in
+    /// flight.
     /// </summary>
     internal const int FanOutConcurrency = 16;
 
-    /// <summary>How long <see cref="ApplyOrgPolicyAsync"/> waits for its fan-out before it returns and lets it finish alone.</summary>
-    internal static readonly TimeSpan FanOutWait = TimeSpan.FromSeconds(10);
+    /// <summary>How long a device has to acknowledge the policy (its row with the policy version) before it is sent it again.</summary>
+    internal static readonly TimeSpan PolicyAckTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a fan-out in progress looks for overdue acknowledgements (acknowledgements move it on at once).</summary>
+    internal static readonly TimeSpan FanOutTick = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// When a new activation reads the store once more. While the cluster decides that a silo died, the shard can
@@ -29,8 +45,6 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     /// </summary>
     internal static readonly TimeSpan ReconcileDelay = TimeSpan.FromMinutes(2);
 
-    private static readonly TimeSpan CatchUpRetryPeriod = TimeSpan.FromSeconds(5);
-
     private readonly IPersistentState<DeviceIndexShardState> _state;
     private readonly IDeviceIndexStore _store;
     private readonly GroupCommit _stateWriter;
@@ -38,15 +52,12 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     private readonly ILogger<DeviceIndexShardGrain> _logger;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, DeviceRow> _rows = new(StringComparer.Ordinal);
-
-    /// <summary>Devices that upserted knowing an older org policy than this shard's, waiting for <see cref="CatchUpAsync"/>.</summary>
-    private readonly HashSet<string> _behindPolicy = new(StringComparer.Ordinal);
-    private IGrainTimer? _catchUp;
+    private readonly PolicyFanOutWindow _fanOut = new(FanOutConcurrency, PolicyAckTimeout);
+    private IGrainTimer? _fanOutTimer;
     private Dictionary<string, DeviceRow> _unwritten = new(StringComparer.Ordinal);
     private IReadOnlyCollection<string> _writing = [];
     private HashSet<string>? _changedWhileReconciling;
     private string[]? _sortedIds;
-    private (long Version, Task Task)? _fanOut;
     private string _orgId = "";
     private int _shard;
 
@@ -75,46 +86,116 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         }
 
         this.RegisterGrainTimer(ReconcileAsync, ReconcileDelay, Timeout.InfiniteTimeSpan);
+
+        // A fan-out the last activation did not finish (or finished without storing so): it carries on from the rows.
+        QueueDevicesBehind();
+        await ContinueFanOutAsync();
     }
 
-    public async Task UpsertAsync(DeviceRow row, long knownPolicyVersion)
+    public async Task UpsertAsync(DeviceRow row)
     {
         ArgumentNullException.ThrowIfNull(row);
-        if (!_rows.TryGetValue(row.DeviceId, out var existing) || existing != row)
+        var changed = !_rows.TryGetValue(row.DeviceId, out var existing) || existing != row;
+        if (changed)
         {
             Put(row);
-            await _rowWriter.WriteAsync();
         }
 
-        if (_state.State.Policy is { } policy && policy.Version > knownPolicyVersion && _behindPolicy.Add(row.DeviceId))
+        // The row is the device's answer to the fan-out: an acknowledgement of the policy it was sent, or a device that
+        // is behind (it raced an org-wide change, or was sent a policy superseded since). The window moves on before the
+        // row is stored: should the shard die first, the row read back says the device is behind, and it is sent again.
+        _fanOut.Acknowledge(row.DeviceId, row.PolicyVersion);
+        if (IsBehind(row))
         {
-            _catchUp ??= this.RegisterGrainTimer(CatchUpAsync, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            _fanOut.Enqueue(row.DeviceId);
+        }
+
+        var fanOut = ContinueFanOutAsync();
+        try
+        {
+            if (changed)
+            {
+                await _rowWriter.WriteAsync();
+            }
+        }
+        finally
+        {
+            await fanOut;
         }
     }
 
-    /// <summary>Hands the shard's org policy to the devices that upserted with an older one; those it cannot reach are tried again.</summary>
-    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    /// <summary>Whether <paramref name="row"/>'s device must be sent the shard's policy: MFA on, in service, holding an older version.</summary>
+    private bool IsBehind(DeviceRow row) =>
+        _state.State.Policy is { } policy && row.PolicyVersion < policy.Version && row.MfaDesired && !row.Decommissioned;
+
+    private bool IsBehind(string deviceId) => _rows.TryGetValue(deviceId, out var row) && IsBehind(row);
+
+    /// <summary>Queues, in device-id order, every device behind the stored policy (a newer policy, a new activation).</summary>
+    private void QueueDevicesBehind()
     {
-        _catchUp?.Dispose();
-        _catchUp = null;
-        var policy = _state.State.Policy!;
-        foreach (var deviceId in _behindPolicy.ToArray())
+        _fanOut.ClearQueue();
+        foreach (var deviceId in SortedIds())
         {
-            try
+            if (IsBehind(_rows[deviceId]))
             {
-                await GrainFactory.GetDevice(_orgId, deviceId).ApplyOrgPolicyAsync(policy);
-                _behindPolicy.Remove(deviceId);
+                _fanOut.Enqueue(deviceId);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogCatchUpFailed(_logger, this.GetPrimaryKeyString(), deviceId, ex);
-            }
+        }
+    }
+
+    /// <summary>
+    /// Sends the policy (one-way) to as many devices as the window allows, again to those that did not acknowledge in
+    /// time; while any are left, a timer comes back every <see cref="FanOutTick"/>. Once none are, stores that every
+    /// device has the policy and tells the org — once per version.
+    /// </summary>
+    private async Task ContinueFanOutAsync()
+    {
+        if (_state.State.Policy is not { } policy)
+        {
+            return;
         }
 
-        if (_behindPolicy.Count > 0)
+        var send = _fanOut.Take(policy.Version, _time.GetUtcNow(), IsBehind, out var resent);
+        foreach (var deviceId in send)
         {
-            _catchUp = this.RegisterGrainTimer(CatchUpAsync, CatchUpRetryPeriod, Timeout.InfiniteTimeSpan);
+            GrainFactory.GetDevice(_orgId, deviceId).ApplyOrgPolicyAsync(policy).Ignore();
         }
+
+        if (resent > 0)
+        {
+            LogPolicyResent(_logger, this.GetPrimaryKeyString(), policy.Version, resent);
+        }
+
+        if (!_fanOut.IsIdle)
+        {
+            _fanOutTimer ??= this.RegisterGrainTimer(_ => ContinueFanOutAsync(), FanOutTick, FanOutTick);
+            return;
+        }
+
+        _fanOutTimer?.Dispose();
+        _fanOutTimer = null;
+        if (_state.State.FannedOutVersion >= policy.Version)
+        {
+            return;
+        }
+
+        var before = _state.State.FannedOutVersion;
+        _state.State.FannedOutVersion = policy.Version;
+        try
+        {
+            await _stateWriter.WriteAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not stored, so not done: the timer tries again.
+            _state.State.FannedOutVersion = Math.Min(_state.State.FannedOutVersion, before);
+            _fanOutTimer ??= this.RegisterGrainTimer(_ => ContinueFanOutAsync(), FanOutTick, FanOutTick);
+            LogFanOutNotRecorded(_logger, this.GetPrimaryKeyString(), policy.Version, ex);
+            return;
+        }
+
+        LogPolicyFannedOut(_logger, this.GetPrimaryKeyString(), policy.Version);
+        await GrainFactory.GetOrg(_orgId).PolicyFannedOutAsync(_shard, policy.Version);
     }
 
     private void Put(DeviceRow row)
@@ -193,6 +274,11 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
                 {
                     _sortedIds = known is null ? null : _sortedIds;
                     _rows[row.DeviceId] = row;
+                    if (IsBehind(row))
+                    {
+                        _fanOut.Enqueue(row.DeviceId);
+                    }
+
                     taken++;
                 }
             }
@@ -200,6 +286,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
             if (taken > 0)
             {
                 LogReconciled(_logger, this.GetPrimaryKeyString(), taken);
+                await ContinueFanOutAsync();
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -222,7 +309,7 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         // A write of the row queued or in flight would bring it back: it goes from the queue, and the delete waits for
         // the write in flight (the next group-commit write is one without it).
         _unwritten.Remove(deviceId);
-        _behindPolicy.Remove(deviceId);
+        _fanOut.Forget(deviceId);
 
         // A reconcile reading the store meanwhile may still see the row: it must not bring it back.
         _changedWhileReconciling?.Add(deviceId);
@@ -237,12 +324,12 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
     public Task<IReadOnlyList<DeviceRow>> QueryAsync(DeviceQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        _sortedIds ??= [.. _rows.Keys.Order(StringComparer.Ordinal)];
-        var start = query.After is null ? 0 : OrdinalSearch.UpperBound(_sortedIds, id => id, query.After);
+        var sortedIds = SortedIds();
+        var start = query.After is null ? 0 : OrdinalSearch.UpperBound(sortedIds, id => id, query.After);
         var page = new List<DeviceRow>(Math.Min(query.Limit, 64));
-        for (var i = start; i < _sortedIds.Length && page.Count < query.Limit; i++)
+        for (var i = start; i < sortedIds.Length && page.Count < query.Limit; i++)
         {
-            var row = _rows[_sortedIds[i]];
+            var row = _rows[sortedIds[i]];
             if (query.Matches(row))
             {
                 page.Add(row);
@@ -271,67 +358,45 @@ public sealed partial class DeviceIndexShardGrain : Grain, IDeviceIndexShardGrai
         return Task.FromResult(new MfaStatusCounts(total, disabled, pending, enabled, failed));
     }
 
+    private string[] SortedIds() => _sortedIds ??= [.. _rows.Keys.Order(StringComparer.Ordinal)];
+
     public async Task ApplyOrgPolicyAsync(OrgPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        if (_state.State.Policy is { } known && known.Version > policy.Version)
+        var known = _state.State.Policy;
+        if (known is not null && known.Version > policy.Version)
         {
             return;
         }
 
-        if (_state.State.Policy?.Version != policy.Version)
+        if (known?.Version != policy.Version)
         {
+            // Stored before any device is sent it: a new activation carries on with the stored policy.
             _state.State.Policy = policy;
-            await _stateWriter.WriteAsync();
-        }
+            try
+            {
+                await _stateWriter.WriteAsync();
+            }
+            catch
+            {
+                if (ReferenceEquals(_state.State.Policy, policy))
+                {
+                    _state.State.Policy = known;
+                }
 
-        if (_state.State.FannedOutVersion >= policy.Version)
+                throw;
+            }
+
+            QueueDevicesBehind();
+        }
+        else if (_state.State.FannedOutVersion >= policy.Version)
         {
             // Done before, but the org may not have heard (a lost one-way call): tell it again.
             await GrainFactory.GetOrg(_orgId).PolicyFannedOutAsync(_shard, policy.Version);
             return;
         }
 
-        if (_fanOut is not { } running || running.Version != policy.Version || running.Task.IsFaulted)
-        {
-            _fanOut = running = (policy.Version, FanOutAsync(policy));
-        }
-
-        // A large shard keeps going after the caller's wait ends; the org's reminder comes back until it is done.
-        await Task.WhenAny(running.Task, Task.Delay(FanOutWait, _time));
-    }
-
-    private async Task FanOutAsync(OrgPolicy policy)
-    {
-        var targets = _rows.Values.Where(r => r.MfaDesired && !r.Decommissioned).Select(r => r.DeviceId).ToArray();
-        try
-        {
-            // A sliding window, not batches: one slow device does not hold up the next FanOutConcurrency - 1. The
-            // workers interleave on this activation's scheduler, so the shared index needs no lock.
-            var next = 0;
-            async Task WorkAsync()
-            {
-                while (next < targets.Length)
-                {
-                    await GrainFactory.GetDevice(_orgId, targets[next++]).ApplyOrgPolicyAsync(policy);
-                }
-            }
-
-            await Task.WhenAll(Enumerable.Range(0, Math.Min(FanOutConcurrency, targets.Length)).Select(_ => WorkAsync()));
-        }
-        catch (Exception ex)
-        {
-            LogFanOutFailed(_logger, this.GetPrimaryKeyString(), policy.Version, ex);
-            throw;
-        }
-
-        if (_state.State.FannedOutVersion < policy.Version)
-        {
-            _state.State.FannedOutVersion = policy.Version;
-            await _stateWriter.WriteAsync();
-        }
-
-        LogPolicyFannedOut(_logger, this.GetPrimaryKeyString(), policy.Version, targets.Length);
-        await GrainFactory.GetOrg(_orgId).PolicyFannedOutAsync(_shard, policy.Version);
+        // The devices are not waited for: they acknowledge with their rows, and the org hears once all have.
+        await ContinueFanOutAsync();
     }
 }

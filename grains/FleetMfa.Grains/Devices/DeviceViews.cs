@@ -60,7 +60,7 @@ public static class DeviceViews
     public static DeviceRow Row(string deviceId, DeviceState state, bool online, DateTimeOffset? lastSeen)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return new(deviceId, state.Hostname, state.Os, state.MfaDesired, state.Status, online, lastSeen, state.Reason, state.Decommission is not null);
+        return new(deviceId, state.Hostname, state.Os, state.MfaDesired, state.Status, online, lastSeen, state.Reason, state.Decommission is not null, state.Policy?.Version ?? 0);
     }
 
     /// <summary>

@@ -19,10 +19,10 @@ public sealed partial class OrgGrain
     [LoggerMessage(1004, LogLevel.Information, "Org {OrgId} connect key {KeyId} revoked")]
     private static partial void LogConnectKeyRevoked(ILogger logger, string orgId, string keyId);
 
-    [LoggerMessage(1005, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} reached every index shard")]
+    [LoggerMessage(1005, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} reached every device with MFA on")]
     private static partial void LogPolicyFannedOut(ILogger logger, string orgId, long policyVersion);
 
-    [LoggerMessage(1006, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} is still being handed out after the switch request returned; the reminder finishes it")]
+    [LoggerMessage(1006, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} is not stored by every index shard yet after the switch request returned; the reminder finishes it")]
     private static partial void LogFanOutContinues(ILogger logger, string orgId, long policyVersion);
 
     [LoggerMessage(1007, LogLevel.Warning, "Org {OrgId} could not hand policy version {PolicyVersion} to every index shard yet; the reminder retries")]

@@ -23,7 +23,7 @@ public sealed partial class OrgGrain(
     internal const string FanOutReminder = "policy-fan-out";
     internal static readonly TimeSpan FanOutReminderPeriod = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long the switch request waits for the index shards before it returns (well inside Orleans' 30 s response timeout).</summary>
+    /// <summary>How long the switch request waits for the index shards to store the policy before it returns (well inside Orleans' 30 s response timeout).</summary>
     internal static readonly TimeSpan FanOutWait = TimeSpan.FromSeconds(10);
 
     public static readonly TimeSpan DefaultEnrollmentPeriod = TimeSpan.FromDays(7);
@@ -124,12 +124,12 @@ public sealed partial class OrgGrain(
     }
 
     /// <summary>
-    /// Records the switch, then hands the policy to every index shard in parallel; each shard passes it to its devices
-    /// with MFA on and reports back. The call returns once every shard is done or after <see cref="FanOutWait"/>,
-    /// whichever comes first; a reminder keeps unfinished shards going, across restarts too. Once the switch is
-    /// stored it has succeeded: a shard that cannot be reached yet is the reminder's to retry, not the caller's error
-    /// (over 30,000 devices the shards' answers queued behind storage past Orleans' 30 s response timeout, and the
-    /// request failed while the switch went on to completion).
+    /// Records the switch, then hands the policy to every index shard in parallel. A shard stores it and answers
+    /// without waiting for its devices: it passes the policy down to those with MFA on in the background and reports
+    /// back (<see cref="PolicyFannedOutAsync"/>) once every one has acknowledged it. The call returns once every shard
+    /// has stored the policy or after <see cref="FanOutWait"/>, whichever comes first; a reminder keeps unfinished
+    /// shards going, across restarts too. Once the switch is stored it has succeeded: a shard that cannot be reached
+    /// yet is the reminder's to retry, not the caller's error.
     /// </summary>
     public async Task<OrgSettings> SetTotpEnabledAsync(bool enabled)
     {
@@ -211,7 +211,7 @@ public sealed partial class OrgGrain(
         await FanOutPolicyAsync();
     }
 
-    /// <summary>Hands the current policy to the shards that have not confirmed it (each ignores a version it has handed out).</summary>
+    /// <summary>Hands the current policy to the shards that have not confirmed it (a shard that has it makes sure its fan-out is running).</summary>
     private Task FanOutPolicyAsync()
     {
         var policy = Policy();

@@ -158,6 +158,20 @@ public static class FleetApi
         return page["items"]!.AsArray().FirstOrDefault(d => (string?)d!["deviceId"] == deviceId);
     }
 
+    /// <summary>
+    /// Switches org TOTP and polls the org until <c>policyFanOut.complete</c>: the switch returns once the index shards
+    /// stored it, and every device with MFA on takes it a moment later.
+    /// </summary>
+    public static async Task<JsonNode> SwitchTotpAsync(this ApiClient api, string orgId, bool enabled)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var version = (long)(await api.PutAsync($"/api/orgs/{orgId}/mfa/totp", new { enabled })).Ok()["policyFanOut"]!["version"]!;
+        return await Poll.UntilAsync(
+            async () => (await api.GetAsync($"/api/orgs/{orgId}")).Ok(),
+            o => (long)o["policyFanOut"]!["version"]! == version && (bool)o["policyFanOut"]!["complete"]!,
+            $"org {orgId}: every device with MFA on took policy version {version}");
+    }
+
     /// <summary>Polls the device detail until the agent has applied what it must enforce: <c>mfa.status</c> is <paramref name="status"/> and <c>appliedVersion == desiredVersion</c>.</summary>
     public static Task<JsonNode> WaitForMfaStatusAsync(this ApiClient api, string orgId, string deviceId, string status = "enabled") =>
         Poll.UntilAsync(

@@ -73,7 +73,7 @@ public class RestartTests(AzuriteClusterFixture fixture)
         Assert.Equal(41, (await ListIdsAsync(orgId, new DeviceQuery(null, null, null, null, 50))).Count);
 
         // ... and still knows which devices the org switch must reach.
-        await Grains.GetOrg(orgId).SetTotpEnabledAsync(false);
+        await Grains.SwitchTotpAsync(orgId, false);
         var details = await Task.WhenAll(enabled.Select(id => Grains.GetDevice(orgId, id).GetAsync()));
         Assert.All(details, d => Assert.False(d!.Mfa.Required));
     }

@@ -17,7 +17,7 @@ public abstract class DeviceIndexStoreContract
         var org = Fleet.NewId("org");
         DeviceRow[] rows =
         [
-            new("web-01", "web-01.example.org", DeviceOs.Linux, true, MfaStatus.Failed, true, Seen, "mfa-unsupported-pam"),
+            new("web-01", "web-01.example.org", DeviceOs.Linux, true, MfaStatus.Failed, true, Seen, "mfa-unsupported-pam", PolicyVersion: 3_000_000_000),
             new("mac-01", "Mac mini", DeviceOs.Macos, false, MfaStatus.Disabled, false, null),
         ];
 

@@ -39,7 +39,7 @@ public class MfaSwitchTests(ClusterFixture fixture)
         var enabled = await _grains.GetDevice(orgId, "web-01").EnableMfaAsync(force: false);
         Assert.False(enabled.Mfa.Required);
 
-        await _grains.GetOrg(orgId).SetTotpEnabledAsync(true);
+        await _grains.SwitchTotpAsync(orgId, true);
         var on = await _grains.GetDevice(orgId, "web-01").GetAsync();
 
         Assert.NotNull(on);
@@ -47,7 +47,7 @@ public class MfaSwitchTests(ClusterFixture fixture)
         Assert.Equal(MfaStatus.Pending, on.Mfa.Status);
         Assert.True(on.Mfa.DesiredVersion > enabled.Mfa.DesiredVersion);
 
-        await _grains.GetOrg(orgId).SetTotpEnabledAsync(false);
+        await _grains.SwitchTotpAsync(orgId, false);
         var off = await _grains.GetDevice(orgId, "web-01").GetAsync();
 
         Assert.NotNull(off);
@@ -67,14 +67,14 @@ public class MfaSwitchTests(ClusterFixture fixture)
         await Task.WhenAll(withMfa.Select(id => _grains.GetDevice(orgId, id).EnableMfaAsync(force: false)));
         Assert.True(withMfa.Select(GrainKeys.DeviceShard).Distinct().Count() > 10, "the devices should span many shards");
 
-        await _grains.GetOrg(orgId).SetTotpEnabledAsync(true);
+        await _grains.SwitchTotpAsync(orgId, true);
 
         var details = await Task.WhenAll(ids.Select(id => _grains.GetDevice(orgId, id).GetAsync()));
         Assert.All(details, d => Assert.Equal(withMfa.Contains(d!.DeviceId), d.Mfa.Required));
         var summary = await _grains.GetOrg(orgId).GetSummaryAsync();
         Assert.Equal(new MfaStatusCounts(40, withoutMfa.Count, withMfa.Count, 0, 0), summary.Devices);
 
-        await _grains.GetOrg(orgId).SetTotpEnabledAsync(false);
+        await _grains.SwitchTotpAsync(orgId, false);
 
         details = await Task.WhenAll(ids.Select(id => _grains.GetDevice(orgId, id).GetAsync()));
         Assert.All(details, d => Assert.False(d!.Mfa.Required));

@@ -19,6 +19,19 @@ internal static class Fleet
         return orgId;
     }
 
+    /// <summary>
+    /// Switches org TOTP and waits until every device with MFA on acknowledged the new policy: the switch returns once
+    /// the index shards stored it, and they hand it down to their devices in the background.
+    /// </summary>
+    public static async Task<OrgSettings> SwitchTotpAsync(this IGrainFactory grains, string orgId, bool enabled)
+    {
+        await grains.GetOrg(orgId).SetTotpEnabledAsync(enabled);
+        return await Poll.UntilAsync(
+            async () => (await grains.GetOrg(orgId).GetAsync())!,
+            s => s.PolicyFanOut.Complete,
+            $"every device with MFA on in {orgId} took the org switch");
+    }
+
     public static Task<DeviceDetail> RegisterLinuxAsync(this IGrainFactory grains, string orgId, string deviceId) =>
         grains.GetDevice(orgId, deviceId).RegisterAsync(new DeviceRegistration($"{deviceId}.example", DeviceOs.Linux, "Debian 13", null));
 
