@@ -16,7 +16,8 @@ public static class AgentEndpoint
             throw new ArgumentException("The connect key carries no CA fingerprint.", nameof(connectKey));
         }
 
-        using var ca = await PinnedCa.FetchAsync(agents, pin, cancellationToken);
+        // Not disposed here: the handler checks every handshake against it for as long as the client lives.
+        var ca = await PinnedCa.FetchAsync(agents, pin, cancellationToken);
         return new HttpClient(PinnedCa.CreateHandler(ca)) { BaseAddress = agents, Timeout = timeout };
     }
 
