@@ -153,9 +153,19 @@ public sealed partial class RolloutGrain(
     }
 
     /// <summary>Takes a shard's counts; a shard's finishing is persisted, since a finished shard never reports again.</summary>
+    /// <summary>
+    /// Takes a shard's counts unless those held are newer. Outcomes are final, so a shard's finished count only grows:
+    /// counts with fewer finished are from before the ones held (a report that waited behind the reminder's resume of
+    /// that shard, or one sent before a silo died and delivered after its successor's), and taking them would put
+    /// devices back to pending — in the final counts too, when every shard has finished by then.
+    /// </summary>
     private void Take(int shard, RolloutCounts counts, bool finished)
     {
-        _shardCounts[shard] = counts;
+        if (!_shardCounts.TryGetValue(shard, out var held) || counts.Finished >= held.Finished)
+        {
+            _shardCounts[shard] = counts;
+        }
+
         if (finished && (State.FinishedShards & Bit(shard)) == 0)
         {
             State.FinishedShards |= Bit(shard);

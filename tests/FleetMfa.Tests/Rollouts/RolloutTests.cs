@@ -302,6 +302,26 @@ public class RolloutTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_shard_report_older_than_the_counts_held_does_not_put_devices_back_to_pending_in_the_final_counts()
+    {
+        var orgId = await _grains.NewOrgAsync(totpEnabled: true);
+        var first = SameShardIds(1, "stale-report")[0];
+        var second = Enumerable.Range(0, 10_000).Select(i => $"stale-report-b{i}").First(id => GrainKeys.DeviceShard(id) == 8);
+        await Task.WhenAll(new[] { first, second }.Select(id => _grains.EnrollAgentAsync(orgId, id)));
+        var rollout = _grains.GetRollout(orgId, "r-stale-report");
+        await rollout.StartAsync(Enable(), [first, second]);
+
+        // Shard 7 finishes; then a report of it that waited (behind the reminder's resume of the shard, or across a
+        // silo's death) arrives; then shard 8 finishes, and the rollout freezes its final counts.
+        await rollout.ReportShardAsync(7, new RolloutCounts(1, 1, 0, 0, 0), finished: true);
+        await rollout.ReportShardAsync(7, new RolloutCounts(1, 0, 1, 0, 0), finished: false);
+        await rollout.ReportShardAsync(8, new RolloutCounts(1, 1, 0, 0, 0), finished: true);
+
+        var finished = (await rollout.GetAsync())!;
+        Assert.Equal((RolloutStatus.Completed, new RolloutCounts(2, 2, 0, 0, 0)), (finished.Status, finished.Counts));
+    }
+
+    [Fact]
     public async Task Outcomes_page_through_every_shard_with_a_cursor()
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);
