@@ -30,7 +30,8 @@ public sealed class DecommissionPageTests(EndToEndFixture fixture)
         // agent's wipe acknowledgement arrives over the event stream.
         await page.ClickAsync("#device-decommission");
         await Assertions.Expect(page.Locator("#device-decommissioned")).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator("#device-wipe")).ToContainTextAsync("acknowledged:", new() { Timeout = 30_000 });
+        // "not acknowledged: ..." is shown first, and contains "acknowledged:" too: the text must start with it.
+        await Assertions.Expect(page.Locator("#device-wipe")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^acknowledged:"), new() { Timeout = 30_000 });
         Assert.Equal(0, await page.Locator("#device-enable, #device-disable, #bind-form, #device-decommission").CountAsync());
         var detail = await admin.GetDeviceAsync(orgId, agent.DeviceId);
         Assert.True((bool)detail["decommissioned"]!["wipeAcknowledged"]!);
