@@ -50,12 +50,6 @@ public sealed partial class StorageOutageRolloutTests(EndToEndFixture fixture, I
     /// <summary>The cut waits until this many agents applied MFA (a quarter of the fleet).</summary>
     private const int CutAtAgentsApplied = AgentCount / 4;
 
-    /// <summary>
-    /// Paces the rollout (1,000 devices in about 20 s): unpaced, the shards can start and settle the whole fleet between
-    /// the poll that sees a quarter applied and the cut, and the cut would no longer come in the middle.
-    /// </summary>
-    private const int RatePerMinute = 3_000;
-
     /// <summary>How long storage stays unreachable: a fixed stretch of wall-clock time, since the silo's storage client and its retries run on real time.</summary>
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(15);
 
@@ -88,7 +82,7 @@ public sealed partial class StorageOutageRolloutTests(EndToEndFixture fixture, I
         var heldVersion = observer.Received.Where(m => m.Retain).Select(Parse).ToDictionary(d => d.DeviceId, d => d.Version, StringComparer.Ordinal);
 
         var rolloutStart = observer.Received.Count;
-        var rolloutId = (string)(await silo.Api.PostAsync($"/api/orgs/{org.OrgId}/rollouts", new { action = "enable-mfa", filter = new { }, ratePerMinute = RatePerMinute }))["rolloutId"]!;
+        var rolloutId = (string)(await silo.Api.PostAsync($"/api/orgs/{org.OrgId}/rollouts", new { action = "enable-mfa", filter = new { } }))["rolloutId"]!;
         var rolloutClock = Stopwatch.StartNew();
 
         await Poll.UntilAsync(() => fleet.Count(s => s.MfaOnAppliedAt != 0) >= CutAtAgentsApplied, $"{CutAtAgentsApplied} agents applied MFA", RolloutDeadline);

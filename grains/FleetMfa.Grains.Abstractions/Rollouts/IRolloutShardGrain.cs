@@ -21,10 +21,8 @@ public interface IRolloutShardGrain : IGrainWithStringKey
     /// <summary>Starts no further device; devices not yet started fail with <c>aborted</c>.</summary>
     Task AbortAsync();
 
-    /// <summary>
-    /// A device's final outcome for the version it was waiting on; returns once the shard stored it. Not one-way: a
-    /// write that fails reaches the device's outbox, which tells the shard again.
-    /// </summary>
+    /// <summary>A device's final outcome for the version it was waiting on.</summary>
+    [OneWay]
     Task DeviceSettledAsync(string deviceId, RolloutStep settled);
 
     [AlwaysInterleave]

@@ -71,13 +71,9 @@ public sealed class FleetMetrics
     public void Verified(string result, bool late) =>
         _verifications.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("late", late ? "true" : "false"));
 
-    /// <summary>Devices that finished a rollout since the last call, by outcome (<c>succeeded</c>, <c>rejected</c>, <c>failed</c>).</summary>
-    public void RolloutDevicesFinished(int succeeded, int rejected, int failed)
-    {
-        RolloutDevicesFinished("succeeded", succeeded);
-        RolloutDevicesFinished("rejected", rejected);
-        RolloutDevicesFinished("failed", failed);
-    }
+    /// <summary>A device finished a rollout: <paramref name="outcome"/> is <c>succeeded</c>, <c>rejected</c> or <c>failed</c>.</summary>
+    public void RolloutDeviceFinished(string outcome) =>
+        _rolloutDevices.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void AuditRecorded(Audit.AuditKind kind, int count) =>
         _auditRecords.Add(count, new KeyValuePair<string, object?>("kind", kind == Audit.AuditKind.Operator ? "operator" : "device"));
@@ -90,12 +86,4 @@ public sealed class FleetMetrics
         _authRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("credential", credential));
 
     public void RateLimited() => _rateLimited.Add(1);
-
-    private void RolloutDevicesFinished(string outcome, int count)
-    {
-        if (count > 0)
-        {
-            _rolloutDevices.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
-        }
-    }
 }

@@ -18,13 +18,4 @@ public sealed partial class RolloutShardGrain
 
     [LoggerMessage(1504, LogLevel.Warning, "Rollout {OrgId}/{RolloutId} shard {Shard} could not report its counts")]
     private static partial void LogReportFailed(ILogger logger, string orgId, string rolloutId, int shard, Exception exception);
-
-    [LoggerMessage(1505, LogLevel.Warning, "Rollout {OrgId}/{RolloutId} shard {Shard} could not store a decision; the stored outbox is run again on the next tick")]
-    private static partial void LogNotStored(ILogger logger, string orgId, string rolloutId, int shard, Exception exception);
-
-    [LoggerMessage(1506, LogLevel.Debug, "Rollout {OrgId}/{RolloutId} shard {Shard} deactivated ({Reason}) with {Running} effects running; they decide nothing more")]
-    private static partial void LogShardDeactivated(ILogger logger, string orgId, string rolloutId, int shard, DeactivationReasonCode reason, int running);
-
-    [LoggerMessage(1507, LogLevel.Debug, "Rollout {OrgId}/{RolloutId} shard {Shard} activated with {InFlight} devices in flight and {Outbox} effects in its outbox; it runs them again")]
-    private static partial void LogShardResumed(ILogger logger, string orgId, string rolloutId, int shard, int inFlight, int outbox);
 }

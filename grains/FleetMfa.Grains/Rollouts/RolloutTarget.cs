@@ -1,9 +1,6 @@
 namespace FleetMfa.Grains.Rollouts;
 
-/// <summary>
-/// One device of a rollout shard: its outcome and, while it is in flight, the version awaited (0 until the device has
-/// answered), since when, and when it was last asked.
-/// </summary>
+/// <summary>One device of a rollout shard: its outcome and, while it is in flight, the version awaited and since when.</summary>
 [GenerateSerializer, Alias("fleetmfa.RolloutTarget")]
 public sealed class RolloutTarget
 {
@@ -13,7 +10,6 @@ public sealed class RolloutTarget
     [Id(3)] public string? Reason { get; set; }
     [Id(4)] public long Version { get; set; }
     [Id(5)] public DateTimeOffset? StartedAt { get; set; }
-    [Id(6)] public DateTimeOffset? AskedAt { get; set; }
 
     public bool InFlight => Outcome == RolloutOutcome.Pending && StartedAt is not null;
 

@@ -237,46 +237,6 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         Assert.Equal(MfaStatus.Enabled, (await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Status);
     }
 
-    [Theory]
-    [InlineData(StorageFault.Refused)]
-    [InlineData(StorageFault.Timeout)]
-    [InlineData(StorageFault.AnswerLost)]
-    public async Task A_rollout_shard_s_write_while_its_device_answers_and_acknowledges(StorageFault fault)
-    {
-        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
-        await Grains.EnrollAgentAsync(orgId, "web-01");
-        var rollout = Grains.GetRollout(orgId, "r-shard-faulty");
-        var shard = Grains.GetRolloutShard(orgId, "r-shard-faulty", GrainKeys.DeviceShard("web-01"));
-        var spec = new RolloutSpec(RolloutAction.EnableMfa, false, null, RolloutSpec.DefaultMaxConcurrency, null, null, RolloutSpec.DefaultAckTimeout, "test");
-        var enrolled = Publisher.Count(orgId, "web-01");
-        await rollout.StartAsync(spec, ["web-01"]);
-        await Poll.UntilAsync(() => Task.FromResult(Publisher.Count(orgId, "web-01")), n => n > enrolled, "the device published the change");
-        var published = Publisher.Count(orgId, "web-01");
-
-        // The shard's next write — the device's answer, or its ack told from the device's outbox — fails: nothing it
-        // decided is carried out, the tick (or the device's outbox) tells it again, and the change is published once.
-        FaultInjectingGrainStorage.FailNextWrite(shard.GetGrainId(), fault);
-        await Grains.AckAsync(orgId, "web-01");
-        await Poll.UntilAsync(() => Task.FromResult(FaultInjectingGrainStorage.IsArmed(shard.GetGrainId())), armed => !armed, "the shard wrote");
-
-        // The device's outbox and the shard's tick run on timers of the test clock: let it move in tick-sized steps.
-        await Poll.UntilAsync(
-            () =>
-            {
-                fixture.Time.Advance(TimeSpan.FromSeconds(1));
-                return shard.GetCountsAsync();
-            },
-            c => c.Pending == 0,
-            "the shard finished");
-        var finished = await Poll.UntilAsync(async () => (await rollout.GetAsync())!, s => s.FinishedAt is not null, "the rollout finished");
-        Assert.Equal(new RolloutCounts(1, 1, 0, 0, 0), finished.Counts);
-        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
-
-        await fixture.RestartClusterAsync();
-        Assert.Equal(new RolloutCounts(1, 1, 0, 0, 0), (await Grains.GetRollout(orgId, "r-shard-faulty").GetAsync())!.Counts);
-        Assert.Equal(new RolloutCounts(1, 1, 0, 0, 0), await Grains.GetRolloutShard(orgId, "r-shard-faulty", GrainKeys.DeviceShard("web-01")).GetCountsAsync());
-    }
-
     [Fact]
     public async Task A_device_write_stored_with_its_answer_lost_is_published_once_by_the_retry()
     {

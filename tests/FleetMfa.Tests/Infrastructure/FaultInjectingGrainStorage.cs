@@ -12,7 +12,6 @@ namespace FleetMfa.Tests.Infrastructure;
 public sealed class FaultInjectingGrainStorage(IGrainStorage inner) : IGrainStorage
 {
     private static readonly ConcurrentDictionary<GrainId, StorageFault> _armed = new();
-    private static readonly ConcurrentDictionary<GrainId, int> _conflicts = new();
     private static readonly ConcurrentDictionary<GrainId, HoldGate> _holds = new();
 
     /// <summary>How long a <see cref="StorageFault.Timeout"/> write hangs before it fails (short of Orleans' response timeout).</summary>
@@ -50,9 +49,6 @@ public sealed class FaultInjectingGrainStorage(IGrainStorage inner) : IGrainStor
     /// <summary>Whether a fault armed for <paramref name="grain"/> is still waiting for its write.</summary>
     public static bool IsArmed(GrainId grain) => _armed.ContainsKey(grain);
 
-    /// <summary>How many writes of <paramref name="grain"/>'s state storage refused for a stale ETag (another writer wrote the row).</summary>
-    public static int ConflictsOf(GrainId grain) => _conflicts.GetValueOrDefault(grain);
-
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ReadStateAsync(stateName, grainId, grainState);
 
@@ -82,15 +78,7 @@ public sealed class FaultInjectingGrainStorage(IGrainStorage inner) : IGrainStor
             throw new InvalidOperationException($"Injected: storage refused the write of {grainId}.");
         }
 
-        try
-        {
-            await inner.WriteStateAsync(stateName, grainId, grainState);
-        }
-        catch (InconsistentStateException)
-        {
-            _conflicts.AddOrUpdate(grainId, 1, (_, n) => n + 1);
-            throw;
-        }
+        await inner.WriteStateAsync(stateName, grainId, grainState);
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>

@@ -42,16 +42,8 @@ public sealed class ControlledPersistentState<TState> : IPersistentState<TState>
         }
     }
 
-    /// <summary>When set, every write fails with it at once (a storage call refused before anything went out).</summary>
-    public Exception? RefuseWrites { get; set; }
-
     public Task WriteStateAsync()
     {
-        if (RefuseWrites is { } refused)
-        {
-            return Task.FromException(refused);
-        }
-
         var write = new TaskCompletionSource();
         List<TaskCompletionSource> reached;
         lock (_lock)
@@ -94,13 +86,10 @@ public sealed class ControlledPersistentState<TState> : IPersistentState<TState>
     /// <summary>How many reads have happened; a read replaces <see cref="State"/> with a fresh object, as storage would.</summary>
     public int Reads { get; private set; }
 
-    /// <summary>What a read finds in storage (a fresh object each time); an empty state unless set.</summary>
-    public Func<TState> Stored { get; set; } = () => new();
-
     public Task ReadStateAsync()
     {
         Reads++;
-        State = Stored();
+        State = new();
         return Task.CompletedTask;
     }
 

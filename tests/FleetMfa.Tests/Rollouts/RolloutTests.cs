@@ -134,7 +134,7 @@ public class RolloutTests(ClusterFixture fixture)
     public async Task A_shard_calls_no_more_devices_at_once_than_its_call_window_whatever_the_rollout_concurrency()
     {
         var orgId = await _grains.NewOrgAsync(totpEnabled: true);
-        var ids = SameShardIds(3 * Grains.Rollouts.RolloutShardPlan.CallConcurrency);
+        var ids = SameShardIds(3 * Grains.Rollouts.RolloutShardGrain.CallConcurrency);
         await Task.WhenAll(ids.Select(id => _grains.EnrollAgentAsync(orgId, id)));
         var gate = FleetSiloConfigurator.Publisher.Hold(orgId);
         var rollout = _grains.GetRollout(orgId, "r-window");
@@ -142,7 +142,7 @@ public class RolloutTests(ClusterFixture fixture)
         await rollout.StartAsync(Enable(maxConcurrency: ids.Count), ids);
 
         // Each held publish is a device call the shard is waiting for: the window fills, and nothing more starts.
-        await Poll.UntilAsync(() => Task.FromResult(gate.Held), held => held == Grains.Rollouts.RolloutShardPlan.CallConcurrency, "the call window filled");
+        await Poll.UntilAsync(() => Task.FromResult(gate.Held), held => held == Grains.Rollouts.RolloutShardGrain.CallConcurrency, "the call window filled");
         Assert.Equal(ids.Count, (await rollout.GetAsync())!.Counts.Pending);
         gate.Open();
         await Poll.UntilAsync(() => DesiredAsync(orgId, ids), d => d.Count == ids.Count, "every device started");
@@ -150,7 +150,7 @@ public class RolloutTests(ClusterFixture fixture)
 
         var finished = await WaitUntilFinishedAsync(rollout);
         Assert.Equal(new RolloutCounts(ids.Count, ids.Count, 0, 0, 0), finished.Counts);
-        Assert.Equal(Grains.Rollouts.RolloutShardPlan.CallConcurrency, gate.MaxHeld);
+        Assert.Equal(Grains.Rollouts.RolloutShardGrain.CallConcurrency, gate.MaxHeld);
     }
 
     [Fact]
@@ -282,6 +282,23 @@ public class RolloutTests(ClusterFixture fixture)
         await _grains.AckAsync(orgId, "lost-ack");
         var finished = await WaitUntilFinishedAsync(rollout);
         Assert.Equal(new RolloutCounts(1, 1, 0, 0, 0), finished.Counts);
+    }
+
+    [Fact]
+    public void A_device_slow_to_acknowledge_is_asked_again_at_30_60_120_and_240_seconds()
+    {
+        var asks = new List<int>();
+        var lastAsk = 0;
+        for (var second = 1; second <= 300; second++)
+        {
+            if (Grains.Rollouts.RolloutShardGrain.RecheckDue(TimeSpan.FromSeconds(second - lastAsk), TimeSpan.FromSeconds(second)))
+            {
+                asks.Add(second);
+                lastAsk = second;
+            }
+        }
+
+        Assert.Equal([30, 60, 120, 240], asks);
     }
 
     [Fact]
