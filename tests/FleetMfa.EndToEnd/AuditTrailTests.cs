@@ -131,7 +131,7 @@ public sealed class AuditTrailTests(EndToEndFixture fixture)
     {
         // A silo of our own on fixed ports: stopped while the agent keeps deciding logins, then started again "ten
         // minutes later" (a shifted grain clock) so the agent's queued events arrive well after they happened.
-        var settings = fixture.NewSiloSettings("audit-offline") with { MqttPort = FreePorts.Next(), HttpPort = FreePorts.Next() };
+        var settings = fixture.NewSiloSettings("audit-offline").WithFixedMqttPorts() with { HttpPort = FreePorts.Next() };
         var later = settings.WithClockOffset(TimeSpan.FromMinutes(10));
         AgentFlowResult flow;
         string org;

@@ -54,7 +54,7 @@ public sealed class OfflineAgentTests(EndToEndFixture fixture)
     {
         // The embedded broker keeps retained messages in memory only: after a restart the device's desired state is
         // gone from it, and the device grain must re-publish when the agent reports that it is behind (DESIGN §4).
-        var settings = fixture.NewSiloSettings("offline-restart") with { MqttPort = FreePorts.Next() };
+        var settings = fixture.NewSiloSettings("offline-restart").WithFixedMqttPorts();
         string org;
         await using var agent = DeviceAgent.Create(fixture.Workspace, "offline-restart-host");
         string secret;

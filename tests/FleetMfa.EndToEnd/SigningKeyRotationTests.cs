@@ -21,7 +21,7 @@ public sealed class SigningKeyRotationTests(EndToEndFixture fixture)
     public async Task The_agent_moves_to_a_key_the_pinned_key_endorsed_and_refuses_one_it_did_not()
     {
         var (first, second, stranger) = (DesiredStateSigner.NewPrivateKey(), DesiredStateSigner.NewPrivateKey(), DesiredStateSigner.NewPrivateKey());
-        var settings = fixture.NewSiloSettings("rotate") with { MqttPort = FreePorts.Next() };
+        var settings = fixture.NewSiloSettings("rotate").WithFixedMqttPorts();
         SiloSettings With(string key, string? previous = null) => settings with
         {
             Environment = previous is null

@@ -67,4 +67,10 @@ public sealed partial class AgentDaemon
 
     [LoggerMessage(17, LogLevel.Error, "decommission (version {Version}) refused: the OS files could not be restored ({Reason}); the store is kept")]
     private static partial void LogWipeFailed(ILogger logger, long version, string reason);
+
+    [LoggerMessage(30, LogLevel.Information, "MQTT client certificate renewed, valid until {NotAfter:u}; used from the next connect")]
+    private static partial void LogRenewed(ILogger logger, DateTimeOffset notAfter);
+
+    [LoggerMessage(31, LogLevel.Warning, "MQTT client certificate renewal failed, trying again in {Minutes} min (the current one works until it expires): {Reason}")]
+    private static partial void LogRenewalFailed(ILogger logger, double minutes, string reason);
 }

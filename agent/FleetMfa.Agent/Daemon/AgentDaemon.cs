@@ -28,6 +28,9 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long after a failed certificate renewal the daemon tries again.</summary>
+    public static readonly TimeSpan RenewalRetry = TimeSpan.FromMinutes(10);
+
     /// <summary>A report this often even when nothing changed, so a control plane that lost a publish catches up.</summary>
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMinutes(5);
     private static readonly string AgentVersion =
@@ -51,6 +54,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     /// <summary>What the last policy check found, reported with every state until a newer version is applied; null: in effect.</summary>
     private PolicyEnforcement? _enforcement;
     private DateTimeOffset _lastReport = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextRenewal = DateTimeOffset.MinValue;
     private volatile bool _stopping;
 
     /// <summary>Cancelled once the device is decommissioned and wiped: the daemon stops on its own.</summary>
@@ -126,6 +130,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             {
                 // First, and connected or not: an offline device must keep its policy in force too.
                 await CheckPolicyAsync(cancellationToken);
+                await RenewCertificateIfDueAsync(cancellationToken);
                 if (!_client.IsConnected)
                 {
                     await ConnectAsync(cancellationToken);
@@ -178,15 +183,62 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         await Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Renews the MQTT client certificate once a third of its lifetime is left (tried again every
+    /// <see cref="RenewalRetry"/> while refused or unreachable; the current one keeps working until it expires). The
+    /// renewed one is stored first, then used from the next connect on.
+    /// </summary>
+    private async Task RenewCertificateIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (_config.MqttCertificate is not { } current || now < _nextRenewal || !DeviceCertificates.RenewalDue(current, now))
+        {
+            return;
+        }
+
+        _nextRenewal = now + RenewalRetry;
+        MqttClientCertificate renewed;
+        try
+        {
+            renewed = await new CertificateRenewal(_store).RenewAsync(_config, cancellationToken);
+        }
+        catch (Exception ex) when (ex is EnrollmentException or HttpRequestException or IOException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogRenewalFailed(_logger, RenewalRetry.TotalMinutes, ex.Message);
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var config = _config with { MqttCertificate = renewed };
+            _store.SaveConfig(config);
+            _config = config;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogRenewalFailed(_logger, RenewalRetry.TotalMinutes, ex.Message);
+            return;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(renewed.Certificate);
+        LogRenewed(_logger, new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
+    }
+
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
-        var password = _store.Unprotect(_config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose);
+        // Over TLS with a client certificate the certificate is the credential: no password is sent at all.
+        var certificate = _config.Mqtt.UseTls && _config.MqttCertificate is { } mqtt ? DeviceCertificates.LoadForTls(_store, mqtt) : null;
+        var password = certificate is null ? _store.Unprotect(_config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose) : [];
         var presence = _topics.For(_config.OrgId, _config.DeviceId, Topics.Presence);
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(_config.Mqtt.Host, _config.Mqtt.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithClientId(_config.Mqtt.Username)
-            .WithCredentials(_config.Mqtt.Username, password)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
@@ -195,9 +247,29 @@ public sealed partial class AgentDaemon : IAsyncDisposable
             .WithWillPayload("offline"u8.ToArray())
             .WithWillRetain()
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (_config.Mqtt.UseTls)
+        if (certificate is not null)
         {
-            builder = builder.WithTlsOptions(o => o.UseTls());
+            // The broker must present a certificate the device's CA issued for this host (never the OS store's trust).
+            using var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(_config.MqttCertificate!.Ca);
+            var fingerprint = FleetMfa.Protocol.Tls.CaFingerprint.Of(ca);
+            var caData = ca.RawData;
+            builder = builder.WithTlsOptions(o => o
+                .UseTls()
+                .WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13)
+                .WithClientCertificates([certificate])
+                .WithCertificateValidationHandler(e =>
+                {
+                    using var trusted = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(caData);
+                    return FleetMfa.Protocol.Tls.PinnedCa.Validate(e.Certificate, e.SslPolicyErrors, trusted, fingerprint, TimeProvider.System.GetUtcNow());
+                }));
+        }
+        else
+        {
+            builder = builder.WithCredentials(_config.Mqtt.Username, password);
+            if (_config.Mqtt.UseTls)
+            {
+                builder = builder.WithTlsOptions(o => o.UseTls());
+            }
         }
 
         MqttClientConnectResult result;
@@ -209,6 +281,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
         {
             // The options hold the array itself: wipe it only once the connect is done with it.
             CryptographicOperations.ZeroMemory(password);
+            certificate?.Dispose();
         }
 
         if (result.ResultCode != MqttClientConnectResultCode.Success)

@@ -9,7 +9,8 @@ using FleetMfa.Protocol.Tls;
 namespace FleetMfa.Agent.Enrollment;
 
 /// <summary>
-/// Registers this device with the control plane and stores the broker credentials and the desired-state key (pinned:
+/// Registers this device with the control plane and stores the broker credentials (a password, and the MQTT client
+/// certificate issued for a TLS key made here: <see cref="DeviceCertificates"/>) and the desired-state key (pinned:
 /// the only key the daemon trusts) it gets back, with the initial applied state (version 0, MFA off) when the store
 /// has none yet: an enrolled store always has a state.
 /// </summary>
@@ -91,12 +92,14 @@ public sealed class Enroller(AgentStore store, IPlatform platform, TimeProvider?
     {
         store.Initialize();
         using var identity = store.LoadOrCreateIdentity();
+        var (tlsKey, csr) = DeviceCertificates.NewKey(store);
         var request = new EnrollRequest(
             connectKey,
             platform.Hostname(),
             platform.Os,
             platform.OsVersion(),
-            Convert.ToBase64String(identity.ExportSubjectPublicKeyInfo()));
+            Convert.ToBase64String(identity.ExportSubjectPublicKeyInfo()),
+            csr);
 
         HttpResponseMessage response;
         try
@@ -119,6 +122,9 @@ public sealed class Enroller(AgentStore store, IPlatform platform, TimeProvider?
             ?? throw new EnrollmentException("the server sent an empty enrollment response");
         var signingKey = Pin(enrolled.SigningKey);
         var mqtt = enrolled.Mqtt;
+        var certificate = mqtt.ClientCertificate is { } sent
+            ? DeviceCertificates.Accept(store, sent, tlsKey, serverCa?.Certificate, time ?? TimeProvider.System)
+            : null;
         var config = new AgentConfig(
             server.ToString(),
             enrolled.OrgId,
@@ -127,7 +133,8 @@ public sealed class Enroller(AgentStore store, IPlatform platform, TimeProvider?
             store.Protect(System.Text.Encoding.UTF8.GetBytes(mqtt.Password), MqttPasswordPurpose),
             VerificationSettings.Default,
             signingKey,
-            serverCa);
+            serverCa,
+            certificate);
         store.SaveConfigAndInitialState(config, (time ?? TimeProvider.System).GetUtcNow());
         return config;
     }

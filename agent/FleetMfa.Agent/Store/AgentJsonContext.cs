@@ -14,5 +14,7 @@ namespace FleetMfa.Agent.Store;
 [JsonSerializable(typeof(FleetMfa.Protocol.Documents.AuditEvent))]
 [JsonSerializable(typeof(EnrollRequest))]
 [JsonSerializable(typeof(EnrollResponse))]
+[JsonSerializable(typeof(RenewCertificateRequest))]
+[JsonSerializable(typeof(EnrollCertificate))]
 [JsonSerializable(typeof(StatusReport))]
 internal sealed partial class AgentJsonContext : JsonSerializerContext;

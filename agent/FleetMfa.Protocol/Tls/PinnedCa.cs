@@ -17,7 +17,11 @@ public static class PinnedCa
     /// <summary>The largest CA document read: a certificate in PEM is far smaller.</summary>
     public const int MaxCaBytes = 16 * 1024;
 
-    private const string ServerAuthenticationOid = "1.3.6.1.5.5.7.3.1";
+    /// <summary>The extended key usage a TLS server certificate must carry.</summary>
+    public const string ServerAuthenticationOid = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>The extended key usage a TLS client certificate (a device's MQTT identity) must carry.</summary>
+    public const string ClientAuthenticationOid = "1.3.6.1.5.5.7.3.2";
 
     /// <summary>
     /// The CA certificate <paramref name="server"/> publishes, when its SHA-256 is <paramref name="fingerprint"/> and it
@@ -109,11 +113,21 @@ public static class PinnedCa
         Verify(leaf, ca, fingerprint, now);
 
     /// <summary>
-    /// True when <paramref name="ca"/> is the CA <paramref name="fingerprint"/> names and <paramref name="leaf"/> is a
-    /// server certificate it issued directly, valid at <paramref name="now"/>. The CA itself (or any certificate that
-    /// is its own issuer) presented as the server's certificate is refused.
+    /// A server's check of a client's certificate: refuses a missing one, then <see cref="Verify"/> for client
+    /// authentication (chain errors are the OS store's verdict, which the pinned CA replaces).
     /// </summary>
-    public static bool Verify(X509Certificate2 leaf, X509Certificate2 ca, string fingerprint, DateTimeOffset now)
+    public static bool ValidateClient(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca, string fingerprint, DateTimeOffset now) =>
+        certificate is X509Certificate2 leaf &&
+        (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0 &&
+        Verify(leaf, ca, fingerprint, now, ClientAuthenticationOid);
+
+    /// <summary>
+    /// True when <paramref name="ca"/> is the CA <paramref name="fingerprint"/> names and <paramref name="leaf"/> is a
+    /// certificate it issued directly for <paramref name="purpose"/> (an extended key usage OID: servers unless told),
+    /// valid at <paramref name="now"/>. The CA itself (or any certificate that is its own issuer) presented as the
+    /// peer's certificate is refused.
+    /// </summary>
+    public static bool Verify(X509Certificate2 leaf, X509Certificate2 ca, string fingerprint, DateTimeOffset now, string purpose = ServerAuthenticationOid)
     {
         ArgumentNullException.ThrowIfNull(leaf);
         ArgumentNullException.ThrowIfNull(ca);
@@ -128,7 +142,7 @@ public static class PinnedCa
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.DisableCertificateDownloads = true;
         chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthenticationOid));
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(purpose));
         try
         {
             return chain.Build(leaf) && chain.ChainElements.Count == 2 && CaFingerprint.Matches(chain.ChainElements[^1].Certificate, fingerprint);

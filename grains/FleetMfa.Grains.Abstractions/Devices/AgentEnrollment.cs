@@ -1,8 +1,9 @@
 namespace FleetMfa.Grains;
 
 /// <summary>
-/// An agent enrolling its device: what it reports of itself, its P-256 public key (SubjectPublicKeyInfo) and the
-/// SHA-256 of the MQTT password the control plane just issued to it.
+/// An agent enrolling its device: what it reports of itself, its P-256 public key (SubjectPublicKeyInfo), the
+/// SHA-256 of the MQTT password the control plane just issued to it and the client certificate it issued for the
+/// agent's TLS key (none for an agent that sent no signing request).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("fleetmfa.AgentEnrollment")]
 public sealed record AgentEnrollment(
@@ -10,4 +11,5 @@ public sealed record AgentEnrollment(
     [property: Id(1)] DeviceOs Os,
     [property: Id(2)] string OsVersion,
     [property: Id(3)] byte[] PublicKey,
-    [property: Id(4)] byte[] MqttPasswordHash);
+    [property: Id(4)] byte[] MqttPasswordHash,
+    [property: Id(5)] DeviceCertificate? Certificate = null);

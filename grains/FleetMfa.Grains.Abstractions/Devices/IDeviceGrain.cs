@@ -14,6 +14,19 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// </summary>
     Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash);
 
+    /// <summary>
+    /// Whether the FleetMfa-issued client certificate with <paramref name="serial"/> is one this device may connect
+    /// with (its current one, or the one a renewal replaced until that expires; none once revoked). Answered from the
+    /// state, for the broker's connect validation, as <see cref="IsMqttPasswordValidAsync"/>.
+    /// </summary>
+    Task<bool> IsClientCertificateValidAsync(string serial);
+
+    /// <summary>Whether a certificate for <paramref name="publicKey"/> (SubjectPublicKeyInfo) may be issued as a renewal: the device is in service and holds one for that key.</summary>
+    Task<bool> MayRenewCertificateAsync(byte[] publicKey);
+
+    /// <summary>Stores <paramref name="renewed"/> as the device's certificate (the one it replaces stays valid until it expires); <c>unauthorized</c> unless it may be renewed.</summary>
+    Task RenewCertificateAsync(DeviceCertificate renewed);
+
     /// <summary>A <c>ReportedState</c> document from the device's <c>reported</c> topic; garbage is logged and dropped.</summary>
     Task ReportAsync(byte[] payload);
 

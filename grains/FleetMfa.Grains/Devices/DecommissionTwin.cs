@@ -77,11 +77,13 @@ public static class DecommissionTwin
         return state.Decommission is { } decommission && now >= decommission.At + retention;
     }
 
-    /// <summary>The MQTT credential goes for good, the broker session ends, retained messages are cleared and the users are unbound.</summary>
+    /// <summary>The MQTT credentials (password and certificates) go for good, the broker session ends, retained messages are cleared and the users are unbound.</summary>
     private static IReadOnlyList<DeviceEffect> Revoke(DeviceState state, DateTimeOffset now)
     {
         state.Decommission = state.Decommission! with { RevokedAt = now };
         state.MqttPasswordHash = null;
+        state.Certificate = null;
+        state.PreviousCertificate = null;
         var users = state.Users.Keys.Order(StringComparer.Ordinal).ToList();
         state.Users.Clear();
         return [DeviceEffect.RevokeAccess, DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, .. users.Select(DeviceEffect.ForgetUserBinding), DeviceEffect.ArmDecommissionReminder];

@@ -51,4 +51,7 @@ public sealed partial class DeviceGrain
 
     [LoggerMessage(1115, LogLevel.Warning, "Device {OrgId}/{DeviceId} could not take org policy version {PolicyVersion}; its index shard sends it again")]
     private static partial void LogPolicyNotTaken(ILogger logger, string orgId, string deviceId, long policyVersion, Exception exception);
+
+    [LoggerMessage(1116, LogLevel.Information, "Device {OrgId}/{DeviceId} renewed its MQTT client certificate: serial {Serial}, valid until {NotAfter:u}")]
+    private static partial void LogCertificateRenewed(ILogger logger, string orgId, string deviceId, string serial, DateTimeOffset notAfter);
 }

@@ -123,8 +123,18 @@ public sealed partial class DeviceGrain(
         return Detail();
     }
 
-    public Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash) =>
-        Task.FromResult(State.MqttPasswordHash is { } expected && passwordHash is not null && Security.ApiKeys.HashesEqual(expected, passwordHash));
+    public Task<bool> IsMqttPasswordValidAsync(byte[] passwordHash) => Task.FromResult(DeviceCredentials.AcceptsPassword(State, passwordHash));
+
+    public Task<bool> IsClientCertificateValidAsync(string serial) =>
+        Task.FromResult(DeviceCredentials.AcceptsCertificate(State, serial, time.GetUtcNow()));
+
+    public Task<bool> MayRenewCertificateAsync(byte[] publicKey) => Task.FromResult(DeviceCredentials.MayRenew(State, publicKey));
+
+    public async Task RenewCertificateAsync(DeviceCertificate renewed)
+    {
+        await DecideAsync(s => DeviceCredentials.Renew(s, renewed));
+        LogCertificateRenewed(logger, _orgId, _deviceId, renewed.Serial, renewed.NotAfter);
+    }
 
     public async Task<DeviceDetail?> GetAsync()
     {

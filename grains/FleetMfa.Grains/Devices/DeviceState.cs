@@ -60,6 +60,15 @@ public sealed class DeviceState
     /// <summary>The device's decommission (<see cref="DecommissionTwin.Decommission"/>); null while it is in service.</summary>
     [Id(23)] public DeviceDecommission? Decommission { get; set; }
 
+    /// <summary>The device's current MQTT client certificate; null without one, and once revoked.</summary>
+    [Id(24)] public DeviceCertificate? Certificate { get; set; }
+
+    /// <summary>
+    /// The certificate the last renewal replaced, still trusted until it expires: the agent's open session (and a
+    /// reconnect racing the renewal's answer) may still present it. Null once revoked.
+    /// </summary>
+    [Id(25)] public DeviceCertificate? PreviousCertificate { get; set; }
+
     public bool HasAgent => PublicKey is not null;
 
     /// <summary>Whether the device's MQTT credentials were revoked (a decommissioned device after its wipe or grace period).</summary>

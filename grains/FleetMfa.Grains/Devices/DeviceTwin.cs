@@ -72,6 +72,8 @@ public static class DeviceTwin
         Register(state, new DeviceRegistration(enrollment.Hostname, enrollment.Os, enrollment.OsVersion, null), policy, now);
         state.PublicKey = enrollment.PublicKey;
         state.MqttPasswordHash = enrollment.MqttPasswordHash;
+        state.Certificate = enrollment.Certificate;
+        state.PreviousCertificate = null;
 
         // Users bound before the agent came hold no secret for this device yet: each seals its own to the new key.
         return [.. Bump(state, state.Required), .. state.Users.Keys.Order(StringComparer.Ordinal).Select(DeviceEffect.ShareKeyWithUser)];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Diagnostics;
@@ -20,20 +21,22 @@ namespace FleetMfa.Silo.Api;
 
 /// <summary>
 /// <c>POST /api/agent/enroll</c> (on the agent HTTPS listener, with <c>GET /api/agent/ca</c>): a device joins its org with a connect key and gets its own MQTT credentials and the
-/// public key its desired states are signed with.
+/// public key its desired states are signed with; <c>POST /api/agent/certificate</c>: it renews its MQTT client certificate.
 /// </summary>
 public static class AgentApi
 {
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/agent/enroll", EnrollAsync).WithName("EnrollAgent").WithTags("Agents");
+        app.MapPost("/api/agent/certificate", RenewCertificateAsync).WithName("RenewAgentCertificate").WithTags("Agents");
         app.MapAgentCa();
         return app;
     }
 
     private static async Task<Results<Ok<AgentEnrollResponse>, ProblemHttpResult>> EnrollAsync(
         AgentEnrollRequest body, IGrainFactory grains, IBrokerAccounts accounts, IOptions<MqttOptions> mqtt, DesiredStateSigner signer, OperatorAuditRecorder audit,
-        KnownOrgs orgs, ApiRateLimits limits, AuthRefusals refusals, FleetMetrics metrics, FleetMfaCertificateAuthority ca, HttpContext http)
+        KnownOrgs orgs, ApiRateLimits limits, AuthRefusals refusals, FleetMetrics metrics, FleetMfaCertificateAuthority ca, IOptions<AgentTlsOptions> tls,
+        HttpContext http)
     {
         // A key may come with its CA pin (as the admin API hands it out) or without: a pin naming another CA means the
         // key was made for another control plane, and is refused like any wrong key.
@@ -75,21 +78,84 @@ public static class AgentApi
         }
 
         var device = new DeviceIdentity(orgId, NewDeviceId(body.Hostname));
+        // A client certificate only where the broker takes one (the embedded broker's TLS listener).
+        using var certificate = body.Csr is null || !mqtt.Value.UsesDeviceCertificates ? null : Issue(ca, body.Csr, device, tls.Value);
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         await grains.GetDevice(orgId, device.DeviceId).EnrollAgentAsync(
-            new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, ApiKeys.Hash(password)));
+            new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, ApiKeys.Hash(password), certificate is null ? null : Describe(certificate)));
         await accounts.CreateDeviceAccountAsync(device, password, http.RequestAborted);
         await audit.RecordAgentEnrollmentAsync(http, orgId, keyId, device.DeviceId);
 
         // The MQTT password is in this response only.
         http.Response.Headers.CacheControl = "no-store";
-        var (host, port) = mqtt.Value.AgentEndpoint();
+        var (host, port, useTls) = mqtt.Value.AgentEndpoint(withCertificate: certificate is not null);
         return TypedResults.Ok(new AgentEnrollResponse(
             orgId,
             device.DeviceId,
-            new AgentMqttResponse(host, port, mqtt.Value.AdvertisedUseTls, device.Username, password, mqtt.Value.TopicPrefix),
+            new AgentMqttResponse(host, port, useTls, device.Username, password, mqtt.Value.TopicPrefix, certificate is null ? null : Respond(certificate, ca)),
             new AgentSigningKeyResponse(signer.KeyId, Convert.ToBase64String(signer.PublicKey))));
     }
+
+    /// <summary>
+    /// A device's new client certificate, for the key of the one it holds (the request's signature proves the caller
+    /// holds that key: the call is authenticated by it, as a TLS client certificate would be). Anything else — an
+    /// unknown org or device, a decommissioned one, another key — is the same 401.
+    /// </summary>
+    private static async Task<Results<Ok<AgentCertificateResponse>, ProblemHttpResult>> RenewCertificateAsync(
+        RenewCertificateRequest body, IGrainFactory grains, KnownOrgs orgs, AuthRefusals refusals, FleetMfaCertificateAuthority ca, IOptions<AgentTlsOptions> tls,
+        HttpContext http)
+    {
+        if (!DeviceIdentity.TryParse($"{body.OrgId}/{body.DeviceId}", out var device))
+        {
+            throw FleetMfaException.Validation("orgId and deviceId must name a device.");
+        }
+
+        var publicKey = SigningRequestKey(body.Csr);
+        var grain = grains.GetDevice(device.OrgId, device.DeviceId);
+        if (!await orgs.ExistsAsync(device.OrgId, http.RequestAborted) || !await grain.MayRenewCertificateAsync(publicKey))
+        {
+            await refusals.UnauthorizedAsync(http, new Credential("device-certificate", device.OrgId, device.DeviceId));
+            return Problems.For(ErrorCodes.Unauthorized, "No device holds a certificate for this key (unknown, decommissioned or re-enrolled device).");
+        }
+
+        using var certificate = Issue(ca, body.Csr, device, tls.Value);
+        await grain.RenewCertificateAsync(Describe(certificate));
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(Respond(certificate, ca));
+    }
+
+    /// <summary>The client certificate for a device's signing request (base64 DER); a malformed, badly signed or non-P-256 one is a 400.</summary>
+    private static X509Certificate2 Issue(FleetMfaCertificateAuthority ca, string csr, DeviceIdentity device, AgentTlsOptions tls)
+    {
+        try
+        {
+            // Certificates are judged against the wall clock by their peers, never the grains' clock.
+            return ca.IssueClientCertificate(Convert.FromBase64String(csr), device.Username, TimeProvider.System.GetUtcNow(), TimeSpan.FromDays(tls.DeviceCertificateDays));
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException)
+        {
+            throw FleetMfaException.Validation("csr must be a base64 PKCS#10 certificate signing request, signed by its ECDSA P-256 key.");
+        }
+    }
+
+    /// <summary>The public key (SubjectPublicKeyInfo) of a signing request whose signature verifies; a 400 otherwise.</summary>
+    private static byte[] SigningRequestKey(string csr)
+    {
+        try
+        {
+            return CertificateRequest.LoadSigningRequest(Convert.FromBase64String(csr ?? ""), HashAlgorithmName.SHA256).PublicKey.ExportSubjectPublicKeyInfo();
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException)
+        {
+            throw FleetMfaException.Validation("csr must be a base64 PKCS#10 certificate signing request, signed by its ECDSA P-256 key.");
+        }
+    }
+
+    private static DeviceCertificate Describe(X509Certificate2 certificate) =>
+        new(certificate.SerialNumber, certificate.PublicKey.ExportSubjectPublicKeyInfo(), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
+
+    private static AgentCertificateResponse Respond(X509Certificate2 certificate, FleetMfaCertificateAuthority ca) =>
+        new(certificate.ExportCertificatePem(), ca.Certificate.ExportCertificatePem(), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
 
     private static ProblemHttpResult InvalidConnectKey() =>
         Problems.For(ErrorCodes.Unauthorized, "The connect key is not valid (unknown, revoked, expired, used up or mistyped).");

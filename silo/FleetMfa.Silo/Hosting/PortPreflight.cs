@@ -29,6 +29,10 @@ public static class PortPreflight
         if (mqtt.IsEmbedded && IPAddress.TryParse(mqtt.BindAddress, out var mqttAddress))
         {
             candidates.Add((mqttAddress, mqtt.Port, "FLEETMFA_MQTT_PORT"));
+            if (mqtt.TlsPort > 0)
+            {
+                candidates.Add((mqttAddress, mqtt.TlsPort, "FLEETMFA_MQTT_TLS_PORT"));
+            }
         }
 
         var agent = configuration.GetSection(AgentTlsOptions.SectionName).Get<AgentTlsOptions>() ?? new AgentTlsOptions();

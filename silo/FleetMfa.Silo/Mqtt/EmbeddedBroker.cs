@@ -1,9 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Security;
 using FleetMfa.Protocol;
+using FleetMfa.Protocol.Tls;
 using FleetMfa.Silo.Api.Auth;
+using FleetMfa.Silo.Tls;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
@@ -12,8 +16,10 @@ namespace FleetMfa.Silo.Mqtt;
 
 /// <summary>
 /// The broker inside the silo (the default, for small fleets). It enforces DESIGN §4's rules itself: a device logs
-/// in as <c>{orgId}/{deviceId}</c> with its own password (checked by its device grain, once storage shows the org and
-/// an enrolled agent: <see cref="KnownOrgs"/>, <see cref="KnownDevices"/>), may subscribe only to its
+/// in as <c>{orgId}/{deviceId}</c> — on the TLS listener (<see cref="MqttOptions.TlsPort"/>) with the client
+/// certificate the FleetMfa CA issued it, whose common name is that identity and whose serial its device grain must
+/// still hold; on the plain listener with its own password — checked by its device grain once storage shows the org
+/// and an enrolled agent (<see cref="KnownOrgs"/>, <see cref="KnownDevices"/>). It may subscribe only to its
 /// own <c>desired</c> and <c>receipts</c> topics and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>, at most
 /// <see cref="MqttOptions.DevicePublishRate"/> messages a second (<see cref="PublishBudget"/>) of at most
 /// <see cref="MqttOptions.DeviceMessageBytes"/> each; the bridge client has the control-plane rights and no limit.
@@ -21,6 +27,8 @@ namespace FleetMfa.Silo.Mqtt;
 public sealed partial class EmbeddedBroker(
     IOptions<MqttOptions> options,
     BridgeCredentials bridge,
+    FleetMfaCertificateAuthority ca,
+    BrokerServerCertificate serverCertificate,
     IGrainFactory grains,
     KnownOrgs orgs,
     KnownDevices devices,
@@ -36,14 +44,28 @@ public sealed partial class EmbeddedBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var serverOptions = new MqttServerOptionsBuilder()
+        var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
             .WithDefaultEndpointPort(o.Port)
             .WithPersistentSessions()
             .WithMaxPendingMessagesPerClient(o.QueuedPerClient)
-            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage)
-            .Build();
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage);
+        if (o.TlsPort > 0)
+        {
+            // Certificates are judged against the wall clock, never the grains' (a test may shift that one).
+            builder = builder
+                .WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
+                .WithEncryptedEndpointPort(o.TlsPort)
+                .WithEncryptionCertificate(serverCertificate)
+                .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
+                .WithClientCertificate(
+                    (_, certificate, _, errors) => PinnedCa.ValidateClient(certificate, errors, ca.Certificate, ca.Fingerprint, TimeProvider.System.GetUtcNow()),
+                    checkCertificateRevocation: false);
+        }
+
+        var serverOptions = builder.Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingSubscriptionAsync += AuthorizeSubscriptionAsync;
@@ -54,10 +76,14 @@ public sealed partial class EmbeddedBroker(
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw new IOException($"MQTT port {o.Port} is already in use; set FLEETMFA_MQTT_PORT to a free port.", ex);
+            throw new IOException($"MQTT port {o.Port} or {o.TlsPort} is already in use; set FLEETMFA_MQTT_PORT and FLEETMFA_MQTT_TLS_PORT to free ports.", ex);
         }
 
         LogStarted(logger, o.BindAddress, o.Port);
+        if (o.TlsPort > 0)
+        {
+            LogStartedTls(logger, o.BindAddress, o.TlsPort);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -100,6 +126,19 @@ public sealed partial class EmbeddedBroker(
 
     private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
+        if (e.ClientCertificate is { } certificate)
+        {
+            await ValidateDeviceCertificateAsync(e, certificate);
+            return;
+        }
+
+        if (e.IsSecureConnection)
+        {
+            // The TLS listener takes a device certificate and nothing else: no password, not even the bridge's.
+            Refuse(e);
+            return;
+        }
+
         if (bridge.Matches(e.UserName, e.Password))
         {
             e.SessionItems[IdentityItem] = BridgeCredentials.EmbeddedUsername;
@@ -110,8 +149,7 @@ public sealed partial class EmbeddedBroker(
         // A device's client id is its username, so one device cannot take over another's session.
         if (!DeviceIdentity.TryParse(e.UserName, out var device) || e.ClientId != e.UserName || e.Password is not { Length: > 0 and <= 256 } password)
         {
-            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
-            LogRefused(logger, e.ClientId);
+            Refuse(e);
             return;
         }
 
@@ -122,11 +160,41 @@ public sealed partial class EmbeddedBroker(
             await grains.GetDevice(device.OrgId, device.DeviceId).IsMqttPasswordValidAsync(ApiKeys.Hash(password));
         if (!valid)
         {
-            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
-            LogRefused(logger, e.ClientId);
+            Refuse(e);
             return;
         }
 
+        Admit(e, device);
+    }
+
+    /// <summary>
+    /// A device on the TLS listener: the handshake already proved the certificate is the FleetMfa CA's, for clients,
+    /// valid now, and that the client holds its key. Its common name is the identity (the client id must be the same),
+    /// and its device grain must still hold its serial: a revoked, replaced-and-expired or never-stored one is refused.
+    /// </summary>
+    private async Task ValidateDeviceCertificateAsync(ValidatingConnectionEventArgs e, X509Certificate2 certificate)
+    {
+        var identity = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        if (!DeviceIdentity.TryParse(identity, out var device) || e.ClientId != device.Username ||
+            !await orgs.ExistsAsync(device.OrgId, CancellationToken.None) ||
+            !await devices.HasAgentAsync(device.OrgId, device.DeviceId, CancellationToken.None) ||
+            !await grains.GetDevice(device.OrgId, device.DeviceId).IsClientCertificateValidAsync(certificate.SerialNumber))
+        {
+            Refuse(e);
+            return;
+        }
+
+        Admit(e, device);
+    }
+
+    private void Refuse(ValidatingConnectionEventArgs e)
+    {
+        e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+        LogRefused(logger, e.ClientId);
+    }
+
+    private void Admit(ValidatingConnectionEventArgs e, DeviceIdentity device)
+    {
         e.SessionItems[IdentityItem] = device;
         if (!e.SessionItems.Contains(BudgetItem))
         {
@@ -209,6 +277,9 @@ public sealed partial class EmbeddedBroker(
 
     [LoggerMessage(300, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port}")]
     private static partial void LogStarted(ILogger logger, string address, int port);
+
+    [LoggerMessage(306, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port} over TLS, for devices with a FleetMfa client certificate")]
+    private static partial void LogStartedTls(ILogger logger, string address, int port);
 
     [LoggerMessage(301, LogLevel.Warning, "MQTT connection refused for client {ClientId}: bad credentials")]
     private static partial void LogRefused(ILogger logger, string clientId);

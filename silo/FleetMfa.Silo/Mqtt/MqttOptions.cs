@@ -14,13 +14,21 @@ public sealed class MqttOptions
     /// <summary>Port of the embedded broker, bound to <see cref="BindAddress"/>.</summary>
     public int Port { get; set; } = 1883;
 
+    /// <summary>
+    /// Port of the embedded broker's TLS listener (<c>FLEETMFA_MQTT_TLS_PORT</c>, default 8883; 0: none), bound to
+    /// <see cref="BindAddress"/>: a device connects there with the client certificate the FleetMfa CA issued it, and no
+    /// password; the broker presents the agent endpoint's certificate (the same CA, the same names). Agents are sent
+    /// there whenever it is on.
+    /// </summary>
+    public int TlsPort { get; set; } = 8883;
+
     /// <summary>Address the embedded broker listens on.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
 
     /// <summary>Host agents connect to; defaults to the embedded broker's address or the external broker's host.</summary>
     public string? AdvertisedHost { get; set; }
 
-    /// <summary>Port agents connect to; defaults to the broker's port.</summary>
+    /// <summary>Port agents that log in with a password connect to; defaults to the broker's port (agents with a certificate use <see cref="TlsPort"/>).</summary>
     public int? AdvertisedPort { get; set; }
 
     public bool AdvertisedUseTls { get; set; }
@@ -103,9 +111,18 @@ public sealed class MqttOptions
     private bool TryParseExternalBroker(out Uri uri) =>
         Uri.TryCreate(Broker, UriKind.Absolute, out uri!) && uri.Scheme == "mqtt" && !string.IsNullOrEmpty(uri.Host);
 
-    public (string Host, int Port) AgentEndpoint()
+    /// <summary>Whether agents connect over TLS with their client certificate: the embedded broker's TLS listener is on.</summary>
+    public bool UsesDeviceCertificates => IsEmbedded && TlsPort > 0;
+
+    /// <summary>
+    /// Where an agent is told to connect, and whether over TLS: the TLS listener when it was issued a client certificate
+    /// (<paramref name="withCertificate"/>), else — an agent that sent no signing request — the plain one, with its password.
+    /// </summary>
+    public (string Host, int Port, bool UseTls) AgentEndpoint(bool withCertificate)
     {
         var (host, port) = BrokerEndpoint();
-        return (AdvertisedHost ?? host, AdvertisedPort ?? port);
+        return UsesDeviceCertificates && withCertificate
+            ? (AdvertisedHost ?? host, TlsPort, true)
+            : (AdvertisedHost ?? host, AdvertisedPort ?? port, AdvertisedUseTls);
     }
 }

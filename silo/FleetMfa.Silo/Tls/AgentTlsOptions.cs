@@ -34,6 +34,12 @@ public sealed class AgentTlsOptions
     public int ServerCertificateDays { get; set; } = 30;
 
     /// <summary>
+    /// Days a device's MQTT client certificate lasts (issued at enrollment, renewed by the agent once a third of it is
+    /// left, through <c>POST /api/agent/certificate</c>). Default 30.
+    /// </summary>
+    public int DeviceCertificateDays { get; set; } = 30;
+
+    /// <summary>
     /// Development only (<c>FLEETMFA_AGENT_PLAINTEXT=true</c>): also serve <c>/api/agent/*</c> on the plain HTTP port, for
     /// agents enrolled with <c>--insecure</c>. Default false: the agent routes answer 404 there.
     /// </summary>

@@ -29,6 +29,11 @@ public sealed class AgentTlsValidation(FleetMfaOptions host, TimeProvider time) 
             return ValidateOptionsResult.Fail("FleetMfa:AgentTls:ServerCertificateDays must be between 1 and 397.");
         }
 
+        if (options.DeviceCertificateDays is < 1 or > 397)
+        {
+            return ValidateOptionsResult.Fail("FleetMfa:AgentTls:DeviceCertificateDays must be between 1 and 397.");
+        }
+
         foreach (var hostName in options.ConfiguredHosts())
         {
             if (!System.Net.IPAddress.TryParse(hostName, out _) && Uri.CheckHostName(hostName) != UriHostNameType.Dns)

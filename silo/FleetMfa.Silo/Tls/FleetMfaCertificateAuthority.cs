@@ -7,12 +7,14 @@ namespace FleetMfa.Silo.Tls;
 
 /// <summary>
 /// The FleetMfa CA: an ECDSA (P-256 when generated) self-signed CA that issues the agent endpoint's server certificate
-/// (and, later, device certificates). Agents pin its <see cref="Fingerprint"/>, which every connect key carries. The
+/// and the devices' MQTT client certificates. Agents pin its <see cref="Fingerprint"/>, which every connect key carries. The
 /// private key stays in here; <see cref="Certificate"/> is the public certificate only.
 /// </summary>
 public sealed class FleetMfaCertificateAuthority : IDisposable
 {
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(3650);
+
+    private const string P256Oid = "1.2.840.10045.3.1.7";
 
     private readonly X509Certificate2 _withKey;
 
@@ -120,17 +122,68 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         request.CertificateExtensions.Add(names.Build());
-        if (_withKey.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Any())
-        {
-            // Names the issuing key when the CA names its own (a CA given by configuration may not: openssl's defaults
-            // for `req -x509` do not always add one); chains are built by subject name either way.
-            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_withKey, includeKeyIdentifier: true, includeIssuerAndSerial: false));
-        }
-        var notAfter = now + lifetime;
-        var caNotAfter = new DateTimeOffset(_withKey.NotAfter.ToUniversalTime());
-        using var issued = request.Create(_withKey, now.AddMinutes(-5), notAfter < caNotAfter ? notAfter : caNotAfter, NewSerial());
+        AddAuthorityKeyIdentifier(request);
+        using var issued = request.Create(_withKey, now.AddMinutes(-5), NotAfter(now + lifetime), NewSerial());
         using var withKey = issued.CopyWithPrivateKey(key);
         return Reload(withKey);
+    }
+
+    /// <summary>
+    /// A TLS client certificate for the key of <paramref name="signingRequest"/> (a PKCS#10 request in DER, whose
+    /// signature proves its sender holds that key), naming <paramref name="commonName"/> — a device's
+    /// <c>{orgId}/{deviceId}</c> — valid from five minutes before <paramref name="now"/> for <paramref name="lifetime"/>
+    /// (never past the CA's own expiry). Only what the CA decides goes in: the request's own subject and extensions are
+    /// ignored. Throws <see cref="CryptographicException"/> for a request that is malformed, badly signed, or for any
+    /// key but ECDSA P-256. The certificate returned holds no private key: the device's never leaves it.
+    /// </summary>
+    public X509Certificate2 IssueClientCertificate(ReadOnlySpan<byte> signingRequest, string commonName, DateTimeOffset now, TimeSpan lifetime)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(commonName);
+        var requested = CertificateRequest.LoadSigningRequest(
+            signingRequest, HashAlgorithmName.SHA256, out var consumed, CertificateRequestLoadOptions.Default);
+        if (consumed != signingRequest.Length)
+        {
+            throw new CryptographicException("the certificate signing request has trailing data");
+        }
+
+        using (var key = requested.PublicKey.GetECDsaPublicKey())
+        {
+            if (key is null || key.ExportParameters(includePrivateParameters: false).Curve.Oid.Value != P256Oid)
+            {
+                throw new CryptographicException("the certificate signing request's key must be ECDSA P-256");
+            }
+        }
+
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddOrganizationName("FleetMfa");
+        subject.AddCommonName(commonName);
+        var request = new CertificateRequest(subject.Build(), requested.PublicKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(PinnedCa.ClientAuthenticationOid)], critical: false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        AddAuthorityKeyIdentifier(request);
+        using var issued = request.Create(_withKey, now.AddMinutes(-5), NotAfter(now + lifetime), NewSerial());
+        return X509CertificateLoader.LoadCertificate(issued.RawData);
+    }
+
+    /// <summary>
+    /// Names the issuing key when the CA names its own (a CA given by configuration may not: openssl's defaults for
+    /// <c>req -x509</c> do not always add one); chains are built by subject name either way.
+    /// </summary>
+    private void AddAuthorityKeyIdentifier(CertificateRequest request)
+    {
+        if (_withKey.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Any())
+        {
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_withKey, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        }
+    }
+
+    /// <summary>What an issued certificate's expiry may be: <paramref name="wanted"/>, never past the CA's own.</summary>
+    private DateTimeOffset NotAfter(DateTimeOffset wanted)
+    {
+        var caNotAfter = new DateTimeOffset(_withKey.NotAfter.ToUniversalTime());
+        return wanted < caNotAfter ? wanted : caNotAfter;
     }
 
     /// <summary>A positive 16-byte serial number (the DER integer's high bit clear).</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -61,6 +62,38 @@ public sealed class MqttProbe : IAsyncDisposable
             .Build();
         var result = await probe._client.ConnectAsync(options);
         return (probe, result.ResultCode);
+    }
+
+    /// <summary>
+    /// Connects over TLS to 127.0.0.1:<paramref name="port"/> presenting <paramref name="certificate"/> (with its key; none:
+    /// no client certificate) and no password; trusts any server certificate (the probe tests the broker's side). A
+    /// handshake the broker refuses throws; a refused CONNECT is the result code.
+    /// </summary>
+    public static async Task<(MqttProbe Probe, MqttClientConnectResultCode Result)> ConnectWithCertificateAsync(int port, X509Certificate2? certificate, string clientId)
+    {
+        var probe = new MqttProbe();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(clientId)
+            .WithCleanStart()
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithTlsOptions(o => o
+                .UseTls()
+                .WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13)
+                .WithClientCertificates(certificate is null ? [] : [certificate])
+                .WithCertificateValidationHandler(_ => true))
+            .Build();
+        try
+        {
+            var result = await probe._client.ConnectAsync(options);
+            return (probe, result.ResultCode);
+        }
+        catch
+        {
+            await probe.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>

@@ -36,13 +36,14 @@ public sealed class SiloProcess : IAsyncDisposable
     private string? _adminKey;
     private FleetClient? _api;
 
-    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, Uri agentAddress, int mqttPort, int gatewayPort)
+    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, Uri agentAddress, int mqttPort, int mqttTlsPort, int gatewayPort)
     {
         _settings = settings;
         _process = process;
         BaseAddress = baseAddress;
         AgentAddress = agentAddress;
         MqttPort = mqttPort;
+        MqttTlsPort = mqttTlsPort;
         GatewayPort = gatewayPort;
         _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
         _agents = new Lazy<HttpClient>(() => AgentEndpoint.FromCaFile(AgentAddress, CaFile, TimeSpan.FromSeconds(30)));
@@ -61,6 +62,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The embedded broker's port (<c>FLEETMFA_MQTT_PORT</c>); unused when the silo runs against an external broker.</summary>
     public int MqttPort { get; }
+
+    /// <summary>The embedded broker's TLS port (<c>FLEETMFA_MQTT_TLS_PORT</c>): where enrolled agents connect with their client certificates.</summary>
+    public int MqttTlsPort { get; }
 
     /// <summary>The Orleans client gateway's port (<c>FLEETMFA_GATEWAY_PORT</c>).</summary>
     public int GatewayPort { get; }
@@ -165,6 +169,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
         var httpPort = settings.HttpPort ?? FreePorts.Next();
         var mqttPort = settings.MqttPort ?? FreePorts.Next();
+        var mqttTlsPort = settings.MqttTlsPort ?? FreePorts.Next();
         var agentPort = settings.AgentPort ?? FreePorts.Next();
         var environment = new Dictionary<string, string>
         {
@@ -174,6 +179,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["FLEETMFA_SILO_PORT"] = $"{FreePorts.Next()}",
             ["FLEETMFA_GATEWAY_PORT"] = $"{FreePorts.Next()}",
             ["FLEETMFA_MQTT_PORT"] = $"{mqttPort}",
+            ["FLEETMFA_MQTT_TLS_PORT"] = $"{mqttTlsPort}",
             ["FLEETMFA_AGENT_HTTPS_PORT"] = $"{agentPort}",
             ["FLEETMFA_AGENT_HTTPS_ADDRESS"] = "127.0.0.1",
             ["FLEETMFA_CLUSTER_ID"] = $"e2e-{settings.Name}-{Guid.NewGuid().ToString("N")[..8]}",
@@ -196,7 +202,7 @@ public sealed class SiloProcess : IAsyncDisposable
         var logPath = Path.Combine(settings.LogDirectory, $"silo-{settings.Name}-{DateTime.UtcNow:HHmmssfff}.log");
         var process = ChildProcess.Start("dotnet", [TestPaths.SiloAssembly], TestPaths.SiloDirectory, environment, logPath);
         var gatewayPort = int.Parse(environment["FLEETMFA_GATEWAY_PORT"], System.Globalization.CultureInfo.InvariantCulture);
-        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), new Uri($"https://127.0.0.1:{agentPort}/"), mqttPort, gatewayPort);
+        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), new Uri($"https://127.0.0.1:{agentPort}/"), mqttPort, mqttTlsPort, gatewayPort);
     }
 
     /// <summary>Polls <c>/healthz</c> until 200, the process exits, or <see cref="StartupDeadline"/> passes.</summary>

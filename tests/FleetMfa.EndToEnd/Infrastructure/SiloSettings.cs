@@ -15,6 +15,12 @@ public sealed record SiloSettings(string Name, string Storage, string DataDirect
     /// <summary>A fixed <c>FLEETMFA_MQTT_PORT</c> for the embedded broker; a free port when null.</summary>
     public int? MqttPort { get; init; }
 
+    /// <summary>A fixed <c>FLEETMFA_MQTT_TLS_PORT</c> (where agents connect, with their certificates); a free port when null.</summary>
+    public int? MqttTlsPort { get; init; }
+
+    /// <summary>Both embedded broker ports fixed, so agents reconnect to the same silo after a restart.</summary>
+    public SiloSettings WithFixedMqttPorts() => this with { MqttPort = FreePorts.Next(), MqttTlsPort = FreePorts.Next() };
+
     /// <summary>Extra variables, e.g. <c>ASPNETCORE_ENVIRONMENT</c> and <c>FleetMfa__Testing__ClockOffset</c>.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 

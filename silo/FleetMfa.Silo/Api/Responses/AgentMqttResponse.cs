@@ -1,3 +1,7 @@
 namespace FleetMfa.Silo.Api.Responses;
 
-public sealed record AgentMqttResponse(string Host, int Port, bool UseTls, string Username, string Password, string TopicPrefix);
+/// <summary>
+/// Where and how the device reaches its broker: over TLS (<see cref="UseTls"/>) with <see cref="ClientCertificate"/>
+/// when the control plane issued one, else with its password.
+/// </summary>
+public sealed record AgentMqttResponse(string Host, int Port, bool UseTls, string Username, string Password, string TopicPrefix, AgentCertificateResponse? ClientCertificate = null);
