@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds fleetmfa_limits.so, Mosquitto's per-client message rate limit (fleetmfa_limits.c, loaded by
-# deploy/mosquitto/fleetmfa.conf.template), against Debian's mosquitto-dev (installed here when missing).
+# Builds fleetmfa_limits.so, Mosquitto's per-client message rate limit and certificate revocation check
+# (fleetmfa_limits.c, loaded by deploy/mosquitto/fleetmfa.conf.template and fleetmfa-tls.conf.template), against
+# Debian's mosquitto-dev and libssl-dev (it reads certificates with OpenSSL and links -lcrypto; deploy/lib.sh's
+# fm_build_mosquitto_plugin compiles it and installs the packages when missing).
 # deploy/lib.sh's fm_start_mosquitto and deploy/test.sh build it themselves; this is for a Mosquitto you run.
 #
 #   deploy/mosquitto/plugin/build.sh [OUTPUT_DIR]     (default deploy/.out/mosquitto)
