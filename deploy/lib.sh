@@ -375,20 +375,20 @@ fm_wait_http() {
     done
 }
 
-# fm_build_mosquitto_plugin [OUT_DIR]: build fleetmfa_limits.so, Mosquitto's per-client rate limit
-# (deploy/mosquitto/plugin), into OUT_DIR (default deploy/.out/mosquitto) unless a build newer than its source is
-# there. Installs gcc and Debian's mosquitto-dev/libmosquitto-dev (the plugin headers) when missing. Sets
+# fm_build_mosquitto_plugin [OUT_DIR]: build fleetmfa_limits.so, Mosquitto's per-client rate limit and certificate
+# revocation check (deploy/mosquitto/plugin), into OUT_DIR (default deploy/.out/mosquitto) unless a build newer than its source is
+# there. Installs gcc, Debian's mosquitto-dev/libmosquitto-dev (the plugin headers) and libssl-dev when missing. Sets
 # FM_MOSQUITTO_PLUGIN to the .so's path.
 FM_MOSQUITTO_PLUGIN=""
 fm_build_mosquitto_plugin() {
     local out=${1:-$FM_DEPLOY/.out/mosquitto} src="$FM_DEPLOY/mosquitto/plugin/fleetmfa_limits.c" so tmp
     so="$out/fleetmfa_limits.so"
     if [[ ! -s "$so" || "$src" -nt "$so" ]]; then
-        fm_ensure_apt gcc libc6-dev mosquitto-dev libmosquitto-dev
+        fm_ensure_apt gcc libc6-dev mosquitto-dev libmosquitto-dev libssl-dev
         mkdir -p "$out"
         tmp=$(mktemp "$out/.fleetmfa_limits.XXXXXX")
         if ! gcc -std=gnu11 -O2 -Wall -Wextra -Werror -fPIC -shared -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-            -Wl,-z,relro,-z,now -o "$tmp" "$src"; then
+            -Wl,-z,relro,-z,now -o "$tmp" "$src" -lcrypto; then
             rm -f "$tmp"
             fm_die "building the Mosquitto rate-limit plugin ($src) failed"
         fi

@@ -169,6 +169,15 @@ else
     PROBLEMS+=("deploy/mosquitto/plugin/build.sh (fleetmfa_limits.so) failed")
 fi
 
+# The plugin's certificate revocation against the real Mosquitto, TLS and openssl (37 checks, ~20 s); skipped when the
+# run is filtered.
+if (($# == 0)); then
+    fm_log "verifying Mosquitto's certificate revocation (deploy/mosquitto/verify-revocation.sh)..."
+    if ! fm_run_group "$FM_DEPLOY/mosquitto/verify-revocation.sh" >"$RESULTS/verify-revocation.log" 2>&1; then
+        PROBLEMS+=("deploy/mosquitto/verify-revocation.sh failed (see $RESULTS/verify-revocation.log)")
+    fi
+fi
+
 for project in "${TEST_PROJECTS[@]}"; do
     name=$(basename "$project")
     trx="$RESULTS/$name.trx"
