@@ -62,11 +62,15 @@ fm_defaults() {
     : "${FLEETMFA_HTTP_PORT:=5080}"
     # The agent endpoint: HTTPS with a certificate from the FleetMfa CA (the silo's default).
     : "${FLEETMFA_AGENT_HTTPS_PORT:=5443}"
-    : "${FLEETMFA_MQTT_PORT:=1883}"
-    # The embedded broker's TLS listener, where agents connect with their client certificates (the silo's default).
-    : "${FLEETMFA_MQTT_TLS_PORT:=8883}"
-    : "${FLEETMFA_AZURITE_PORT:=10000}"
     : "${FLEETMFA_BROKER:=embedded}"
+    # The embedded broker is TLS only, where agents connect with their client certificates (the silo's default, 8883);
+    # Mosquitto still takes passwords in plain TCP (1883). FLEETMFA_MQTT_PLAINTEXT_PORT (development) stays unset.
+    if [[ $FLEETMFA_BROKER == embedded ]]; then
+        : "${FLEETMFA_MQTT_PORT:=8883}"
+    else
+        : "${FLEETMFA_MQTT_PORT:=1883}"
+    fi
+    : "${FLEETMFA_AZURITE_PORT:=10000}"
     # Orleans' own ports (silo-to-silo, client gateway); the silo's defaults.
     : "${FLEETMFA_SILO_PORT:=11111}"
     : "${FLEETMFA_GATEWAY_PORT:=30000}"
@@ -74,11 +78,10 @@ fm_defaults() {
     fm_check_port_number "$FLEETMFA_HTTP_PORT" FLEETMFA_HTTP_PORT
     fm_check_port_number "$FLEETMFA_AGENT_HTTPS_PORT" FLEETMFA_AGENT_HTTPS_PORT
     fm_check_port_number "$FLEETMFA_MQTT_PORT" FLEETMFA_MQTT_PORT
-    fm_check_port_number "$FLEETMFA_MQTT_TLS_PORT" FLEETMFA_MQTT_TLS_PORT
     fm_check_port_number "$FLEETMFA_AZURITE_PORT" FLEETMFA_AZURITE_PORT 2
     fm_check_port_number "$FLEETMFA_SILO_PORT" FLEETMFA_SILO_PORT
     fm_check_port_number "$FLEETMFA_GATEWAY_PORT" FLEETMFA_GATEWAY_PORT
-    export FLEETMFA_DATA FLEETMFA_HTTP_PORT FLEETMFA_AGENT_HTTPS_PORT FLEETMFA_MQTT_PORT FLEETMFA_MQTT_TLS_PORT FLEETMFA_AZURITE_PORT FLEETMFA_BROKER \
+    export FLEETMFA_DATA FLEETMFA_HTTP_PORT FLEETMFA_AGENT_HTTPS_PORT FLEETMFA_MQTT_PORT FLEETMFA_AZURITE_PORT FLEETMFA_BROKER \
         FLEETMFA_SILO_PORT FLEETMFA_GATEWAY_PORT
 }
 

@@ -22,7 +22,8 @@ Ctrl-C stops everything it started.
 
 Environment (defaults): FLEETMFA_DATA (deploy/.data), FLEETMFA_HTTP_PORT (5080),
 FLEETMFA_AGENT_HTTPS_PORT (5443: agent enrollment over HTTPS, FleetMfa CA in $FLEETMFA_DATA/ca.pem),
-FLEETMFA_MQTT_PORT (1883), FLEETMFA_MQTT_TLS_PORT (8883: the embedded broker over TLS, where agents connect with their certificates), FLEETMFA_AZURITE_PORT (10000; queue +1, table +2),
+FLEETMFA_MQTT_PORT (8883: the embedded broker, TLS with device certificates; 1883 for Mosquitto),
+FLEETMFA_MQTT_PLAINTEXT_PORT (unset: no plain listener; development only), FLEETMFA_AZURITE_PORT (10000; queue +1, table +2),
 FLEETMFA_STORAGE (unset: start Azurite), FLEETMFA_BROKER (embedded | mosquitto: start a
 local Mosquitto on FLEETMFA_MQTT_PORT | mqtt://host:port of a broker you run),
 FLEETMFA_ADMIN_KEY (unset: generated once into $FLEETMFA_DATA/admin.key),
@@ -77,8 +78,8 @@ fm_port_free "$FLEETMFA_GATEWAY_PORT" FLEETMFA_GATEWAY_PORT
 if [[ "$FLEETMFA_BROKER" == embedded || -n "$START_MOSQUITTO" ]]; then
     fm_port_free "$FLEETMFA_MQTT_PORT" FLEETMFA_MQTT_PORT
 fi
-if [[ "$FLEETMFA_BROKER" == embedded ]]; then
-    fm_port_free "$FLEETMFA_MQTT_TLS_PORT" FLEETMFA_MQTT_TLS_PORT
+if [[ -n "${FLEETMFA_MQTT_PLAINTEXT_PORT:-}" ]]; then
+    fm_port_free "$FLEETMFA_MQTT_PLAINTEXT_PORT" FLEETMFA_MQTT_PLAINTEXT_PORT
 fi
 START_AZURITE=""
 if [[ -z "${FLEETMFA_STORAGE:-}" ]]; then
@@ -261,7 +262,7 @@ if [[ -n "$START_AZURITE" ]]; then
     fm_log "  Azurite    127.0.0.1:$FLEETMFA_AZURITE_PORT (blob), +1 (queue), +2 (table); log $AZURITE_LOG"
 fi
 if [[ "$FLEETMFA_BROKER" == embedded ]]; then
-    fm_log "  MQTT       127.0.0.1:$FLEETMFA_MQTT_TLS_PORT (embedded broker, TLS with device certificates; plain $FLEETMFA_MQTT_PORT)"
+    fm_log "  MQTT       127.0.0.1:$FLEETMFA_MQTT_PORT (embedded broker, TLS with device certificates)"
 else
     fm_log "  MQTT       $FLEETMFA_BROKER"
 fi

@@ -24,10 +24,10 @@ public sealed class AgentFlowTests(EndToEndFixture fixture)
         var entries = await File.ReadAllLinesAsync(plane.Mosquitto!.PasswordFile);
         var entry = Assert.Single(entries, line => line.StartsWith($"{device.OrgId}/{device.DeviceId}:", StringComparison.Ordinal));
         Assert.StartsWith($"{device.OrgId}/{device.DeviceId}:$7$", entry, StringComparison.Ordinal);
-        Assert.DoesNotContain(device.Password, string.Join('\n', entries), StringComparison.Ordinal);
+        Assert.DoesNotContain(device.Password!, string.Join('\n', entries), StringComparison.Ordinal);
     }
 
-    private async Task<(string OrgId, string DeviceId, string Password)> RunFullFlowAsync(BrokerKind kind)
+    private async Task<(string OrgId, string DeviceId, string? Password)> RunFullFlowAsync(BrokerKind kind)
     {
         var plane = await fixture.SharedControlPlaneAsync(kind);
         var name = $"flow-{kind.ToString().ToLowerInvariant()}";
@@ -58,6 +58,6 @@ public sealed class AgentFlowTests(EndToEndFixture fixture)
         Assert.Equal(["localUsername", "secretVersion", "userId"], user.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(flow.Secret, status.ToJsonString(), StringComparison.OrdinalIgnoreCase);
 
-        return (flow.OrgId, flow.DeviceId, agent.MqttCredentials().Password);
+        return (flow.OrgId, flow.DeviceId, agent.MqttCredential().Password);
     }
 }

@@ -28,7 +28,7 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
         var flow = await AgentFlow.RunAsync(plane.Control.Silo, fixture.Workspace, $"decom-{kind.ToString().ToLowerInvariant()}");
         await using var agent = flow.Agent;
         var (org, device) = (flow.OrgId, flow.DeviceId);
-        var (username, password) = agent.MqttCredentials();
+        var credential = agent.MqttCredential();
         Assert.NotNull(await plane.RetainedDesiredAsync(org, device));
 
         var record = (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Ok();
@@ -44,7 +44,7 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
             "the wipe acknowledged");
         Assert.Equal((string?)record["at"], (string?)detail["decommissioned"]!["at"]);
 
-        await AssertRevokedAsync(plane, org, device, username, password);
+        await AssertRevokedAsync(plane, org, device, credential);
         await AssertListedOnlyAsDecommissionedAsync(admin, org, device);
         await AssertUnboundAsync(admin, org, device, flow.UserId);
 
@@ -71,17 +71,17 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
         var flow = await AgentFlow.RunAsync(plane.Control.Silo, fixture.Workspace, $"decoff-{kind.ToString().ToLowerInvariant()}");
         await using var agent = flow.Agent;
         var (org, device) = (flow.OrgId, flow.DeviceId);
-        var (username, password) = agent.MqttCredentials();
+        var credential = agent.MqttCredential();
         Assert.Equal(0, await agent.StopDaemonAsync());
 
         // A client with the device's credentials that does not answer the wipe: its session must not outlive the revocation.
-        await using var stale = await MqttProbe.ConnectEventuallyAsync(plane.Control.MqttPort, username, password);
+        await using var stale = await credential.ConnectEventuallyAsync();
 
         var record = (await admin.DeleteAsync($"/api/orgs/{org}/devices/{device}")).Ok();
         Assert.False((bool)record["wipeAcknowledged"]!);
 
         await Poll.UntilAsync(() => !stale.IsConnected, "the open session ended by the revocation");
-        await AssertRevokedAsync(plane, org, device, username, password);
+        await AssertRevokedAsync(plane, org, device, credential);
         var detail = await admin.GetDeviceAsync(org, device);
         Assert.Equal(((string?)record["at"], false), ((string?)detail["decommissioned"]!["at"], (bool)detail["decommissioned"]!["wipeAcknowledged"]!));
         await AssertListedOnlyAsDecommissionedAsync(admin, org, device);
@@ -128,13 +128,13 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
         Assert.Equal("again", (string?)again["hostname"]);
     }
 
-    /// <summary>Fresh connects with the old credentials are refused (for Mosquitto: once it reloaded), and the retained desired state is gone.</summary>
-    private static async Task AssertRevokedAsync(TestPlane plane, string org, string device, string username, string password)
+    /// <summary>Fresh connects with the old credential are refused (for Mosquitto: once it reloaded), and the retained desired state is gone.</summary>
+    private static async Task AssertRevokedAsync(TestPlane plane, string org, string device, DeviceCredential credential)
     {
         await Poll.UntilAsync(
             async () =>
             {
-                var (probe, result) = await MqttProbe.ConnectAsync(plane.Control.MqttPort, username, password);
+                var (probe, result) = await credential.ConnectAsync();
                 await probe.DisposeAsync();
                 return result;
             },

@@ -11,8 +11,8 @@ namespace FleetMfa.EndToEnd;
 /// <summary>
 /// Device certificates on the embedded broker (issue 16, item 4): an agent that enrolls with a signing request gets a
 /// client certificate from the FleetMfa CA naming <c>{orgId}/{deviceId}</c> and is sent to the broker's TLS listener,
-/// where that certificate — and nothing else, no password — lets it in as that device only; it renews for the same
-/// key, and a decommissioned device's certificates are refused.
+/// where that certificate — and nothing else: it is given no password — lets it in as that device only; it renews for
+/// the same key, and a decommissioned device's certificates are refused. A silo as deployed has no plain listener.
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class DeviceCertificateTests(EndToEndFixture fixture)
@@ -24,6 +24,7 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
     {
         var device = await EnrollAsync("cert-tls");
         Assert.Equal((true, Silo.MqttTlsPort), ((bool)device.Mqtt["useTls"]!, (int)device.Mqtt["port"]!));
+        Assert.Null(device.Mqtt["password"]);
         Assert.Equal($"{device.OrgId}/{device.DeviceId}", device.Certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false));
         Assert.Contains(device.Certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<Oid>(), o => o.Value == "1.3.6.1.5.5.7.3.2");
         Assert.InRange(device.Certificate.NotAfter.ToUniversalTime() - DateTime.UtcNow, TimeSpan.FromDays(29.9), TimeSpan.FromDays(30));
@@ -102,6 +103,34 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
     }
 
     [Fact]
+    public async Task An_agent_whose_certificate_expired_while_it_was_away_renews_it_on_start_and_connects_with_the_new_one()
+    {
+        var org = TestIds.Unique("cert-expired");
+        await Silo.Admin.CreateOrgAsync(org);
+        var (_, connectKey) = await Silo.Admin.CreateConnectKeyAsync(org);
+        await using var agent = new FleetMfa.Testing.Agents.InProcessAgent(fixture.Workspace.NewDirectory("cert-expired"), "cert-expired");
+        await agent.EnrollAsync(Silo.AgentAddress, connectKey, CancellationToken.None);
+        using var issued = X509CertificateLoader.LoadCertificate(agent.Config!.MqttCertificate!.Certificate);
+
+        // The device's clock says 31 days later: its 30-day certificate has expired. Renewal is by key, not by the
+        // certificate's validity, so the agent gets a new one and goes online with it.
+        var later = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(31));
+        using var stop = new CancellationTokenSource();
+        agent.Start(stop.Token, later);
+        var renewed = await Poll.UntilAsync(
+            () => Task.FromResult(agent.Store.LoadConfig()!.MqttCertificate!),
+            c => !c.Certificate.AsSpan().SequenceEqual(issued.RawData),
+            "the renewed certificate stored");
+        using var next = X509CertificateLoader.LoadCertificate(renewed.Certificate);
+        Assert.Equal(issued.PublicKey.ExportSubjectPublicKeyInfo(), next.PublicKey.ExportSubjectPublicKeyInfo());
+        Assert.Equal(renewed.ProtectedKey, agent.Config.MqttCertificate.ProtectedKey);
+        var deviceId = agent.DeviceId;
+        await Poll.UntilAsync(() => Silo.Admin.GetDeviceAsync(org, deviceId), d => (bool)d["online"]!, "the device online with its renewed certificate");
+        Assert.Contains($"Device {org}/{deviceId} renewed its MQTT client certificate: serial {next.SerialNumber}", Silo.Output, StringComparison.Ordinal);
+        await stop.CancelAsync();
+    }
+
+    [Fact]
     public async Task Openssl_sees_TLS_1_2_or_newer_and_a_broker_certificate_the_FleetMfa_CA_issued()
     {
         var device = await EnrollAsync("cert-openssl");
@@ -120,6 +149,28 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
         Assert.Contains("Verification: OK", verified.Output, StringComparison.Ordinal);
         Assert.NotEqual(0, tls11.ExitCode);
         Assert.Matches("(?m)^ *i:.*CN = FleetMfa CA [0-9a-f]{8}$", chain.Output);
+    }
+
+    [Fact]
+    public async Task A_silo_as_deployed_has_no_plain_MQTT_listener_and_refuses_an_enrollment_without_a_signing_request_before_spending_the_key()
+    {
+        var settings = fixture.NewSiloSettings("tls-only") with { PlaintextMqtt = false };
+        await using var silo = await SiloProcess.StartAsync(settings);
+        var org = TestIds.Unique("tls-only");
+        await silo.Admin.CreateOrgAsync(org);
+        var created = (await silo.Admin.PostAsync($"/api/orgs/{org}/connect-keys", new { maxUses = 1 })).Ok(HttpStatusCode.Created);
+        var key = (string)created["key"]!;
+
+        (await silo.Anonymous.EnrollAgentAsync(key, "no-csr")).Problem(HttpStatusCode.BadRequest, "validation");
+
+        // The one use is still there: an agent with a request enrolls with it, and is sent to the TLS port.
+        await using var agent = new FleetMfa.Testing.Agents.InProcessAgent(fixture.Workspace.NewDirectory("tls-only-agent"), "tls-only");
+        await agent.EnrollAsync(silo.AgentAddress, key, CancellationToken.None);
+        Assert.Equal((true, silo.MqttTlsPort), (agent.Config!.Mqtt.UseTls, agent.Config.Mqtt.Port));
+        Assert.NotNull(agent.Config.MqttCertificate);
+        Assert.Equal(0, silo.MqttPlaintextPort);
+        Assert.Contains("Embedded MQTT broker listening on", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("plain TCP", silo.Output, StringComparison.Ordinal);
     }
 
     private async Task<Enrolled> EnrollAsync(string hostname)

@@ -33,12 +33,12 @@ public sealed class DeviceFloodTests(EndToEndFixture fixture, ITestOutputHelper 
         await using var fleet = await AgentFleet.StartAsync(org, silo.Api, [silo.AgentAddress], Devices, "flood", "alice", TimeSpan.FromMinutes(2));
         await using var flooder = DeviceAgent.Create(fixture.Workspace, "flood-source");
         await flooder.EnrollOrFailAsync(silo.AgentAddress, org.ConnectKey);
-        var (username, password) = flooder.MqttCredentials();
+        var credential = flooder.MqttCredential();
         var report = ReportJson.Bytes(ReportJson.Create(0, "flood"));
 
         var quiet = await EnableAllAsync(silo, org.OrgId, fleet.DeviceIds.Take(Devices / 2));
 
-        await using var probe = await MqttProbe.ConnectEventuallyAsync(silo.MqttPort, username, password);
+        await using var probe = await credential.ConnectEventuallyAsync();
         using var stop = new CancellationTokenSource(FloodTime);
         var flood = FloodAsync(probe, $"fleetmfa/v1/{org.OrgId}/{flooder.DeviceId}/reported", report, stop.Token);
         var loaded = await EnableAllAsync(silo, org.OrgId, fleet.DeviceIds.Skip(Devices / 2));
@@ -70,8 +70,7 @@ public sealed class DeviceFloodTests(EndToEndFixture fixture, ITestOutputHelper 
         var org = await TestOrg.CreateAsync(silo.Api, TestIds.Unique("oversize"));
         await using var device = DeviceAgent.Create(fixture.Workspace, "oversize");
         await device.EnrollOrFailAsync(silo.AgentAddress, org.ConnectKey);
-        var (username, password) = device.MqttCredentials();
-        await using var probe = await MqttProbe.ConnectEventuallyAsync(silo.MqttPort, username, password);
+        await using var probe = await device.MqttCredential().ConnectEventuallyAsync();
         var topic = $"fleetmfa/v1/{org.OrgId}/{device.DeviceId}/reported";
 
         await probe.PublishAsync(topic, ReportJson.Bytes(ReportJson.Create(0, "fits")), qos: MqttQualityOfServiceLevel.AtMostOnce);

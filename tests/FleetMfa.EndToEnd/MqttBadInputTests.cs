@@ -33,7 +33,7 @@ public sealed class MqttBadInputTests(EndToEndFixture fixture)
         Assert.Equal(0, await agent.StopDaemonAsync());
         var before = await Poll.UntilAsync(() => admin.GetDeviceAsync(org, device), d => !(bool)d["online"]!, "device offline after the agent stopped");
         var desiredVersion = (long)before["mfa"]!["desiredVersion"]!;
-        var (username, password) = agent.MqttCredentials();
+        var credential = agent.MqttCredential();
         var topic = $"fleetmfa/v1/{org}/{device}/reported";
 
         var bad = new (string Why, byte[] Payload)[]
@@ -51,7 +51,7 @@ public sealed class MqttBadInputTests(EndToEndFixture fixture)
         };
         var oversized = Oversized(ReportJson.Create(0, "oversized report"));
 
-        await using (var probe = await MqttProbe.ConnectEventuallyAsync(silo.MqttPort, username, password))
+        await using (var probe = await credential.ConnectEventuallyAsync())
         {
             // One at a time, each handled before the next: a burst beyond FleetMfa:Mqtt:IngestPerDevice would be capped
             // by the bridge (DeviceFloodTests) before its grain could drop it.

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using FleetMfa.EndToEnd.Infrastructure;
@@ -40,10 +41,10 @@ public sealed class SecretLeakScanTests(EndToEndFixture fixture)
 
         // The retained desired state, read as the device itself (the agent steps aside: one session per device).
         Assert.Equal(0, await agent.StopDaemonAsync());
-        var (username, password) = agent.MqttCredentials();
+        var credential = agent.MqttCredential();
         var desiredTopic = $"fleetmfa/v1/{flow.OrgId}/{flow.DeviceId}/desired";
         byte[] desired;
-        await using (var probe = await MqttProbe.ConnectEventuallyAsync(plane.MqttPort, username, password))
+        await using (var probe = await credential.ConnectEventuallyAsync())
         {
             await probe.SubscribeAsync(desiredTopic);
             desired = (await probe.WaitForMessageAsync(desiredTopic)).Payload;
@@ -99,6 +100,20 @@ public sealed class SecretLeakScanTests(EndToEndFixture fixture)
         keyScanner.AssertAbsent("the silo output", plane.Silo.Output);
         keyScanner.AssertAbsent("the agent logs", agent.AllLogs());
         keyScanner.AssertAbsentFromFiles("the agent's store", agent.DataDirectory);
+
+        // The device's TLS key (the embedded broker's device certificates): sealed in the agent's store, nowhere in clear.
+        if (credential.Certificate?.GetECDsaPrivateKey() is { } tlsKey)
+        {
+            using (tlsKey)
+            {
+                var tlsScanner = SecretScanner.ForKey(tlsKey.ExportParameters(includePrivateParameters: true).D!, "The device's MQTT TLS key");
+                tlsScanner.AssertAbsentFromFiles("Azurite's files", azurite);
+                tlsScanner.AssertAbsent("the silo output", plane.Silo.Output);
+                tlsScanner.AssertAbsentFromFiles("the silo data dir", settings.DataDirectory);
+                tlsScanner.AssertAbsent("the agent logs", agent.AllLogs());
+                tlsScanner.AssertAbsentFromFiles("the agent's store", agent.DataDirectory);
+            }
+        }
     }
 
     private static bool FileContains(string path, string text)

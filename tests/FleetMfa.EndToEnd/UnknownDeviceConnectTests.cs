@@ -37,7 +37,7 @@ public sealed class UnknownDeviceConnectTests(EndToEndFixture fixture, ITestOutp
         for (var i = 0; i < Attempts; i++)
         {
             var username = $"{orgOf(i)}/web-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
-            var (probe, result) = await MqttProbe.ConnectAsync(silo.MqttPort, username, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            var (probe, result) = await MqttProbe.ConnectAsync(silo.MqttPlaintextPort, username, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
             await probe.DisposeAsync();
             refused += result == MqttClientConnectResultCode.BadUserNameOrPassword ? 1 : 0;
         }

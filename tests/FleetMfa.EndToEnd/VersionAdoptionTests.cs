@@ -27,8 +27,7 @@ public sealed class VersionAdoptionTests(EndToEndFixture fixture)
 
         // The device says it holds a version 40 ahead of every one this grain issued.
         Assert.Equal(0, await agent.StopDaemonAsync());
-        var (username, password) = agent.MqttCredentials();
-        await using (var probe = await MqttProbe.ConnectEventuallyAsync(silo.MqttPort, username, password))
+        await using (var probe = await agent.MqttCredential().ConnectEventuallyAsync())
         {
             Assert.Equal(MqttClientPublishReasonCode.Success, await probe.PublishAsync($"fleetmfa/v1/{org}/{device}/reported", ReportJson.Bytes(ReportJson.Create(held + 40, "ahead"))));
         }

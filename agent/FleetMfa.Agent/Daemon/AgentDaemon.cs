@@ -233,7 +233,7 @@ public sealed partial class AgentDaemon : IAsyncDisposable
     {
         // Over TLS with a client certificate the certificate is the credential: no password is sent at all.
         var certificate = _config.Mqtt.UseTls && _config.MqttCertificate is { } mqtt ? DeviceCertificates.LoadForTls(_store, mqtt) : null;
-        var password = certificate is null ? _store.Unprotect(_config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose) : [];
+        var password = certificate is null && _config.ProtectedMqttPassword.Length > 0 ? _store.Unprotect(_config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose) : [];
         var presence = _topics.For(_config.OrgId, _config.DeviceId, Topics.Presence);
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(_config.Mqtt.Host, _config.Mqtt.Port)

@@ -130,7 +130,7 @@ public sealed class Enroller(AgentStore store, IPlatform platform, TimeProvider?
             enrolled.OrgId,
             enrolled.DeviceId,
             new MqttEndpoint(mqtt.Host, mqtt.Port, mqtt.UseTls, mqtt.Username, mqtt.TopicPrefix),
-            store.Protect(System.Text.Encoding.UTF8.GetBytes(mqtt.Password), MqttPasswordPurpose),
+            mqtt.Password is { Length: > 0 } password ? store.Protect(System.Text.Encoding.UTF8.GetBytes(password), MqttPasswordPurpose) : [],
             VerificationSettings.Default,
             signingKey,
             serverCa,

@@ -64,9 +64,9 @@ public static class DeviceTwin
             throw FleetMfaException.Validation("publicKey must be a P-256 SubjectPublicKeyInfo, base64.");
         }
 
-        if (enrollment.MqttPasswordHash is not { Length: 32 })
+        if (enrollment.MqttPasswordHash is { Length: not 32 } || (enrollment.MqttPasswordHash is null && enrollment.Certificate is null))
         {
-            throw FleetMfaException.Validation("The MQTT password hash must be a SHA-256 digest.");
+            throw FleetMfaException.Validation("An agent needs a broker credential: a client certificate, or an MQTT password hash (a SHA-256 digest).");
         }
 
         Register(state, new DeviceRegistration(enrollment.Hostname, enrollment.Os, enrollment.OsVersion, null), policy, now);

@@ -59,6 +59,20 @@ public static class AgentApi
             }
         }
 
+        // A client certificate where the broker takes them (the embedded broker); a password elsewhere. An agent that
+        // sends no signing request to a broker that takes certificates only has nowhere to log in: refused before the
+        // key's use is spent.
+        var withCertificate = body.Csr is not null && mqtt.Value.UsesDeviceCertificates;
+        if (mqtt.Value.AgentEndpoint(withCertificate) is not { } endpoint)
+        {
+            throw FleetMfaException.Validation("csr is required: the broker takes client certificates only (an agent older than this control plane? FLEETMFA_MQTT_PLAINTEXT_PORT opens a password listener for development).");
+        }
+
+        if (withCertificate)
+        {
+            SigningRequestKey(body.Csr!);
+        }
+
         // The org must be known before its grain is asked, and the use is spent (and stored, for a key with a use
         // limit) before the device is enrolled.
         if (!await orgs.ExistsAsync(orgId, http.RequestAborted) || !await grains.GetOrg(orgId).UseConnectKeyAsync(keyId, ApiKeys.Hash(secret)))
@@ -78,17 +92,21 @@ public static class AgentApi
         }
 
         var device = new DeviceIdentity(orgId, NewDeviceId(body.Hostname));
-        // A client certificate only where the broker takes one (the embedded broker's TLS listener).
-        using var certificate = body.Csr is null || !mqtt.Value.UsesDeviceCertificates ? null : Issue(ca, body.Csr, device, tls.Value);
-        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        // A device with a certificate gets no password: the certificate is its one credential on the broker.
+        using var certificate = withCertificate ? Issue(ca, body.Csr!, device, tls.Value) : null;
+        var password = certificate is null ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) : null;
         await grains.GetDevice(orgId, device.DeviceId).EnrollAgentAsync(
-            new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, ApiKeys.Hash(password), certificate is null ? null : Describe(certificate)));
-        await accounts.CreateDeviceAccountAsync(device, password, http.RequestAborted);
+            new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, password is null ? null : ApiKeys.Hash(password), certificate is null ? null : Describe(certificate)));
+        if (password is not null)
+        {
+            await accounts.CreateDeviceAccountAsync(device, password, http.RequestAborted);
+        }
+
         await audit.RecordAgentEnrollmentAsync(http, orgId, keyId, device.DeviceId);
 
-        // The MQTT password is in this response only.
+        // The MQTT password (if any) is in this response only.
         http.Response.Headers.CacheControl = "no-store";
-        var (host, port, useTls) = mqtt.Value.AgentEndpoint(withCertificate: certificate is not null);
+        var (host, port, useTls) = endpoint;
         return TypedResults.Ok(new AgentEnrollResponse(
             orgId,
             device.DeviceId,
@@ -138,12 +156,12 @@ public static class AgentApi
         }
     }
 
-    /// <summary>The public key (SubjectPublicKeyInfo) of a signing request whose signature verifies; a 400 otherwise.</summary>
+    /// <summary>The public key (SubjectPublicKeyInfo) of a signing request whose signature verifies, for a P-256 key; a 400 otherwise.</summary>
     private static byte[] SigningRequestKey(string csr)
     {
         try
         {
-            return CertificateRequest.LoadSigningRequest(Convert.FromBase64String(csr ?? ""), HashAlgorithmName.SHA256).PublicKey.ExportSubjectPublicKeyInfo();
+            return FleetMfaCertificateAuthority.ReadSigningRequest(Convert.FromBase64String(csr ?? "")).PublicKey.ExportSubjectPublicKeyInfo();
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException)
         {

@@ -23,7 +23,7 @@ public static class EnvironmentVariables
         ("FLEETMFA_CLUSTER_CA", "FleetMfa:Cluster:AuthorityPath"),
         ("FLEETMFA_BROKER", "FleetMfa:Mqtt:Broker"),
         ("FLEETMFA_MQTT_PORT", "FleetMfa:Mqtt:Port"),
-        ("FLEETMFA_MQTT_TLS_PORT", "FleetMfa:Mqtt:TlsPort"),
+        ("FLEETMFA_MQTT_PLAINTEXT_PORT", "FleetMfa:Mqtt:PlaintextPort"),
         ("FLEETMFA_MQTT_ADVERTISED_HOST", "FleetMfa:Mqtt:AdvertisedHost"),
         ("FLEETMFA_BROKER_USERNAME", "FleetMfa:Mqtt:BridgeUsername"),
         ("FLEETMFA_BROKER_PASSWORD", "FleetMfa:Mqtt:BridgePassword"),

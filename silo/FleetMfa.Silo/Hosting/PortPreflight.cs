@@ -29,9 +29,9 @@ public static class PortPreflight
         if (mqtt.IsEmbedded && IPAddress.TryParse(mqtt.BindAddress, out var mqttAddress))
         {
             candidates.Add((mqttAddress, mqtt.Port, "FLEETMFA_MQTT_PORT"));
-            if (mqtt.TlsPort > 0)
+            if (mqtt.PlaintextPort > 0)
             {
-                candidates.Add((mqttAddress, mqtt.TlsPort, "FLEETMFA_MQTT_TLS_PORT"));
+                candidates.Add((mqttAddress, mqtt.PlaintextPort, "FLEETMFA_MQTT_PLAINTEXT_PORT"));
             }
         }
 

@@ -16,9 +16,10 @@ namespace FleetMfa.Silo.Mqtt;
 
 /// <summary>
 /// The broker inside the silo (the default, for small fleets). It enforces DESIGN §4's rules itself: a device logs
-/// in as <c>{orgId}/{deviceId}</c> — on the TLS listener (<see cref="MqttOptions.TlsPort"/>) with the client
-/// certificate the FleetMfa CA issued it, whose common name is that identity and whose serial its device grain must
-/// still hold; on the plain listener with its own password — checked by its device grain once storage shows the org
+/// in as <c>{orgId}/{deviceId}</c> — on its TLS port (<see cref="MqttOptions.Port"/>) with the client certificate
+/// the FleetMfa CA issued it, whose common name is that identity and whose serial its device grain must still hold (the
+/// bridge with the certificate it was issued in memory); on the plain port, only when there is one
+/// (<see cref="MqttOptions.PlaintextPort"/>, development), with its own password — checked by its device grain once storage shows the org
 /// and an enrolled agent (<see cref="KnownOrgs"/>, <see cref="KnownDevices"/>). It may subscribe only to its
 /// own <c>desired</c> and <c>receipts</c> topics and publish only its own <c>reported</c>, <c>events</c> and <c>presence</c>, at most
 /// <see cref="MqttOptions.DevicePublishRate"/> messages a second (<see cref="PublishBudget"/>) of at most
@@ -29,6 +30,7 @@ public sealed partial class EmbeddedBroker(
     BridgeCredentials bridge,
     FleetMfaCertificateAuthority ca,
     BrokerServerCertificate serverCertificate,
+    BridgeCertificate bridgeCertificate,
     IGrainFactory grains,
     KnownOrgs orgs,
     KnownDevices devices,
@@ -44,26 +46,23 @@ public sealed partial class EmbeddedBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
+        // TLS with client certificates always; a plain listener only when asked for (development). Certificates are
+        // judged against the wall clock, never the grains' (a test may shift that one).
         var builder = new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
-            .WithDefaultEndpointPort(o.Port)
+            .WithEncryptedEndpoint()
+            .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
+            .WithEncryptedEndpointPort(o.Port)
+            .WithEncryptionCertificate(serverCertificate)
+            .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
+            .WithClientCertificate(
+                (_, certificate, _, errors) => PinnedCa.ValidateClient(certificate, errors, ca.Certificate, ca.Fingerprint, TimeProvider.System.GetUtcNow()),
+                checkCertificateRevocation: false)
             .WithPersistentSessions()
             .WithMaxPendingMessagesPerClient(o.QueuedPerClient)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage);
-        if (o.TlsPort > 0)
-        {
-            // Certificates are judged against the wall clock, never the grains' (a test may shift that one).
-            builder = builder
-                .WithEncryptedEndpoint()
-                .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
-                .WithEncryptedEndpointPort(o.TlsPort)
-                .WithEncryptionCertificate(serverCertificate)
-                .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
-                .WithClientCertificate(
-                    (_, certificate, _, errors) => PinnedCa.ValidateClient(certificate, errors, ca.Certificate, ca.Fingerprint, TimeProvider.System.GetUtcNow()),
-                    checkCertificateRevocation: false);
-        }
+        builder = o.PlaintextPort > 0
+            ? builder.WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress)).WithDefaultEndpointPort(o.PlaintextPort)
+            : builder.WithoutDefaultEndpoint();
 
         var serverOptions = builder.Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
@@ -76,13 +75,13 @@ public sealed partial class EmbeddedBroker(
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw new IOException($"MQTT port {o.Port} or {o.TlsPort} is already in use; set FLEETMFA_MQTT_PORT and FLEETMFA_MQTT_TLS_PORT to free ports.", ex);
+            throw new IOException($"MQTT port {o.Port} (or {o.PlaintextPort}) is already in use; set FLEETMFA_MQTT_PORT (and FLEETMFA_MQTT_PLAINTEXT_PORT) to free ports.", ex);
         }
 
-        LogStarted(logger, o.BindAddress, o.Port);
-        if (o.TlsPort > 0)
+        LogStartedTls(logger, o.BindAddress, o.Port);
+        if (o.PlaintextPort > 0)
         {
-            LogStartedTls(logger, o.BindAddress, o.TlsPort);
+            LogStarted(logger, o.BindAddress, o.PlaintextPort);
         }
     }
 
@@ -175,6 +174,13 @@ public sealed partial class EmbeddedBroker(
     private async Task ValidateDeviceCertificateAsync(ValidatingConnectionEventArgs e, X509Certificate2 certificate)
     {
         var identity = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        if (identity == BridgeCredentials.EmbeddedUsername && e.ClientId == identity && bridgeCertificate.IsIssued(certificate))
+        {
+            e.SessionItems[IdentityItem] = BridgeCredentials.EmbeddedUsername;
+            e.ReasonCode = MqttConnectReasonCode.Success;
+            return;
+        }
+
         if (!DeviceIdentity.TryParse(identity, out var device) || e.ClientId != device.Username ||
             !await orgs.ExistsAsync(device.OrgId, CancellationToken.None) ||
             !await devices.HasAgentAsync(device.OrgId, device.DeviceId, CancellationToken.None) ||
@@ -275,7 +281,7 @@ public sealed partial class EmbeddedBroker(
         }
     }
 
-    [LoggerMessage(300, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port}")]
+    [LoggerMessage(300, LogLevel.Warning, "Embedded MQTT broker also listening on {Address}:{Port} in plain TCP, for password logins (FLEETMFA_MQTT_PLAINTEXT_PORT: development only)")]
     private static partial void LogStarted(ILogger logger, string address, int port);
 
     [LoggerMessage(306, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port} over TLS, for devices with a FleetMfa client certificate")]

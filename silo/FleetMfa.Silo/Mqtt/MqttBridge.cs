@@ -39,15 +39,20 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
     private readonly IngestMetrics _metrics;
     private readonly IngestLanes _lanes;
     private readonly DesiredStateSigner _signer;
+    private readonly BridgeCertificate? _certificate;
     private readonly Channel<MqttApplicationMessageReceivedEventArgs> _inbox;
 
-    public MqttBridge(IOptions<MqttOptions> options, BridgeCredentials credentials, DesiredStateSigner signer, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time, IngestMetrics metrics)
+    /// <summary>A bridge that connects with <paramref name="certificate"/> on the embedded broker (which takes TLS only), with its password elsewhere.</summary>
+    public MqttBridge(
+        IOptions<MqttOptions> options, BridgeCredentials credentials, DesiredStateSigner signer, IGrainFactory grains, ILogger<MqttBridge> logger, TimeProvider time,
+        IngestMetrics metrics, BridgeCertificate? certificate = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(signer);
         _options = options.Value;
         _signer = signer;
         _credentials = credentials;
+        _certificate = certificate;
         _grains = grains;
         _logger = logger;
         _time = time;
@@ -161,13 +166,31 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var (host, port) = _options.BrokerEndpoint();
-        var options = new MqttClientOptionsBuilder()
+        using var certificate = _certificate?.Issue();
+        var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(host, port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             // One bridge account per silo, and its name as client id (Mosquitto's use_username_as_clientid does the
             // same): the silo finds its session again when it reconnects or restarts, with what was queued meanwhile.
-            .WithClientId(_credentials.Username)
-            .WithCredentials(_credentials.Username, _credentials.Password)
+            .WithClientId(_credentials.Username);
+        if (certificate is not null)
+        {
+            // The embedded broker, over TLS: the bridge's certificate is its credential, and the broker's must be the
+            // FleetMfa CA's (the silo dials itself, by address: the name is not what is checked).
+            var ca = _certificate!.Authority;
+            builder = builder.WithTlsOptions(o => o
+                .UseTls()
+                .WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13)
+                .WithClientCertificates([certificate])
+                .WithCertificateValidationHandler(e => e.Certificate is System.Security.Cryptography.X509Certificates.X509Certificate2 presented &&
+                    FleetMfa.Protocol.Tls.PinnedCa.Verify(presented, ca.Certificate, ca.Fingerprint, TimeProvider.System.GetUtcNow())));
+        }
+        else
+        {
+            builder = builder.WithCredentials(_credentials.Username, _credentials.Password);
+        }
+
+        var options = builder
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)_options.BridgeSessionExpiry.TotalSeconds)
             // Unacknowledged messages the broker may send at once: the rest wait in the session on the broker, not in

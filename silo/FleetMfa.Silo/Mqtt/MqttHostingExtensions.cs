@@ -13,7 +13,7 @@ public static class MqttHostingExtensions
             .Validate(o => o.IsValidBroker, "FLEETMFA_BROKER must be 'embedded' or mqtt://host:port.")
             .Validate(o => o.BridgeSessionExpiry >= TimeSpan.Zero && o.BridgeSessionExpiry.TotalSeconds <= uint.MaxValue, "FleetMfa:Mqtt:BridgeSessionExpiry must be a non-negative time span.")
             .Validate(o => o.IngestConcurrency >= 1 && o.IngestWindow >= o.IngestConcurrency && o.IngestWindow <= ushort.MaxValue, "FleetMfa:Mqtt:IngestConcurrency must be at least 1 and FleetMfa:Mqtt:IngestWindow between it and 65535.")
-            .Validate(o => o.TlsPort is >= 0 and <= 65535 && (o.TlsPort == 0 || o.TlsPort != o.Port), "FLEETMFA_MQTT_TLS_PORT must be 0 (off) or a port (1-65535) other than FLEETMFA_MQTT_PORT.")
+            .Validate(o => o.PlaintextPort is >= 0 and <= 65535 && (o.PlaintextPort == 0 || o.PlaintextPort != o.Port), "FLEETMFA_MQTT_PLAINTEXT_PORT must be 0 (none) or a port (1-65535) other than FLEETMFA_MQTT_PORT.")
             .Validate(o => o.IngestPerDevice >= 1, "FleetMfa:Mqtt:IngestPerDevice must be at least 1.")
             .Validate(o => double.IsFinite(o.DevicePublishRate) && o.DevicePublishRate > 0 && o.DevicePublishBurst >= 1, "FleetMfa:Mqtt:DevicePublishRate must be above 0 and FleetMfa:Mqtt:DevicePublishBurst at least 1.")
             .Validate(o => o.DeviceMessageBytes >= 64 * 1024 && o.QueuedPerClient >= 1_000, "FleetMfa:Mqtt:DeviceMessageBytes must be at least 65536 and FleetMfa:Mqtt:QueuedPerClient at least 1000.")
@@ -28,6 +28,7 @@ public static class MqttHostingExtensions
             builder.Services.AddSingleton<KnownDevices>();
             builder.Services.AddSingleton<BrokerMetrics>();
             builder.Services.AddSingleton<BrokerServerCertificate>();
+            builder.Services.AddSingleton<BridgeCertificate>();
             builder.Services.AddSingleton<EmbeddedBroker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
             builder.Services.AddSingleton<IBrokerAccounts, EmbeddedBrokerAccounts>();

@@ -11,16 +11,20 @@ public sealed class MqttOptions
     /// <summary><c>embedded</c> (an MQTTnet broker inside the silo), or <c>mqtt://host:port</c> of an external broker.</summary>
     public string Broker { get; set; } = Embedded;
 
-    /// <summary>Port of the embedded broker, bound to <see cref="BindAddress"/>.</summary>
-    public int Port { get; set; } = 1883;
+    /// <summary>
+    /// Port of the embedded broker (<c>FLEETMFA_MQTT_PORT</c>, default 8883), bound to <see cref="BindAddress"/>: TLS
+    /// only, where a device connects with the client certificate the FleetMfa CA issued it and no password, and the
+    /// silo's bridge with one the CA issues it in memory; the broker presents the agent endpoint's certificate (the
+    /// same CA, the same names).
+    /// </summary>
+    public int Port { get; set; } = 8883;
 
     /// <summary>
-    /// Port of the embedded broker's TLS listener (<c>FLEETMFA_MQTT_TLS_PORT</c>, default 8883; 0: none), bound to
-    /// <see cref="BindAddress"/>: a device connects there with the client certificate the FleetMfa CA issued it, and no
-    /// password; the broker presents the agent endpoint's certificate (the same CA, the same names). Agents are sent
-    /// there whenever it is on.
+    /// Development only (<c>FLEETMFA_MQTT_PLAINTEXT_PORT</c>; default 0: none): a plain-TCP listener of the embedded
+    /// broker beside the TLS one, where devices enrolled without a signing request log in with their passwords (and
+    /// the bridge's password is taken). Nothing is sent there unless it exists.
     /// </summary>
-    public int TlsPort { get; set; } = 8883;
+    public int PlaintextPort { get; set; }
 
     /// <summary>Address the embedded broker listens on.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
@@ -28,7 +32,7 @@ public sealed class MqttOptions
     /// <summary>Host agents connect to; defaults to the embedded broker's address or the external broker's host.</summary>
     public string? AdvertisedHost { get; set; }
 
-    /// <summary>Port agents that log in with a password connect to; defaults to the broker's port (agents with a certificate use <see cref="TlsPort"/>).</summary>
+    /// <summary>Port agents that log in with a password connect to: the external broker's, or the embedded broker's <see cref="PlaintextPort"/>.</summary>
     public int? AdvertisedPort { get; set; }
 
     public bool AdvertisedUseTls { get; set; }
@@ -111,18 +115,24 @@ public sealed class MqttOptions
     private bool TryParseExternalBroker(out Uri uri) =>
         Uri.TryCreate(Broker, UriKind.Absolute, out uri!) && uri.Scheme == "mqtt" && !string.IsNullOrEmpty(uri.Host);
 
-    /// <summary>Whether agents connect over TLS with their client certificate: the embedded broker's TLS listener is on.</summary>
-    public bool UsesDeviceCertificates => IsEmbedded && TlsPort > 0;
+    /// <summary>Whether devices connect with client certificates: the embedded broker (an external one still takes passwords).</summary>
+    public bool UsesDeviceCertificates => IsEmbedded;
 
     /// <summary>
-    /// Where an agent is told to connect, and whether over TLS: the TLS listener when it was issued a client certificate
-    /// (<paramref name="withCertificate"/>), else — an agent that sent no signing request — the plain one, with its password.
+    /// Where an agent is told to connect, and whether over TLS: the embedded broker's TLS port when it was issued a
+    /// client certificate (<paramref name="withCertificate"/>); else — an agent that sent no signing request — its plain
+    /// port if there is one (null when there is none: such an agent has nowhere to log in), or the external broker.
     /// </summary>
-    public (string Host, int Port, bool UseTls) AgentEndpoint(bool withCertificate)
+    public (string Host, int Port, bool UseTls)? AgentEndpoint(bool withCertificate)
     {
         var (host, port) = BrokerEndpoint();
-        return UsesDeviceCertificates && withCertificate
-            ? (AdvertisedHost ?? host, TlsPort, true)
-            : (AdvertisedHost ?? host, AdvertisedPort ?? port, AdvertisedUseTls);
+        if (!IsEmbedded)
+        {
+            return (AdvertisedHost ?? host, AdvertisedPort ?? port, AdvertisedUseTls);
+        }
+
+        return withCertificate ? (AdvertisedHost ?? host, Port, true)
+            : PlaintextPort > 0 ? (AdvertisedHost ?? host, AdvertisedPort ?? PlaintextPort, false)
+            : null;
     }
 }

@@ -139,21 +139,7 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
     public X509Certificate2 IssueClientCertificate(ReadOnlySpan<byte> signingRequest, string commonName, DateTimeOffset now, TimeSpan lifetime)
     {
         ArgumentException.ThrowIfNullOrEmpty(commonName);
-        var requested = CertificateRequest.LoadSigningRequest(
-            signingRequest, HashAlgorithmName.SHA256, out var consumed, CertificateRequestLoadOptions.Default);
-        if (consumed != signingRequest.Length)
-        {
-            throw new CryptographicException("the certificate signing request has trailing data");
-        }
-
-        using (var key = requested.PublicKey.GetECDsaPublicKey())
-        {
-            if (key is null || key.ExportParameters(includePrivateParameters: false).Curve.Oid.Value != P256Oid)
-            {
-                throw new CryptographicException("the certificate signing request's key must be ECDSA P-256");
-            }
-        }
-
+        var requested = ReadSigningRequest(signingRequest);
         var subject = new X500DistinguishedNameBuilder();
         subject.AddOrganizationName("FleetMfa");
         subject.AddCommonName(commonName);
@@ -165,6 +151,37 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
         AddAuthorityKeyIdentifier(request);
         using var issued = request.Create(_withKey, now.AddMinutes(-5), NotAfter(now + lifetime), NewSerial());
         return X509CertificateLoader.LoadCertificate(issued.RawData);
+    }
+
+    /// <summary>
+    /// A PKCS#10 request (DER) whose signature verifies, with nothing after it, for an ECDSA P-256 key;
+    /// <see cref="CryptographicException"/> otherwise.
+    /// </summary>
+    public static CertificateRequest ReadSigningRequest(ReadOnlySpan<byte> signingRequest)
+    {
+        var requested = CertificateRequest.LoadSigningRequest(signingRequest, HashAlgorithmName.SHA256, out var consumed, CertificateRequestLoadOptions.Default);
+        if (consumed != signingRequest.Length)
+        {
+            throw new CryptographicException("the certificate signing request has trailing data");
+        }
+
+        using var key = requested.PublicKey.GetECDsaPublicKey();
+        return key?.ExportParameters(includePrivateParameters: false).Curve.Oid.Value == P256Oid
+            ? requested
+            : throw new CryptographicException("the certificate signing request's key must be ECDSA P-256");
+    }
+
+    /// <summary>
+    /// A client certificate with a fresh P-256 key that never leaves memory (the silo's own MQTT bridge), as
+    /// <see cref="IssueClientCertificate(ReadOnlySpan{byte}, string, DateTimeOffset, TimeSpan)"/> issues one, with its private key.
+    /// </summary>
+    public X509Certificate2 IssueClientCertificate(string commonName, DateTimeOffset now, TimeSpan lifetime)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signingRequest = new CertificateRequest($"CN={nameof(FleetMfaCertificateAuthority)}", key, HashAlgorithmName.SHA256).CreateSigningRequest();
+        using var issued = IssueClientCertificate(signingRequest, commonName, now, lifetime);
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return Reload(withKey);
     }
 
     /// <summary>

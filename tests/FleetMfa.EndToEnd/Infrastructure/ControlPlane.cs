@@ -17,7 +17,7 @@ public sealed class ControlPlane : IAsyncDisposable
     public BrokerKind Kind => Mosquitto is null ? BrokerKind.Embedded : BrokerKind.Mosquitto;
 
     /// <summary>Where agents (and test clients) reach the broker on 127.0.0.1.</summary>
-    public int MqttPort => Mosquitto?.Port ?? Silo.MqttPort;
+    public int MqttPort => Mosquitto?.Port ?? Silo.MqttPlaintextPort;
 
     public ApiClient Admin => Silo.Admin;
 

@@ -135,13 +135,14 @@ public sealed class DeviceAgent : IAsyncDisposable
         return JsonNode.Parse(result.Output) ?? throw new InvalidOperationException("status printed JSON null.");
     }
 
-    /// <summary>The device's own broker credentials, read out of its store (the password is kept there encrypted).</summary>
-    public (string Username, string Password) MqttCredentials()
+    /// <summary>The device's own broker credential, read out of its store (where the key or password is kept sealed).</summary>
+    public DeviceCredential MqttCredential()
     {
         var store = new AgentStore(DataDirectory);
         var config = store.LoadConfig() ?? throw new InvalidOperationException($"No agent config in {DataDirectory}.");
-        var password = store.Unprotect(config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose);
-        return (config.Mqtt.Username, Encoding.UTF8.GetString(password));
+        return config.MqttCertificate is { } certificate
+            ? new DeviceCredential(config.Mqtt.Username, config.Mqtt.Port, null, DeviceCertificates.LoadForTls(store, certificate))
+            : new DeviceCredential(config.Mqtt.Username, config.Mqtt.Port, Encoding.UTF8.GetString(store.Unprotect(config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose)), null);
     }
 
     /// <summary>Everything every command and daemon of this agent wrote, read back from the log files.</summary>

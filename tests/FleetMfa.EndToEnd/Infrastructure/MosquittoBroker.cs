@@ -192,7 +192,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>
     /// A device account (<paramref name="username"/> is <c>{orgId}/{deviceId}</c>, as the silo names them) with a new
     /// random password, loaded with a SIGHUP as the silo does after an enrollment; returns the password. Connect with
-    /// <see cref="MqttProbe.ConnectEventuallyAsync"/>: the reload takes a moment.
+    /// <see cref="MqttProbe.ConnectEventuallyAsync(int, string, string, TimeSpan?)"/>: the reload takes a moment.
     /// </summary>
     public async Task<string> AddDeviceAccountAsync(string username)
     {

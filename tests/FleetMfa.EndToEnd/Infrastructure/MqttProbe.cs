@@ -100,19 +100,24 @@ public sealed class MqttProbe : IAsyncDisposable
     /// Connects with credentials the broker is about to know (Mosquitto loads a new device account on a SIGHUP the silo
     /// sends just after enrollment): retries a refused connect until <paramref name="deadline"/>, then asserts success.
     /// </summary>
-    public static async Task<MqttProbe> ConnectEventuallyAsync(int port, string username, string password, TimeSpan? deadline = null)
+    public static Task<MqttProbe> ConnectEventuallyAsync(int port, string username, string password, TimeSpan? deadline = null) =>
+        ConnectEventuallyAsync(() => ConnectAsync(port, username, password), $"{username} on 127.0.0.1:{port}", deadline);
+
+    /// <summary><paramref name="connect"/> again until the broker accepts or <paramref name="deadline"/> passes, then asserts success.</summary>
+    public static async Task<MqttProbe> ConnectEventuallyAsync(Func<Task<(MqttProbe Probe, MqttClientConnectResultCode Result)>> connect, string who, TimeSpan? deadline = null)
     {
+        ArgumentNullException.ThrowIfNull(connect);
         var until = DateTimeOffset.UtcNow + (deadline ?? TimeSpan.FromSeconds(15));
         while (true)
         {
-            var (probe, result) = await ConnectAsync(port, username, password);
+            var (probe, result) = await connect();
             if (result == MqttClientConnectResultCode.Success)
             {
                 return probe;
             }
 
             await probe.DisposeAsync();
-            Assert.True(DateTimeOffset.UtcNow < until, $"{username} could not connect to 127.0.0.1:{port}: {result}");
+            Assert.True(DateTimeOffset.UtcNow < until, $"{who} could not connect: {result}");
             await Task.Delay(TimeSpan.FromMilliseconds(100));
         }
     }

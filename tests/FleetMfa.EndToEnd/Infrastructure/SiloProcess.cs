@@ -36,13 +36,13 @@ public sealed class SiloProcess : IAsyncDisposable
     private string? _adminKey;
     private FleetClient? _api;
 
-    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, Uri agentAddress, int mqttPort, int mqttTlsPort, int gatewayPort)
+    private SiloProcess(SiloSettings settings, ChildProcess process, Uri baseAddress, Uri agentAddress, int mqttPlaintextPort, int mqttTlsPort, int gatewayPort)
     {
         _settings = settings;
         _process = process;
         BaseAddress = baseAddress;
         AgentAddress = agentAddress;
-        MqttPort = mqttPort;
+        MqttPlaintextPort = mqttPlaintextPort;
         MqttTlsPort = mqttTlsPort;
         GatewayPort = gatewayPort;
         _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -60,10 +60,14 @@ public sealed class SiloProcess : IAsyncDisposable
         ? configured
         : Path.Combine(_settings.DataDirectory, "ca.pem");
 
-    /// <summary>The embedded broker's port (<c>FLEETMFA_MQTT_PORT</c>); unused when the silo runs against an external broker.</summary>
-    public int MqttPort { get; }
+    /// <summary>
+    /// The embedded broker's plain password listener (<c>FLEETMFA_MQTT_PLAINTEXT_PORT</c>, which the tests open for their
+    /// probes: a silo has none unless asked; 0 without one, <see cref="SiloSettings.PlaintextMqtt"/>); unused when the
+    /// silo runs against an external broker.
+    /// </summary>
+    public int MqttPlaintextPort { get; }
 
-    /// <summary>The embedded broker's TLS port (<c>FLEETMFA_MQTT_TLS_PORT</c>): where enrolled agents connect with their client certificates.</summary>
+    /// <summary>The embedded broker's port (<c>FLEETMFA_MQTT_PORT</c>, TLS): where enrolled agents connect with their client certificates.</summary>
     public int MqttTlsPort { get; }
 
     /// <summary>The Orleans client gateway's port (<c>FLEETMFA_GATEWAY_PORT</c>).</summary>
@@ -168,7 +172,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         var httpPort = settings.HttpPort ?? FreePorts.Next();
-        var mqttPort = settings.MqttPort ?? FreePorts.Next();
+        var mqttPlaintextPort = settings.PlaintextMqtt ? settings.MqttPlaintextPort ?? FreePorts.Next() : 0;
         var mqttTlsPort = settings.MqttTlsPort ?? FreePorts.Next();
         var agentPort = settings.AgentPort ?? FreePorts.Next();
         var environment = new Dictionary<string, string>
@@ -178,12 +182,16 @@ public sealed class SiloProcess : IAsyncDisposable
             ["FLEETMFA_HTTP_PORT"] = $"{httpPort}",
             ["FLEETMFA_SILO_PORT"] = $"{FreePorts.Next()}",
             ["FLEETMFA_GATEWAY_PORT"] = $"{FreePorts.Next()}",
-            ["FLEETMFA_MQTT_PORT"] = $"{mqttPort}",
-            ["FLEETMFA_MQTT_TLS_PORT"] = $"{mqttTlsPort}",
+            ["FLEETMFA_MQTT_PORT"] = $"{mqttTlsPort}",
             ["FLEETMFA_AGENT_HTTPS_PORT"] = $"{agentPort}",
             ["FLEETMFA_AGENT_HTTPS_ADDRESS"] = "127.0.0.1",
             ["FLEETMFA_CLUSTER_ID"] = $"e2e-{settings.Name}-{Guid.NewGuid().ToString("N")[..8]}",
         };
+        if (mqttPlaintextPort > 0)
+        {
+            environment["FLEETMFA_MQTT_PLAINTEXT_PORT"] = $"{mqttPlaintextPort}";
+        }
+
         foreach (var (key, value) in UnlimitedRates)
         {
             environment[key] = value;
@@ -202,7 +210,7 @@ public sealed class SiloProcess : IAsyncDisposable
         var logPath = Path.Combine(settings.LogDirectory, $"silo-{settings.Name}-{DateTime.UtcNow:HHmmssfff}.log");
         var process = ChildProcess.Start("dotnet", [TestPaths.SiloAssembly], TestPaths.SiloDirectory, environment, logPath);
         var gatewayPort = int.Parse(environment["FLEETMFA_GATEWAY_PORT"], System.Globalization.CultureInfo.InvariantCulture);
-        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), new Uri($"https://127.0.0.1:{agentPort}/"), mqttPort, mqttTlsPort, gatewayPort);
+        return new SiloProcess(settings, process, new Uri($"http://127.0.0.1:{httpPort}/"), new Uri($"https://127.0.0.1:{agentPort}/"), mqttPlaintextPort, mqttTlsPort, gatewayPort);
     }
 
     /// <summary>Polls <c>/healthz</c> until 200, the process exits, or <see cref="StartupDeadline"/> passes.</summary>

@@ -12,14 +12,20 @@ public sealed record SiloSettings(string Name, string Storage, string DataDirect
     /// <summary>A fixed <c>FLEETMFA_AGENT_HTTPS_PORT</c>; a free port when null.</summary>
     public int? AgentPort { get; init; }
 
-    /// <summary>A fixed <c>FLEETMFA_MQTT_PORT</c> for the embedded broker; a free port when null.</summary>
-    public int? MqttPort { get; init; }
+    /// <summary>A fixed <c>FLEETMFA_MQTT_PLAINTEXT_PORT</c> (the embedded broker's password listener the tests' probes use); a free port when null.</summary>
+    public int? MqttPlaintextPort { get; init; }
 
-    /// <summary>A fixed <c>FLEETMFA_MQTT_TLS_PORT</c> (where agents connect, with their certificates); a free port when null.</summary>
+    /// <summary>A fixed <c>FLEETMFA_MQTT_PORT</c> (the embedded broker's TLS port, where agents connect with their certificates); a free port when null.</summary>
     public int? MqttTlsPort { get; init; }
 
+    /// <summary>
+    /// Whether the embedded broker opens its plain password listener for the tests' probes (default true); false: a
+    /// silo as deployed, TLS only.
+    /// </summary>
+    public bool PlaintextMqtt { get; init; } = true;
+
     /// <summary>Both embedded broker ports fixed, so agents reconnect to the same silo after a restart.</summary>
-    public SiloSettings WithFixedMqttPorts() => this with { MqttPort = FreePorts.Next(), MqttTlsPort = FreePorts.Next() };
+    public SiloSettings WithFixedMqttPorts() => this with { MqttPlaintextPort = FreePorts.Next(), MqttTlsPort = FreePorts.Next() };
 
     /// <summary>Extra variables, e.g. <c>ASPNETCORE_ENVIRONMENT</c> and <c>FleetMfa__Testing__ClockOffset</c>.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();

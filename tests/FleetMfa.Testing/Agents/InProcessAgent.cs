@@ -51,9 +51,10 @@ public sealed class InProcessAgent : IAsyncDisposable
         }
     }
 
-    public void Start(CancellationToken cancellationToken)
+    /// <summary>Runs the daemon until <paramref name="cancellationToken"/>, on <paramref name="time"/> (the system clock unless told).</summary>
+    public void Start(CancellationToken cancellationToken, TimeProvider? time = null)
     {
-        _daemon = new AgentDaemon(Store, Config ?? throw new InvalidOperationException("not enrolled"), _platform, TimeProvider.System, Signals, new AgentDaemonOptions { ServeVerify = false, TrimMemoryWhenIdle = false });
+        _daemon = new AgentDaemon(Store, Config ?? throw new InvalidOperationException("not enrolled"), _platform, time ?? TimeProvider.System, Signals, new AgentDaemonOptions { ServeVerify = false, TrimMemoryWhenIdle = false });
         _run = Task.Run(() => _daemon.RunAsync(cancellationToken), CancellationToken.None);
     }
 

@@ -1,5 +1,6 @@
 using FleetMfa.Grains;
 using FleetMfa.Grains.Devices;
+using FleetMfa.Tests.Infrastructure;
 
 namespace FleetMfa.Tests.Devices;
 
@@ -60,5 +61,26 @@ public sealed class DeviceCredentialsTests
 
         Assert.False(DeviceCredentials.AcceptsCertificate(state, "0B02", Now));
         Assert.False(DeviceCredentials.AcceptsCertificate(state, "0A01", Now));
+    }
+
+    [Fact]
+    public void An_agent_enrolls_with_a_certificate_and_no_password_but_never_with_neither_or_a_malformed_hash()
+    {
+        var policy = new OrgPolicy(true, new TotpParameters(6, 30, "SHA1", 1), 1);
+        var certificate = new DeviceCertificate("0A01", Key, Now.AddDays(30));
+        var state = new DeviceState();
+
+        DeviceTwin.EnrollAgent(state, new AgentEnrollment("web-01", DeviceOs.Linux, "Debian 12", TestKeys.PublicKey, null, certificate), policy, Now);
+
+        Assert.Equal((certificate, (byte[]?)null), (state.Certificate, state.MqttPasswordHash));
+        Assert.False(DeviceCredentials.AcceptsPassword(state, new byte[32]));
+        foreach (var hash in new byte[]?[] { null, new byte[31] })
+        {
+            var fresh = new DeviceState();
+            Assert.Equal(
+                ErrorCodes.Validation,
+                Assert.Throws<FleetMfaException>(() => DeviceTwin.EnrollAgent(fresh, new AgentEnrollment("web-01", DeviceOs.Linux, "Debian 12", TestKeys.PublicKey, hash), policy, Now)).Code);
+            Assert.False(fresh.Registered);
+        }
     }
 }

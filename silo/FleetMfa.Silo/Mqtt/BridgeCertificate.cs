@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+using FleetMfa.Silo.Tls;
+
+namespace FleetMfa.Silo.Mqtt;
+
+/// <summary>
+/// The bridge's credential on the embedded broker's TLS port: a client certificate for
+/// <see cref="BridgeCredentials.EmbeddedUsername"/> the FleetMfa CA issues in memory for each connect (its key never
+/// leaves the process). The broker takes a bridge certificate only if this process issued it: the CA's signature alone
+/// does not make a bridge.
+/// </summary>
+public sealed class BridgeCertificate(FleetMfaCertificateAuthority ca)
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromDays(1);
+    private readonly ConcurrentDictionary<string, bool> _issued = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A new certificate with its key, valid for a day (a connect needs it for its handshake only).</summary>
+    public X509Certificate2 Issue()
+    {
+        var certificate = ca.IssueClientCertificate(BridgeCredentials.EmbeddedUsername, TimeProvider.System.GetUtcNow(), Lifetime);
+        _issued[certificate.SerialNumber] = true;
+        return certificate;
+    }
+
+    /// <summary>Whether <paramref name="certificate"/> is one <see cref="Issue"/> made in this process.</summary>
+    public bool IsIssued(X509Certificate2 certificate) => _issued.ContainsKey(certificate.SerialNumber);
+
+    /// <summary>The CA the broker's certificate must chain to.</summary>
+    public FleetMfaCertificateAuthority Authority => ca;
+}
