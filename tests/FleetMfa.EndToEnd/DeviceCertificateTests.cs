@@ -66,6 +66,9 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
                 .Problem(HttpStatusCode.Unauthorized, "unauthorized");
         }
 
+        (await Silo.Anonymous.PostAsync("/api/agent/certificate", new { orgId = device.OrgId, deviceId = "ghost-device", csr = Csr(device.Key) }))
+            .Problem(HttpStatusCode.Unauthorized, "unauthorized");
+
         var tampered = Convert.FromBase64String(Csr(device.Key));
         tampered[^1] ^= 1;
         (await Silo.Anonymous.PostAsync("/api/agent/certificate", new { orgId = device.OrgId, deviceId = device.DeviceId, csr = Convert.ToBase64String(tampered) }))

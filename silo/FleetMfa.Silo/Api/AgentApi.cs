@@ -61,16 +61,11 @@ public static class AgentApi
 
         // A client certificate where the broker takes them (the embedded broker); a password elsewhere. An agent that
         // sends no signing request to a broker that takes certificates only has nowhere to log in: refused before the
-        // key's use is spent.
+        // key's use is spent. (The request itself is checked once the key is: no signature is verified for a stranger.)
         var withCertificate = body.Csr is not null && mqtt.Value.UsesDeviceCertificates;
         if (mqtt.Value.AgentEndpoint(withCertificate) is not { } endpoint)
         {
             throw FleetMfaException.Validation("csr is required: the broker takes client certificates only (an agent older than this control plane? FLEETMFA_MQTT_PLAINTEXT_PORT opens a password listener for development).");
-        }
-
-        if (withCertificate)
-        {
-            SigningRequestKey(body.Csr!);
         }
 
         // The org must be known before its grain is asked, and the use is spent (and stored, for a key with a use
@@ -120,8 +115,8 @@ public static class AgentApi
     /// unknown org or device, a decommissioned one, another key — is the same 401.
     /// </summary>
     private static async Task<Results<Ok<AgentCertificateResponse>, ProblemHttpResult>> RenewCertificateAsync(
-        RenewCertificateRequest body, IGrainFactory grains, KnownOrgs orgs, AuthRefusals refusals, FleetMfaCertificateAuthority ca, IOptions<AgentTlsOptions> tls,
-        HttpContext http)
+        RenewCertificateRequest body, IGrainFactory grains, KnownOrgs orgs, KnownDevices devices, IOptions<MqttOptions> mqtt, AuthRefusals refusals,
+        FleetMfaCertificateAuthority ca, IOptions<AgentTlsOptions> tls, HttpContext http)
     {
         if (!DeviceIdentity.TryParse($"{body.OrgId}/{body.DeviceId}", out var device))
         {
@@ -130,7 +125,12 @@ public static class AgentApi
 
         var publicKey = SigningRequestKey(body.Csr);
         var grain = grains.GetDevice(device.OrgId, device.DeviceId);
-        if (!await orgs.ExistsAsync(device.OrgId, http.RequestAborted) || !await grain.MayRenewCertificateAsync(publicKey))
+        // Storage must show the org and an enrolled agent before the device's grain is asked: a stranger cannot activate
+        // one grain per request.
+        if (!mqtt.Value.UsesDeviceCertificates ||
+            !await orgs.ExistsAsync(device.OrgId, http.RequestAborted) ||
+            !await devices.HasAgentAsync(device.OrgId, device.DeviceId, http.RequestAborted) ||
+            !await grain.MayRenewCertificateAsync(publicKey))
         {
             await refusals.UnauthorizedAsync(http, new Credential("device-certificate", device.OrgId, device.DeviceId));
             return Problems.For(ErrorCodes.Unauthorized, "No device holds a certificate for this key (unknown, decommissioned or re-enrolled device).");

@@ -23,9 +23,9 @@ public static class MqttHostingExtensions
         builder.Services.AddSingleton(sp => new BridgeCredentials(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MqttOptions>>().Value));
 
         var embedded = builder.Configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>()?.IsEmbedded ?? true;
+        builder.Services.AddSingleton<KnownDevices>();
         if (embedded)
         {
-            builder.Services.AddSingleton<KnownDevices>();
             builder.Services.AddSingleton<BrokerMetrics>();
             builder.Services.AddSingleton<BrokerServerCertificate>();
             builder.Services.AddSingleton<BridgeCertificate>();

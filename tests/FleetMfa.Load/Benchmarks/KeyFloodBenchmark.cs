@@ -124,7 +124,7 @@ public static class KeyFloodBenchmark
         $"{prefix}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))}_{orgId}";
 
     private static string EnrollBody(string connectKey) =>
-        $$"""{"connectKey":"{{connectKey}}","hostname":"flood","os":"linux","osVersion":"Debian 13","publicKey":"AAAA"}""";
+        $$"""{"connectKey":"{{connectKey}}","hostname":"flood","os":"linux","osVersion":"Debian 13","publicKey":"AAAA","csr":"AAAA"}""";
 
     private static async Task<(HttpStatusCode Status, double Ms)> TimeAsync(
         HttpClient client, HttpMethod method, string path, string? key, string? json, CancellationToken cancellationToken)
