@@ -1,6 +1,9 @@
 using FleetMfa.Grains;
+using FleetMfa.Grains.Orgs;
 using FleetMfa.Grains.Security;
 using FleetMfa.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 
 namespace FleetMfa.Tests.Azurite;
 
@@ -39,6 +42,30 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         await fixture.RestartClusterAsync();
         var stored = (await Grains.GetOrg(orgId).GetAsync())!;
         Assert.Equal((true, before.PolicyFanOut.Version + 1), (stored.TotpEnabled, stored.PolicyFanOut.Version));
+    }
+
+    [Fact]
+    public async Task An_org_TOTP_switch_stored_right_before_a_crash_reaches_every_shard_after_a_full_restart()
+    {
+        var orgId = await Grains.NewOrgAsync();
+        await EnabledDeviceAsync(orgId, "web-01");
+        var org = Grains.GetOrg(orgId);
+        var published = Publisher.Count(orgId, "web-01");
+
+        // Stored, and the call failed before it did anything more: what storage holds after a crash right after the write.
+        await FailsAsync(org, StorageFault.AnswerLost, () => org.SetTotpEnabledAsync(true));
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
+
+        await fixture.RestartClusterAsync();
+
+        // The reminder armed before the write is in the reminder table, to activate the org should nothing else; here the
+        // read activates it first, and the activation carries the fan-out on.
+        Assert.NotNull(await FanOutReminderAsync(orgId));
+        var done = await Poll.UntilAsync(async () => (await Grains.GetOrg(orgId).GetAsync())!, s => s.PolicyFanOut.Complete, "every index shard confirmed the switch");
+        Assert.True(done.TotpEnabled);
+        Assert.True((await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Required);
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
+        await Poll.UntilAsync(() => FanOutReminderAsync(orgId), r => r is null, "the reminder removed once every shard confirmed");
     }
 
     [Theory]
@@ -318,6 +345,13 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
 
     private static RolloutSpec EnableSpec() =>
         new(RolloutAction.EnableMfa, false, null, RolloutSpec.DefaultMaxConcurrency, null, null, RolloutSpec.DefaultAckTimeout, "test");
+
+    /// <summary>The org's policy fan-out reminder in the current cluster's reminder table; null when there is none.</summary>
+    private async Task<ReminderEntry?> FanOutReminderAsync(string orgId)
+    {
+        var silo = fixture.Cluster.Silos.Cast<InProcessSiloHandle>().First();
+        return await silo.SiloHost.Services.GetRequiredService<IReminderTable>().ReadRow(Grains.GetOrg(orgId).GetGrainId(), OrgGrain.FanOutReminder);
+    }
 
     private static (TotpStatus, int) Enrollment(UserInfo? user) => (user!.TotpStatus, user.SecretVersion);
 
