@@ -8,10 +8,12 @@ public interface IOrgGrain : IGrainWithStringKey
     Task<OrgSettings> CreateOrUpdateAsync(string name);
 
     /// <summary>The org's settings, or <c>null</c> when the org was never created.</summary>
+    // Interleaves so reads never queue behind the switch's wait on the index shards (up to 10 s); safe: reads only what is stored (never a write in flight) and writes nothing.
     [AlwaysInterleave]
     Task<OrgSettings?> GetAsync();
 
     /// <summary>What devices need of the org; throws <c>not-found</c> for an org that does not exist.</summary>
+    // Interleaves so devices, users and rollouts asking for the policy never queue behind the switch's fan-out wait; safe: reads only what is stored (never a write in flight) and writes nothing.
     [AlwaysInterleave]
     Task<OrgPolicy> GetPolicyAsync();
 
@@ -26,6 +28,7 @@ public interface IOrgGrain : IGrainWithStringKey
     Task<ApiKeyCreated> CreateApiKeyAsync(string name, TimeSpan? lifetime = null);
 
     /// <summary>The org's operator keys (never a secret or its hash), oldest first.</summary>
+    // Interleaves so a listing never queues behind the switch's fan-out wait; safe: reads only what is stored (never a write in flight) and writes nothing.
     [AlwaysInterleave]
     Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync();
 
@@ -33,6 +36,7 @@ public interface IOrgGrain : IGrainWithStringKey
     Task RevokeApiKeyAsync(string keyId);
 
     /// <summary>Whether <paramref name="secretHash"/> (SHA-256 of the key's secret part) belongs to a live (unexpired) key of this org.</summary>
+    // Interleaves so authenticating a request never queues behind the switch's fan-out wait; safe: reads only what is stored (never a write in flight) and writes nothing.
     [AlwaysInterleave]
     Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash);
 
@@ -40,6 +44,7 @@ public interface IOrgGrain : IGrainWithStringKey
     /// The name of the live operator key <paramref name="keyId"/> whose secret hashes to <paramref name="secretHash"/>;
     /// null when there is none (unknown, revoked or expired). A match notes the key's use (stored at most once a minute).
     /// </summary>
+    // Interleaves so authenticating a request never queues behind the switch's fan-out wait; safe: it reads what is stored and sends the use to store as a one-way call of its own.
     [AlwaysInterleave]
     Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash);
 
@@ -54,12 +59,14 @@ public interface IOrgGrain : IGrainWithStringKey
     Task<ApiKeyCreated> CreateConnectKeyAsync(string name, TimeSpan? lifetime = null, int? maxUses = null);
 
     /// <summary>The org's connect keys with their remaining uses (never a secret or its hash), oldest first.</summary>
+    // Interleaves so a listing never queues behind the switch's fan-out wait; safe: reads only what is stored (never a write in flight) and writes nothing.
     [AlwaysInterleave]
     Task<IReadOnlyList<ConnectKeyInfo>> ListConnectKeysAsync();
 
     Task RevokeConnectKeyAsync(string keyId);
 
     /// <summary>Whether the connect key is live: known, unexpired and not used up. Changes nothing.</summary>
+    // Interleaves so an agent's key check never queues behind the switch's fan-out wait; safe: reads only what is stored (never a write in flight) and writes nothing.
     [AlwaysInterleave]
     Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash);
 
@@ -74,6 +81,7 @@ public interface IOrgGrain : IGrainWithStringKey
     Task AddRolloutAsync(string rolloutId);
 
     /// <summary>The ids of the org's most recent rollouts, newest first.</summary>
+    // Interleaves so a listing never queues behind the switch's fan-out wait; safe: reads only what is stored (never a write in flight) and writes nothing.
     [AlwaysInterleave]
     Task<IReadOnlyList<string>> GetRolloutIdsAsync();
 

@@ -13,9 +13,11 @@ public interface IRolloutGrain : IGrainWithStringKey
     Task<RolloutSummary> StartAsync(RolloutSpec spec, IReadOnlyList<string>? deviceIds);
 
     /// <summary>The rollout, or <c>null</c> when it does not exist.</summary>
+    // Interleaves so progress reads never queue behind StartAsync or a report turn awaiting the shards; writes nothing and re-checks the final counts after its awaits (a read during StartAsync's write may see the rollout before it is stored).
     [AlwaysInterleave]
     Task<RolloutSummary?> GetAsync();
 
+    // Interleaves so outcome pages never queue behind StartAsync or a report turn awaiting the shards; safe: it writes nothing and only reads the shards' pages.
     [AlwaysInterleave]
     Task<RolloutOutcomePage> GetOutcomesAsync(RolloutOutcomeQuery query);
 

@@ -25,9 +25,11 @@ public interface IRolloutShardGrain : IGrainWithStringKey
     [OneWay]
     Task DeviceSettledAsync(string deviceId, RolloutStep settled);
 
+    // Needed: the rollout awaits it inside a ReportShardAsync turn while this shard may be awaiting that same rollout's ReportShardAsync ([Reentrant] on the class covers it too); safe: counts from memory, no await.
     [AlwaysInterleave]
     Task<RolloutCounts> GetCountsAsync();
 
+    // Interleaves so the rollout's outcome pages never wait on the shard's device calls; safe: a synchronous read of the targets in memory.
     [AlwaysInterleave]
     Task<RolloutOutcomePage> QueryAsync(RolloutOutcome? outcome, string? afterDeviceId, int limit);
 }

@@ -30,4 +30,7 @@ public sealed partial class OrgGrain
 
     [LoggerMessage(1008, LogLevel.Information, "Org {OrgId} operator key {KeyId} revoked")]
     private static partial void LogApiKeyRevoked(ILogger logger, string orgId, string keyId);
+
+    [LoggerMessage(1009, LogLevel.Information, "Org {OrgId} policy version {PolicyVersion} was stored and not confirmed by every index shard before the last activation went; its fan-out carries on")]
+    private static partial void LogFanOutResumed(ILogger logger, string orgId, long policyVersion);
 }

@@ -54,6 +54,13 @@ public sealed partial class OrgGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stored = state.State;
+        if (State.Created && State.PolicyFannedOutShards != ulong.MaxValue)
+        {
+            // A switch stored by an activation that went before every shard confirmed it (a crash, a lost answer): the
+            // fan-out carries on now, in a turn of its own, rather than at the reminder's next tick.
+            this.RegisterGrainTimer(_ => ResumeFanOutAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -134,6 +141,14 @@ public sealed partial class OrgGrain(
     public async Task<OrgSettings> SetTotpEnabledAsync(bool enabled)
     {
         EnsureCreated();
+        if (State.TotpEnabled != enabled || State.PolicyFannedOutShards != ulong.MaxValue)
+        {
+            // Before the write that leaves shards to tell: a crash between the two must not leave a stored switch that
+            // nothing hands down. A reminder armed for a write that then failed finds nothing to do and removes itself.
+            // A stored fan-out that is not finished (a retry of the request) is armed again here, too.
+            await this.RegisterOrUpdateReminder(FanOutReminder, FanOutReminderPeriod, FanOutReminderPeriod);
+        }
+
         var switched = await UpdateAsync(s =>
         {
             if (s.TotpEnabled == enabled)
@@ -149,13 +164,6 @@ public sealed partial class OrgGrain(
         if (switched)
         {
             LogTotpSwitched(logger, OrgId, enabled, State.PolicyVersion);
-        }
-
-        if (State.PolicyFannedOutShards != ulong.MaxValue)
-        {
-            // Also when a switch was stored but its reminder not (a retry of the request lands here): the reminder
-            // finishes a fan-out that this request does not.
-            await this.RegisterOrUpdateReminder(FanOutReminder, FanOutReminderPeriod, FanOutReminderPeriod);
         }
 
         var fanOut = FanOutPolicyAsync();
@@ -202,13 +210,42 @@ public sealed partial class OrgGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName != FanOutReminder)
+        {
+            return;
+        }
+
         if (State.PolicyFannedOutShards == ulong.MaxValue)
         {
+            // What storage holds decides, not what this activation last knew: a write whose answer was lost (refused
+            // here, stored there) may have stored a switch this activation never saw.
+            await state.ReadStateAsync();
+            _stored = state.State;
+        }
+
+        if (State.PolicyFannedOutShards == ulong.MaxValue)
+        {
+            // Every shard confirmed the policy, or the write that armed the reminder failed: nothing is left to do.
             await StopFanOutReminderAsync();
             return;
         }
 
         await FanOutPolicyAsync();
+    }
+
+    /// <summary>The turn a new activation runs when storage shows a fan-out unfinished: the reminder is armed (a state stored before it was armed first), then the shards are told.</summary>
+    private async Task ResumeFanOutAsync()
+    {
+        try
+        {
+            await this.RegisterOrUpdateReminder(FanOutReminder, FanOutReminderPeriod, FanOutReminderPeriod);
+            LogFanOutResumed(logger, OrgId, State.PolicyVersion);
+            await FanOutPolicyAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFanOutIncomplete(logger, OrgId, State.PolicyVersion, ex);
+        }
     }
 
     /// <summary>Hands the current policy to the shards that have not confirmed it (a shard that has it makes sure its fan-out is running).</summary>

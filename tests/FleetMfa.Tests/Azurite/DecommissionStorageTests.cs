@@ -28,7 +28,7 @@ public sealed class DecommissionStorageTests(AzuriteClusterFixture fixture)
         var published = Publisher.Count(orgId, "web-01");
 
         FaultInjectingGrainStorage.FailNextWrite(device.GetGrainId(), fault);
-        await Assert.ThrowsAnyAsync<Exception>(() => device.DecommissionAsync());
+        await FleetAssert.StorageFailedAsync(() => device.DecommissionAsync());
         Assert.False(FaultInjectingGrainStorage.IsArmed(device.GetGrainId()), "the call never wrote");
 
         var unchanged = (await device.GetAsync())!;

@@ -1,6 +1,9 @@
 using FleetMfa.Grains;
+using FleetMfa.Grains.Orgs;
 using FleetMfa.Grains.Security;
 using FleetMfa.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 
 namespace FleetMfa.Tests.Azurite;
 
@@ -41,10 +44,35 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         Assert.Equal((true, before.PolicyFanOut.Version + 1), (stored.TotpEnabled, stored.PolicyFanOut.Version));
     }
 
+    [Fact]
+    public async Task An_org_TOTP_switch_stored_right_before_a_crash_reaches_every_shard_after_a_full_restart()
+    {
+        var orgId = await Grains.NewOrgAsync();
+        await EnabledDeviceAsync(orgId, "web-01");
+        var org = Grains.GetOrg(orgId);
+        var published = Publisher.Count(orgId, "web-01");
+
+        // Stored, and the call failed before it did anything more: what storage holds after a crash right after the write.
+        await FailsAsync(org, StorageFault.AnswerLost, () => org.SetTotpEnabledAsync(true));
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
+
+        await fixture.RestartClusterAsync();
+
+        // The reminder armed before the write is in the reminder table, to activate the org should nothing else; here the
+        // read activates it first, and the activation carries the fan-out on.
+        Assert.NotNull(await FanOutReminderAsync(orgId));
+        var done = await Poll.UntilAsync(async () => (await Grains.GetOrg(orgId).GetAsync())!, s => s.PolicyFanOut.Complete, "every index shard confirmed the switch");
+        Assert.True(done.TotpEnabled);
+        Assert.True((await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Required);
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
+        await Poll.UntilAsync(() => FanOutReminderAsync(orgId), r => r is null, "the reminder removed once every shard confirmed");
+    }
+
     [Theory]
     [InlineData(StorageFault.Refused, true)]
     [InlineData(StorageFault.Timeout, true)]
     [InlineData(StorageFault.Refused, false)]
+    [InlineData(StorageFault.Timeout, false)]
     public async Task The_device_MFA_switch(StorageFault fault, bool enable)
     {
         var orgId = await Grains.NewOrgAsync(totpEnabled: true);
@@ -204,13 +232,19 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         var orgId = await Grains.NewOrgAsync(totpEnabled: true);
         await Grains.EnrollAgentAsync(orgId, "web-01");
         var rollout = Grains.GetRollout(orgId, "r-faulty");
-        var spec = new RolloutSpec(RolloutAction.EnableMfa, false, null, RolloutSpec.DefaultMaxConcurrency, null, null, RolloutSpec.DefaultAckTimeout, "test");
+        var spec = EnableSpec();
+        var published = Publisher.Count(orgId, "web-01");
 
         await FailsAsync(rollout, fault, () => rollout.StartAsync(spec, ["web-01"]));
 
         Assert.Null(await rollout.GetAsync());
         Assert.False((await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Desired);
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
         Assert.Equal(RolloutStatus.Running, (await rollout.StartAsync(spec, ["web-01"])).Status);
+
+        // The stored start reaches the device: one publish, the one the failed start never made.
+        await Poll.UntilAsync(() => Task.FromResult(Publisher.Count(orgId, "web-01")), n => n > published, "the rollout enabled the device");
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
 
         await fixture.RestartClusterAsync();
         Assert.Equal(1, (await Grains.GetRollout(orgId, "r-faulty").GetAsync())!.Counts.Total);
@@ -226,15 +260,61 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         await Grains.EnrollAgentAsync(orgId, "web-01");
         var device = Grains.GetDevice(orgId, "web-01");
         await device.EnableMfaAsync(force: false);
+        var published = Publisher.Count(orgId, "web-01");
 
         await FailsAsync(device, fault, () => Grains.AckAsync(orgId, "web-01"));
 
         Assert.Equal(MfaStatus.Pending, (await device.GetAsync())!.Mfa.Status);
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
         await Grains.AckAsync(orgId, "web-01");
         Assert.Equal(MfaStatus.Enabled, (await device.GetAsync())!.Mfa.Status);
+        Assert.Equal(published, Publisher.Count(orgId, "web-01"));
 
         await fixture.RestartClusterAsync();
         Assert.Equal(MfaStatus.Enabled, (await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Status);
+    }
+
+    [Theory]
+    [InlineData(StorageFault.Refused)]
+    [InlineData(StorageFault.Timeout)]
+    public async Task A_device_s_ack_of_a_rollout_s_switch(StorageFault fault)
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        await Grains.EnrollAgentAsync(orgId, "web-01");
+        var device = Grains.GetDevice(orgId, "web-01");
+        var rollout = Grains.GetRollout(orgId, "r-ack");
+        var published = Publisher.Count(orgId, "web-01");
+
+        // The rollout's switch is the device's next write, its agent's ack the one after: that one fails.
+        FaultInjectingGrainStorage.FailWrite(device.GetGrainId(), 2, fault);
+        await rollout.StartAsync(EnableSpec(), ["web-01"]);
+        await Poll.UntilAsync(() => Task.FromResult(Publisher.Count(orgId, "web-01")), n => n > published, "the rollout switched the device");
+
+        await FailedAsync(device, () => Grains.AckAsync(orgId, "web-01"));
+
+        Assert.Equal(MfaStatus.Pending, (await device.GetAsync())!.Mfa.Status);
+        Assert.Equal(new RolloutCounts(1, 0, 1, 0, 0), (await rollout.GetAsync())!.Counts);
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
+
+        await Grains.AckAsync(orgId, "web-01");
+        var done = await Poll.UntilAsync(async () => (await rollout.GetAsync())!, r => r.Status != RolloutStatus.Running, "the rollout finished");
+        Assert.Equal((RolloutStatus.Completed, new RolloutCounts(1, 1, 0, 0, 0)), (done.Status, done.Counts));
+        Assert.Equal(published + 1, Publisher.Count(orgId, "web-01"));
+
+        await fixture.RestartClusterAsync();
+        Assert.Equal(MfaStatus.Enabled, (await Grains.GetDevice(orgId, "web-01").GetAsync())!.Mfa.Status);
+        var stored = (await Grains.GetRollout(orgId, "r-ack").GetAsync())!;
+        Assert.Equal((RolloutStatus.Completed, new RolloutCounts(1, 1, 0, 0, 0)), (stored.Status, stored.Counts));
+    }
+
+    [Fact]
+    public async Task The_storage_failure_assertion_tells_a_refusal_from_a_storage_failure()
+    {
+        Assert.Equal(404, await FleetAssert.ApiStatusAsync(FleetMfaException.NotFound("no such org")));
+        Assert.Equal(500, await FleetAssert.ApiStatusAsync(new InvalidOperationException($"{FaultInjectingGrainStorage.InjectedMarker} refused")));
+        await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => FleetAssert.StorageFailedAsync(() => throw FleetMfaException.Validation("a bad request")));
+        await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => FleetAssert.StorageFailedAsync(() => throw new InvalidOperationException("not injected")));
+        await FleetAssert.StorageFailedAsync(() => throw new Orleans.Runtime.OrleansException("storage failed", new TimeoutException($"{FaultInjectingGrainStorage.InjectedMarker} timed out")));
     }
 
     [Fact]
@@ -263,15 +343,35 @@ public sealed class StorageFaultTests(AzuriteClusterFixture fixture)
         Assert.Equal((true, before.DesiredVersion + 1), (stored.Desired, stored.DesiredVersion));
     }
 
+    private static RolloutSpec EnableSpec() =>
+        new(RolloutAction.EnableMfa, false, null, RolloutSpec.DefaultMaxConcurrency, null, null, RolloutSpec.DefaultAckTimeout, "test");
+
+    /// <summary>The org's policy fan-out reminder in the current cluster's reminder table; null when there is none.</summary>
+    private async Task<ReminderEntry?> FanOutReminderAsync(string orgId)
+    {
+        var silo = fixture.Cluster.Silos.Cast<InProcessSiloHandle>().First();
+        return await silo.SiloHost.Services.GetRequiredService<IReminderTable>().ReadRow(Grains.GetOrg(orgId).GetGrainId(), OrgGrain.FanOutReminder);
+    }
+
     private static (TotpStatus, int) Enrollment(UserInfo? user) => (user!.TotpStatus, user.SecretVersion);
 
     private static (int?, int?) Uses(ConnectKeyInfo key) => (key.Uses, key.RemainingUses);
 
-    /// <summary>Arms <paramref name="fault"/> for <paramref name="grain"/>'s next write and asserts that <paramref name="call"/> fails with it.</summary>
+    /// <summary>
+    /// Arms <paramref name="fault"/> for <paramref name="grain"/>'s next write and asserts that <paramref name="call"/>
+    /// fails with it: a storage failure the API answers with a 5xx, not a refusal.
+    /// </summary>
     private static async Task FailsAsync(IAddressable grain, StorageFault fault, Func<Task> call)
     {
         FaultInjectingGrainStorage.FailNextWrite(grain.GetGrainId(), fault);
-        await Assert.ThrowsAnyAsync<Exception>(call);
+        await FailedAsync(grain, call);
+    }
+
+    /// <summary>Asserts that <paramref name="call"/> fails with the fault armed for <paramref name="grain"/>, and took it.</summary>
+    private static async Task FailedAsync(IAddressable grain, Func<Task> call)
+    {
+        Assert.True(FaultInjectingGrainStorage.IsArmed(grain.GetGrainId()), "no fault armed for the call");
+        await FleetAssert.StorageFailedAsync(call);
         Assert.False(FaultInjectingGrainStorage.IsArmed(grain.GetGrainId()), "the call never wrote");
     }
 

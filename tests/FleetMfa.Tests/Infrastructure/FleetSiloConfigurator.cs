@@ -62,7 +62,12 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
 
         if (string.IsNullOrEmpty(connectionString))
         {
+            // Orleans' binary format, as the host stores grain state (AddFleetGrainStorage). The memory storage's default,
+            // Orleans' JSON, leaves out members at their type's default, and one whose initializer differs reads back
+            // changed: OrgState.PolicyFannedOutShards = 0 (no shard has confirmed) came back as every shard done.
             siloBuilder.AddMemoryGrainStorage(InnerStorage);
+            siloBuilder.Services.AddOptions<MemoryGrainStorageOptions>(InnerStorage).Configure<IServiceProvider>(
+                (o, services) => o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(services));
             siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Fleet, (services, _) =>
                 new FaultInjectingGrainStorage(new WriteCountingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(InnerStorage))));
             siloBuilder.AddReminders();

@@ -125,7 +125,7 @@ public sealed class UserDeviceFlowTests(ClusterFixture fixture) : IDisposable
         var code = Fleet.AuthenticatorCode(enrollment.Secret, fixture.Time.GetUtcNow());
 
         FaultInjectingGrainStorage.FailNextWrite(user.GetGrainId());
-        await Assert.ThrowsAnyAsync<Exception>(() => user.ConfirmTotpAsync(code));
+        await FleetAssert.StorageFailedAsync(() => user.ConfirmTotpAsync(code));
 
         // Whatever the user's outbox holds is sent on its timer: nothing of the unstored confirmation may reach the device.
         fixture.Time.Advance(global::FleetMfa.Grains.Users.UserGrain.NotifyRetryPeriod * 2);
