@@ -128,7 +128,8 @@ stack_start() {
     fm_start_azurite "$WORK/run" "$AZ" "$WORK/run/azurite.log"
     if [[ $broker == mosquitto ]]; then
         MOSQ_DIR="$WORK/run/mosquitto"
-        fm_start_mosquitto "$MOSQ_DIR" "$MQTT" "$WORK/run/mosquitto.log"
+        # Plain MQTT with passwords: the simulated agents of tests/FleetMfa.Load log in with passwords still.
+        fm_start_mosquitto_passwords "$MOSQ_DIR" "$MQTT" "$WORK/run/mosquitto.log"
         # An independent observer account (read-only on every topic) for org-switch; the bridge's own account
         # cannot be shared: Mosquitto ties the client id to the username.
         (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$MOSQ_DIR/observer.password")

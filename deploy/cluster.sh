@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a local FleetMfa cluster in the foreground: N silos (2-3) with Azure Table membership on
-# Azurite, behind one Mosquitto (each silo with its own bridge account, an MQTT 5 shared
+# Azurite, behind one Mosquitto over TLS (each silo with its own bridge account and certificate, an MQTT 5 shared
 # subscription spreading the reports over them), talking Orleans over mutual TLS with certificates from a development
 # CA (deploy/cluster-certs.sh, made once under $DATA/certs). Ctrl-C stops everything it started, by PID.
 #
@@ -87,23 +87,15 @@ for name in admin master signing; do
 done
 ADMIN_KEY=$(<"$DATA/admin.key")
 
-# One FleetMfa CA for every silo's agent endpoint (a connect key pins it, whichever silo made the key), made once.
-if [[ ! -s "$DATA/agent-ca.pem" ]]; then
-    (umask 077 &&
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-            -subj "/O=FleetMfa/CN=FleetMfa CA local" -keyout "$DATA/agent-ca.key.new" -out "$DATA/agent-ca.crt.new" \
-            -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
-        cat "$DATA/agent-ca.crt.new" "$DATA/agent-ca.key.new" >"$DATA/agent-ca.pem.new" &&
-        rm -f "$DATA/agent-ca.crt.new" "$DATA/agent-ca.key.new" && mv "$DATA/agent-ca.pem.new" "$DATA/agent-ca.pem") ||
-        fm_die "could not make the FleetMfa CA ($DATA/agent-ca.pem)"
-fi
-
 # Orleans runs over mutual TLS between the silos: a development CA and one certificate every silo shows, made once.
 "$FM_REPO/deploy/cluster-certs.sh" "$DATA/certs" silo
 
 fm_log "starting Azurite on 127.0.0.1:$FLEETMFA_AZURITE_PORT-$((FLEETMFA_AZURITE_PORT + 2))"
 fm_spawn_azurite "$DATA" "$FLEETMFA_AZURITE_PORT" "$DATA/logs/azurite.log"
 fm_log "starting Mosquitto on 127.0.0.1:$FLEETMFA_MQTT_PORT with $SILOS bridge accounts"
+# One FleetMfa CA for every silo's agent endpoint and for Mosquitto (a connect key pins it, whichever silo made the
+# key), made once by fm_start_mosquitto.
+export FLEETMFA_AGENT_CA_CERT="$DATA/agent-ca.pem"
 fm_start_mosquitto "$DATA/mosquitto" "$FLEETMFA_MQTT_PORT" "$DATA/logs/mosquitto.log" "$SILOS"
 
 SILO_PROJECT="$FM_REPO/silo/FleetMfa.Silo"
@@ -128,7 +120,7 @@ for ((i = 1; i <= SILOS; i++)); do
         FLEETMFA_SILO_PORT=$((FLEETMFA_SILO_PORT + i - 1)) FLEETMFA_GATEWAY_PORT=$((FLEETMFA_GATEWAY_PORT + i - 1)) \
         FLEETMFA_AGENT_HTTPS_PORT=$((FLEETMFA_AGENT_HTTPS_PORT + i - 1)) FLEETMFA_AGENT_CA_CERT="$DATA/agent-ca.pem" \
         FLEETMFA_ADMIN_KEY="$ADMIN_KEY" FLEETMFA_MASTER_KEY="$(<"$DATA/master.key")" FLEETMFA_SIGNING_KEY="$(<"$DATA/signing.key")" \
-        FLEETMFA_BROKER_USERNAME="$account" FLEETMFA_BROKER_PASSWORD="$(<"$DATA/mosquitto/$account.password")" \
+        FLEETMFA_BROKER_USERNAME="$account" \
         dotnet "$SILO_DLL" --urls "$url"
     SILO_PIDS+=("$FM_LAST_PID")
 done
@@ -151,7 +143,7 @@ cat <<EOF
 FleetMfa cluster is up ($SILOS silos, healthy after $(fm_elapsed "$FM_START_MS")s)
   Silos      $(for ((i = 1; i <= SILOS; i++)); do printf 'http://127.0.0.1:%s  ' "$((FLEETMFA_HTTP_PORT + i - 1))"; done)
   Agents     $(for ((i = 1; i <= SILOS; i++)); do printf 'https://127.0.0.1:%s  ' "$((FLEETMFA_AGENT_HTTPS_PORT + i - 1))"; done)
-  MQTT       mqtt://127.0.0.1:$FLEETMFA_MQTT_PORT (Mosquitto)
+  MQTT       mqtts://127.0.0.1:$FLEETMFA_MQTT_PORT (Mosquitto, TLS with device certificates)
   Admin key  $ADMIN_KEY  (from $DATA/admin.key)
   Logs       $DATA/logs/
 

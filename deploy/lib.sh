@@ -63,13 +63,9 @@ fm_defaults() {
     # The agent endpoint: HTTPS with a certificate from the FleetMfa CA (the silo's default).
     : "${FLEETMFA_AGENT_HTTPS_PORT:=5443}"
     : "${FLEETMFA_BROKER:=embedded}"
-    # The embedded broker is TLS only, where agents connect with their client certificates (the silo's default, 8883);
-    # Mosquitto still takes passwords in plain TCP (1883). FLEETMFA_MQTT_PLAINTEXT_PORT (development) stays unset.
-    if [[ $FLEETMFA_BROKER == embedded ]]; then
-        : "${FLEETMFA_MQTT_PORT:=8883}"
-    else
-        : "${FLEETMFA_MQTT_PORT:=1883}"
-    fi
+    # MQTT is TLS only, where agents connect with their client certificates: the embedded broker (the silo's default,
+    # 8883) and Mosquitto alike. FLEETMFA_MQTT_PLAINTEXT_PORT (development) stays unset.
+    : "${FLEETMFA_MQTT_PORT:=8883}"
     : "${FLEETMFA_AZURITE_PORT:=10000}"
     # Orleans' own ports (silo-to-silo, client gateway); the silo's defaults.
     : "${FLEETMFA_SILO_PORT:=11111}"
@@ -401,22 +397,48 @@ fm_build_mosquitto_plugin() {
     FM_MOSQUITTO_PLUGIN=$so
 }
 
-# fm_start_mosquitto DIR PORT LOG_FILE [BRIDGES]: start Debian's Mosquitto on 127.0.0.1:PORT
-# as the external broker, configured from deploy/mosquitto/ (password file + pattern ACL,
-# files under DIR), with BRIDGES (default 1) bridge accounts — one per silo, since a client
-# id is its username: fleetmfa-bridge, fleetmfa-bridge-2, ... — whose passwords are
-# generated into DIR/<account>.password. Loads the per-client rate limit (fm_build_mosquitto_plugin; Mosquitto does
-# not start without it). Sets FM_MOSQUITTO_PID and exports the
-# FLEETMFA_BROKER* / FLEETMFA_MOSQUITTO_* variables the silo reads (for the first account).
+# fm_start_mosquitto DIR PORT LOG_FILE [BRIDGES]: start Debian's Mosquitto on 127.0.0.1:PORT as the external broker
+# over TLS (deploy/mosquitto/fleetmfa-tls.conf.template, files under DIR): devices and the silos' bridges log in with
+# client certificates of the FleetMfa CA — FLEETMFA_AGENT_CA_CERT if set, else DIR/ca.pem, made once — and the
+# silo keeps the CRL and the revoked file (deploy/mosquitto/make-tls.sh makes the first ones and the broker's server
+# certificate). BRIDGES (default 1) bridge accounts get the ACL's control-plane grant — one per silo, since a client
+# id is its username: fleetmfa-bridge, fleetmfa-bridge-2, ... Loads fleetmfa_limits (fm_build_mosquitto_plugin;
+# Mosquitto does not start without it). Sets FM_MOSQUITTO_PID and exports the FLEETMFA_BROKER* / FLEETMFA_MOSQUITTO_*
+# / FLEETMFA_AGENT_CA_CERT variables the silo reads (for the first account).
 FM_MOSQUITTO_PID=""
 fm_start_mosquitto() {
-    local dir=$1 port=$2 log=$3 bridges=${4:-1} password account i
+    local dir=$1 port=$2 log=$3 bridges=${4:-1} i ca
+    fm_ensure_apt mosquitto openssl
+    fm_build_mosquitto_plugin
+    mkdir -p "$dir" "$(dirname "$log")"
+    ca=${FLEETMFA_AGENT_CA_CERT:-$dir/ca.pem}
+    "$FM_DEPLOY/mosquitto/make-tls.sh" "$ca" "$dir/tls" >/dev/null
+    sed "s|@PORT@|$port|; s|@DIR@|$dir|g; s|@PLUGIN@|$FM_MOSQUITTO_PLUGIN|; s|@CAFILE@|$dir/tls/ca.crt|; \
+        s|@CERTFILE@|$dir/tls/server.pem|; s|@KEYFILE@|$dir/tls/server.key|; s|@CRLFILE@|$dir/tls/crl.pem|; \
+        s|@REVOKED_FILE@|$dir/tls/revoked|" "$FM_DEPLOY/mosquitto/fleetmfa-tls.conf.template" >"$dir/mosquitto.conf"
+    fm_mosquitto_acl "$dir" "$bridges"
+    fm_run_mosquitto "$dir" "$port" "$log"
+    export FLEETMFA_BROKER="mqtts://127.0.0.1:$port"
+    export FLEETMFA_BROKER_USERNAME=fleetmfa-bridge
+    unset FLEETMFA_BROKER_PASSWORD FLEETMFA_MOSQUITTO_PASSWORD_FILE
+    export FLEETMFA_AGENT_CA_CERT="$ca"
+    export FLEETMFA_MOSQUITTO_CRL_FILE="$dir/tls/crl.pem"
+    export FLEETMFA_MOSQUITTO_REVOKED_FILE="$dir/tls/revoked"
+    export FLEETMFA_MOSQUITTO_PID_FILE="$dir/mosquitto.pid"
+}
+
+# fm_start_mosquitto_passwords DIR PORT LOG_FILE [BRIDGES]: as fm_start_mosquitto, but plain MQTT with a password file
+# (deploy/mosquitto/fleetmfa.conf.template): device accounts are lines the silo appends. For development and for the
+# benchmarks whose simulated agents still log in with passwords; bridge passwords are generated into
+# DIR/<account>.password.
+fm_start_mosquitto_passwords() {
+    local dir=$1 port=$2 log=$3 bridges=${4:-1} account i
     fm_ensure_apt mosquitto
     fm_build_mosquitto_plugin
     mkdir -p "$dir" "$(dirname "$log")"
     sed "s|@PORT@|$port|; s|@DIR@|$dir|g; s|@PLUGIN@|$FM_MOSQUITTO_PLUGIN|" \
         "$FM_DEPLOY/mosquitto/fleetmfa.conf.template" >"$dir/mosquitto.conf"
-    cp "$FM_DEPLOY/mosquitto/acl" "$dir/acl"
+    fm_mosquitto_acl "$dir" "$bridges"
     [[ -f "$dir/passwd" ]] || (umask 077 && : >"$dir/passwd")
     chmod 600 "$dir/passwd"
     for ((i = 1; i <= bridges; i++)); do
@@ -426,11 +448,29 @@ fm_start_mosquitto() {
             [[ -s "$dir/$account.password" ]] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$account.password")
             mosquitto_passwd -b "$dir/passwd" "$account" "$(<"$dir/$account.password")" >/dev/null
         fi
-        if ((i > 1)); then
-            printf '\nuser %s\ntopic readwrite fleetmfa/v1/#\n' "$account" >>"$dir/acl"
-        fi
     done
-    password=$(<"$dir/fleetmfa-bridge.password")
+    fm_run_mosquitto "$dir" "$port" "$log"
+    export FLEETMFA_BROKER="mqtt://127.0.0.1:$port"
+    export FLEETMFA_BROKER_USERNAME=fleetmfa-bridge
+    export FLEETMFA_BROKER_PASSWORD="$(<"$dir/fleetmfa-bridge.password")"
+    export FLEETMFA_MOSQUITTO_PASSWORD_FILE="$dir/passwd"
+    export FLEETMFA_MOSQUITTO_PID_FILE="$dir/mosquitto.pid"
+}
+
+# fm_mosquitto_acl DIR BRIDGES: DIR/acl from deploy/mosquitto/acl, with the control-plane grant for every bridge account
+# after the first (the shipped file grants fleetmfa-bridge).
+fm_mosquitto_acl() {
+    local dir=$1 bridges=$2 i
+    cp "$FM_DEPLOY/mosquitto/acl" "$dir/acl"
+    for ((i = 2; i <= bridges; i++)); do
+        printf '\nuser %s\ntopic readwrite fleetmfa/v1/#\n' "$(fm_bridge_account "$i")" >>"$dir/acl"
+    done
+}
+
+# fm_run_mosquitto DIR PORT LOG_FILE: run Mosquitto on DIR/mosquitto.conf, as whoever runs this script, until it
+# listens on PORT and has written its pid file. Sets FM_MOSQUITTO_PID.
+fm_run_mosquitto() {
+    local dir=$1 port=$2 log=$3
     # Run as whoever runs this script: its files live in the owner-only data directory, which
     # Mosquitto's own user (it drops to it when started as root) could not enter.
     printf 'user %s\n' "$(id -un)" >>"$dir/mosquitto.conf"
@@ -445,11 +485,6 @@ fm_start_mosquitto() {
         (($(fm_now_ms) < deadline)) || fm_die "Mosquitto did not listen on 127.0.0.1:$port within 15s (log: $log)"
         sleep 0.1
     done
-    export FLEETMFA_BROKER="mqtt://127.0.0.1:$port"
-    export FLEETMFA_BROKER_USERNAME=fleetmfa-bridge
-    export FLEETMFA_BROKER_PASSWORD="$password"
-    export FLEETMFA_MOSQUITTO_PASSWORD_FILE="$dir/passwd"
-    export FLEETMFA_MOSQUITTO_PID_FILE="$dir/mosquitto.pid"
 }
 
 # fm_bridge_account I: the Mosquitto account of the I-th silo (1-based).

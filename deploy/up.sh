@@ -22,10 +22,10 @@ Ctrl-C stops everything it started.
 
 Environment (defaults): FLEETMFA_DATA (deploy/.data), FLEETMFA_HTTP_PORT (5080),
 FLEETMFA_AGENT_HTTPS_PORT (5443: agent enrollment over HTTPS, FleetMfa CA in $FLEETMFA_DATA/ca.pem),
-FLEETMFA_MQTT_PORT (8883: the embedded broker, TLS with device certificates; 1883 for Mosquitto),
+FLEETMFA_MQTT_PORT (8883: MQTT over TLS with device certificates, the embedded broker's or Mosquitto's),
 FLEETMFA_MQTT_PLAINTEXT_PORT (unset: no plain listener; development only), FLEETMFA_AZURITE_PORT (10000; queue +1, table +2),
 FLEETMFA_STORAGE (unset: start Azurite), FLEETMFA_BROKER (embedded | mosquitto: start a
-local Mosquitto on FLEETMFA_MQTT_PORT | mqtt://host:port of a broker you run),
+local Mosquitto on FLEETMFA_MQTT_PORT, with the FleetMfa CA in $FLEETMFA_DATA/ca.pem | mqtts://host:port of a broker you run),
 FLEETMFA_ADMIN_KEY (unset: generated once into $FLEETMFA_DATA/admin.key),
 FLEETMFA_SILO_PORT (11111) and FLEETMFA_GATEWAY_PORT (30000): Orleans' own ports.
 EOF
@@ -160,6 +160,8 @@ if [[ -n "$START_AZURITE" ]]; then
 fi
 if [[ -n "$START_MOSQUITTO" ]]; then
     fm_log "starting Mosquitto on 127.0.0.1:$FLEETMFA_MQTT_PORT (log: $FLEETMFA_DATA/logs/mosquitto.log)"
+    # Mosquitto takes the silo's own CA (made here first when this is the first start), so agents pin one CA for both.
+    export FLEETMFA_AGENT_CA_CERT=${FLEETMFA_AGENT_CA_CERT:-$FLEETMFA_DATA/ca.pem}
     fm_start_mosquitto "$FLEETMFA_DATA/mosquitto" "$FLEETMFA_MQTT_PORT" "$FLEETMFA_DATA/logs/mosquitto.log"
 fi
 export FLEETMFA_STORAGE FLEETMFA_MQTT_PORT FLEETMFA_BROKER

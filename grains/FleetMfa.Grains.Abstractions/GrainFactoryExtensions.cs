@@ -26,4 +26,7 @@ public static class GrainFactoryExtensions
 
     public static IDeviceDirectoryGrain GetDeviceDirectory(this IGrainFactory grains, string orgId) =>
         grains.GetGrain<IDeviceDirectoryGrain>(orgId);
+
+    public static ICertificateRevocationGrain GetCertificateRevocation(this IGrainFactory grains) =>
+        grains.GetGrain<ICertificateRevocationGrain>(ICertificateRevocationGrain.Key);
 }

@@ -20,14 +20,19 @@ public sealed class AgentFlowTests(EndToEndFixture fixture)
         var plane = await fixture.SharedControlPlaneAsync(BrokerKind.Mosquitto);
         var device = await RunFullFlowAsync(BrokerKind.Mosquitto);
 
-        // The silo gave the device its account in Mosquitto's password file: a $7$ (PBKDF2-SHA512) entry, no password.
-        var entries = await File.ReadAllLinesAsync(plane.Mosquitto!.PasswordFile);
-        var entry = Assert.Single(entries, line => line.StartsWith($"{device.OrgId}/{device.DeviceId}:", StringComparison.Ordinal));
-        Assert.StartsWith($"{device.OrgId}/{device.DeviceId}:$7$", entry, StringComparison.Ordinal);
-        Assert.DoesNotContain(device.Password!, string.Join('\n', entries), StringComparison.Ordinal);
+        // The device logs in with the certificate the silo issued it, and no broker file names it: Mosquitto has no
+        // password file, its ACL is the shipped patterns, and nothing was revoked.
+        Assert.NotNull(device.Credential.Certificate);
+        Assert.Null(device.Credential.Password);
+        var mosquitto = plane.Mosquitto!;
+        Assert.False(File.Exists(Path.Combine(mosquitto.Directory, "passwd")));
+        foreach (var file in Directory.EnumerateFiles(mosquitto.Directory, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".db", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain(device.DeviceId, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        }
     }
 
-    private async Task<(string OrgId, string DeviceId, string? Password)> RunFullFlowAsync(BrokerKind kind)
+    private async Task<(string OrgId, string DeviceId, BrokerCredential Credential)> RunFullFlowAsync(BrokerKind kind)
     {
         var plane = await fixture.SharedControlPlaneAsync(kind);
         var name = $"flow-{kind.ToString().ToLowerInvariant()}";
@@ -58,6 +63,6 @@ public sealed class AgentFlowTests(EndToEndFixture fixture)
         Assert.Equal(["localUsername", "secretVersion", "userId"], user.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(flow.Secret, status.ToJsonString(), StringComparison.OrdinalIgnoreCase);
 
-        return (flow.OrgId, flow.DeviceId, agent.MqttCredential().Password);
+        return (flow.OrgId, flow.DeviceId, agent.MqttCredential());
     }
 }

@@ -99,7 +99,7 @@ public sealed class AuditOutageTests(EndToEndFixture fixture, ITestOutputHelper 
     /// <summary>Publishes, for each agent, a bare receipt and one signed by a stranger's key naming all its queued events; how many were published.</summary>
     private static async Task<int> ForgeReceiptsAsync(MosquittoBroker mosquitto, string orgId, AgentFleet fleet)
     {
-        await using var writer = await MqttProbe.ConnectEventuallyAsync(mosquitto.Port, MosquittoBroker.WriterUsername, mosquitto.WriterPassword!);
+        await using var writer = await mosquitto.Writer!.ConnectEventuallyAsync();
         using var stranger = DesiredStateSigner.FromPrivateKey(DesiredStateSigner.NewPrivateKey());
         var published = 0;
         foreach (var agent in fleet.Agents)

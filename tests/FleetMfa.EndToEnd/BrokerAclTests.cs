@@ -8,7 +8,7 @@ namespace FleetMfa.EndToEnd;
 /// <summary>
 /// Each device has its own broker credentials and may read only its own <c>desired</c> and write only its own
 /// <c>reported</c>/<c>events</c>/<c>presence</c> (DESIGN §4) — enforced in-process by the embedded broker and by
-/// Mosquitto's password file and pattern ACL. Device A here is an MQTT client the test drives with A's credentials.
+/// Mosquitto's certificate check and pattern ACL. Device A here is an MQTT client the test drives with A's credentials.
 /// </summary>
 [Collection(EndToEndCollectionDefinition.Name)]
 public sealed class BrokerAclTests(EndToEndFixture fixture)
@@ -19,7 +19,7 @@ public sealed class BrokerAclTests(EndToEndFixture fixture)
     public async Task A_device_reads_its_own_desired_state_but_not_another_devices(BrokerKind kind)
     {
         var (a, b) = await EnrollTwoDevicesAsync(kind);
-        await using var probe = await MqttProbe.ConnectEventuallyAsync(a.Port, a.Username, a.Password);
+        await using var probe = await a.Credential.ConnectEventuallyAsync();
 
         // B's first: its retained message would be delivered before A's own, which is subscribed second.
         var foreign = await probe.SubscribeAsync(b.Topic("desired"));
@@ -51,7 +51,7 @@ public sealed class BrokerAclTests(EndToEndFixture fixture)
         var (a, b) = await EnrollTwoDevicesAsync(kind);
         var before = await plane.Admin.GetDeviceAsync(b.OrgId, b.DeviceId);
         var rowBefore = await plane.Admin.GetDeviceRowAsync(b.OrgId, b.DeviceId);
-        await using var probe = await MqttProbe.ConnectEventuallyAsync(a.Port, a.Username, a.Password);
+        await using var probe = await a.Credential.ConnectEventuallyAsync();
 
         var spoofed = ReportJson.Create((long)before["mfa"]!["desiredVersion"]!, "spoofed 1.0", agentVersion: "6.6.6");
         var reported = await probe.PublishAsync(b.Topic("reported"), ReportJson.Bytes(spoofed));
@@ -76,21 +76,43 @@ public sealed class BrokerAclTests(EndToEndFixture fixture)
         Assert.True(JsonNode.DeepEquals(rowBefore, await plane.Admin.GetDeviceRowAsync(b.OrgId, b.DeviceId)), "B's listing row changed through A's publish");
     }
 
-    [Theory]
-    [InlineData(BrokerKind.Embedded)]
-    [InlineData(BrokerKind.Mosquitto)]
-    public async Task A_wrong_password_or_an_unknown_username_cannot_connect(BrokerKind kind)
+    [Fact]
+    public async Task A_wrong_password_or_an_unknown_username_cannot_connect()
     {
-        var (a, _) = await EnrollTwoDevicesAsync(kind);
+        // The embedded broker's development listener, where devices enrolled without a signing request log in with passwords.
+        var (a, _) = await EnrollTwoDevicesAsync(BrokerKind.Embedded);
+        var password = a.Credential.Password!;
 
-        // The right credentials work (for Mosquitto: once it has reloaded its password file), so a refusal below is about the credentials.
-        await (await MqttProbe.ConnectEventuallyAsync(a.Port, a.Username, a.Password)).DisposeAsync();
+        // The right credentials work, so a refusal below is about the credentials.
+        await (await a.Credential.ConnectEventuallyAsync()).DisposeAsync();
 
-        var wrongPassword = $"{a.Password[..^1]}{(a.Password[^1] == '0' ? '1' : '0')}";
+        var wrongPassword = $"{password[..^1]}{(password[^1] == '0' ? '1' : '0')}";
         await AssertRefusedAsync(a.Port, a.Username, wrongPassword);
         await AssertRefusedAsync(a.Port, a.Username, "");
-        await AssertRefusedAsync(a.Port, $"{a.OrgId}/ghost-device", a.Password);
-        await AssertRefusedAsync(a.Port, "fleetmfa-bridge", a.Password);
+        await AssertRefusedAsync(a.Port, $"{a.OrgId}/ghost-device", password);
+        await AssertRefusedAsync(a.Port, "fleetmfa-bridge", password);
+    }
+
+    [Fact]
+    public async Task Mosquitto_takes_only_certificates_of_the_FleetMfa_CA_and_no_password()
+    {
+        var plane = await fixture.SharedControlPlaneAsync(BrokerKind.Mosquitto);
+        var (a, _) = await EnrollTwoDevicesAsync(BrokerKind.Mosquitto);
+        await (await a.Credential.ConnectEventuallyAsync()).DisposeAsync();
+
+        // No certificate, or one a CA of the attacker's own issued for the device's name: the TLS handshake fails.
+        await Assert.ThrowsAnyAsync<Exception>(() => MqttProbe.ConnectWithCertificateAsync(a.Port, null, a.Username));
+        using var foreign = TestCertificates.SelfIssued(a.Username);
+        await Assert.ThrowsAnyAsync<Exception>(() => MqttProbe.ConnectWithCertificateAsync(a.Port, foreign, a.Username));
+
+        // A password on the plain protocol: nothing listens there but TLS.
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            var (probe, result) = await MqttProbe.ConnectAsync(a.Port, a.Username, "password");
+            await probe.DisposeAsync();
+            Assert.NotEqual(MqttClientConnectResultCode.Success, result);
+        });
+        Assert.False(File.Exists(Path.Combine(plane.Mosquitto!.Directory, "passwd")), "Mosquitto over TLS has no password file");
     }
 
     [Theory]
@@ -102,10 +124,10 @@ public sealed class BrokerAclTests(EndToEndFixture fixture)
         // disconnect) that device's session. The embedded broker refuses a client id that is not the username;
         // Mosquitto (use_username_as_clientid) connects the intruder under its own name instead.
         var (a, b) = await EnrollTwoDevicesAsync(kind);
-        await using var deviceB = await MqttProbe.ConnectEventuallyAsync(b.Port, b.Username, b.Password);
-        await (await MqttProbe.ConnectEventuallyAsync(a.Port, a.Username, a.Password)).DisposeAsync();
+        await using var deviceB = await b.Credential.ConnectEventuallyAsync();
+        await (await a.Credential.ConnectEventuallyAsync()).DisposeAsync();
 
-        var (intruder, result) = await MqttProbe.ConnectAsync(a.Port, a.Username, a.Password, clientId: b.Username);
+        var (intruder, result) = await a.Credential.ConnectAsync(clientId: b.Username);
         await using (intruder)
         {
             var bStillConnected = await deviceB.PingAsync();
@@ -133,8 +155,10 @@ public sealed class BrokerAclTests(EndToEndFixture fixture)
         var org = TestIds.Unique("acl");
         await plane.Admin.CreateOrgAsync(org);
         var (_, connectKey) = await plane.Admin.CreateConnectKeyAsync(org);
-        var a = await plane.Silo.Anonymous.EnrollDeviceAsync(connectKey, "device-a");
-        var b = await plane.Silo.Anonymous.EnrollDeviceAsync(connectKey, "device-b");
+        // On the embedded broker its development listener, with passwords; Mosquitto takes certificates only.
+        var withCertificate = kind == BrokerKind.Mosquitto;
+        var a = await plane.Silo.Anonymous.EnrollDeviceAsync(connectKey, "device-a", withCertificate);
+        var b = await plane.Silo.Anonymous.EnrollDeviceAsync(connectKey, "device-b", withCertificate);
         Assert.Equal(plane.MqttPort, a.Port);
         Assert.Equal($"{org}/{a.DeviceId}", a.Username);
         return (a, b);

@@ -46,7 +46,7 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
         }
 
         await Assert.ThrowsAnyAsync<Exception>(() => MqttProbe.ConnectWithCertificateAsync(Silo.MqttTlsPort, null, device.Username));
-        using var forged = SelfIssued(device.Username);
+        using var forged = TestCertificates.SelfIssued(device.Username);
         await Assert.ThrowsAnyAsync<Exception>(() => MqttProbe.ConnectWithCertificateAsync(Silo.MqttTlsPort, forged, device.Username));
     }
 
@@ -74,7 +74,7 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
         (await Silo.Anonymous.PostAsync("/api/agent/certificate", new { orgId = device.OrgId, deviceId = device.DeviceId, csr = Convert.ToBase64String(tampered) }))
             .Problem(HttpStatusCode.BadRequest, "validation");
 
-        foreach (var certificate in new[] { device.WithKey(), WithKey(next, device.Key) })
+        foreach (var certificate in new[] { device.WithKey(), TestCertificates.WithKey(next, device.Key) })
         {
             var (probe, result) = await MqttProbe.ConnectWithCertificateAsync(Silo.MqttTlsPort, certificate, device.Username);
             await using (probe)
@@ -88,7 +88,7 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
         await Poll.UntilAsync(
             async () =>
             {
-                var (probe, result) = await MqttProbe.ConnectWithCertificateAsync(Silo.MqttTlsPort, WithKey(next, device.Key), device.Username);
+                var (probe, result) = await MqttProbe.ConnectWithCertificateAsync(Silo.MqttTlsPort, TestCertificates.WithKey(next, device.Key), device.Username);
                 await probe.DisposeAsync();
                 return result;
             },
@@ -199,30 +199,10 @@ public sealed class DeviceCertificateTests(EndToEndFixture fixture)
     private static string Csr(ECDsa key) =>
         Convert.ToBase64String(new CertificateRequest("CN=anything", key, HashAlgorithmName.SHA256).CreateSigningRequest());
 
-    private static X509Certificate2 WithKey(X509Certificate2 certificate, ECDsa key)
-    {
-        using var withKey = certificate.CopyWithPrivateKey(key);
-        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), password: null);
-    }
-
-    /// <summary>A certificate for <paramref name="name"/> with client authentication, signed by a CA of its own: what a stranger can make.</summary>
-    private static X509Certificate2 SelfIssued(string name)
-    {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=Not FleetMfa", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1));
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), [1, 2, 3, 4]);
-        return WithKey(issued, key);
-    }
-
     private sealed record Enrolled(string OrgId, string DeviceId, JsonNode Mqtt, X509Certificate2 Certificate, ECDsa Key)
     {
         public string Username => $"{OrgId}/{DeviceId}";
 
-        public X509Certificate2 WithKey() => DeviceCertificateTests.WithKey(Certificate, Key);
+        public X509Certificate2 WithKey() => TestCertificates.WithKey(Certificate, Key);
     }
 }

@@ -34,12 +34,10 @@ public sealed partial class MosquittoRateLimitTests(EndToEndFixture fixture, ITe
         await using var broker = await MosquittoBroker.StartAsync(fixture.Workspace, "rate-limit");
         const string flooderName = "ratelimit/flooder";
         const string quietName = "ratelimit/quiet";
-        var flooderPassword = await broker.AddDeviceAccountAsync(flooderName);
-        var quietPassword = await broker.AddDeviceAccountAsync(quietName);
-        await using var bridge = await MqttProbe.ConnectEventuallyAsync(broker.Port, MosquittoBroker.BridgeUsername, broker.BridgePassword);
+        await using var bridge = await broker.Account(MosquittoBroker.BridgeUsername).ConnectEventuallyAsync();
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await bridge.SubscribeAsync("fleetmfa/v1/+/+/reported"));
-        await using var flooder = await MqttProbe.ConnectEventuallyAsync(broker.Port, flooderName, flooderPassword);
-        await using var quiet = await MqttProbe.ConnectEventuallyAsync(broker.Port, quietName, quietPassword);
+        await using var flooder = await broker.Account(flooderName).ConnectEventuallyAsync();
+        await using var quiet = await broker.Account(quietName).ConnectEventuallyAsync();
         var flooderTopic = $"fleetmfa/v1/{flooderName}/reported";
         var quietTopic = $"fleetmfa/v1/{quietName}/reported";
         var marker = $"payload-{Guid.NewGuid():N}";
@@ -88,11 +86,10 @@ public sealed partial class MosquittoRateLimitTests(EndToEndFixture fixture, ITe
     {
         await using var broker = await MosquittoBroker.StartAsync(fixture.Workspace, "rate-limit-bridge");
         const string deviceName = "ratelimit/reader";
-        var devicePassword = await broker.AddDeviceAccountAsync(deviceName);
-        await using var device = await MqttProbe.ConnectEventuallyAsync(broker.Port, deviceName, devicePassword);
+        await using var device = await broker.Account(deviceName).ConnectEventuallyAsync();
         var desired = $"fleetmfa/v1/{deviceName}/desired";
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await device.SubscribeAsync(desired));
-        await using var bridge = await MqttProbe.ConnectEventuallyAsync(broker.Port, MosquittoBroker.BridgeUsername, broker.BridgePassword);
+        await using var bridge = await broker.Account(MosquittoBroker.BridgeUsername).ConnectEventuallyAsync();
 
         const int count = 500;
         var clock = Stopwatch.StartNew();

@@ -40,9 +40,6 @@ public sealed class SignedDesiredStateTests(EndToEndFixture fixture)
         }
 
         await using var plane = await ControlPlane.StartAsync(kind, settings, fixture.Workspace, writer: true);
-        var (writerUsername, writerPassword) = plane.Mosquitto is { } mosquitto
-            ? (MosquittoBroker.WriterUsername, mosquitto.WriterPassword!)
-            : ("$fleetmfa-bridge", bridgePassword);
         var admin = plane.Admin;
         var flow = await AgentFlow.RunAsync(plane.Silo, fixture.Workspace, name);
         await using var agent = flow.Agent;
@@ -50,7 +47,7 @@ public sealed class SignedDesiredStateTests(EndToEndFixture fixture)
         var topic = $"fleetmfa/v1/{org}/{device}/desired";
 
         // The writer: the device's retained desired state is a version it applied; one more change makes it an older one.
-        var (writer, connected) = await MqttProbe.ConnectAsync(plane.MqttPort, writerUsername, writerPassword, clientId: $"forger-{Guid.NewGuid():N}");
+        var (writer, connected) = await plane.Writer(bridgePassword).ConnectAsync(clientId: $"forger-{Guid.NewGuid():N}");
         await using var _ = writer;
         Assert.Equal(MqttClientConnectResultCode.Success, connected);
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await writer.SubscribeAsync(topic));

@@ -76,7 +76,7 @@ public sealed partial class StorageOutageRolloutTests(EndToEndFixture fixture, I
         var setUp = clock.Elapsed;
 
         // The observer gets each device's retained desired state on subscribing, then every publish as it happens.
-        await using var observer = await MqttProbe.ConnectEventuallyAsync(mosquitto.Port, MosquittoBroker.ObserverUsername, mosquitto.ObserverPassword!);
+        await using var observer = await mosquitto.Observer!.ConnectEventuallyAsync();
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await observer.SubscribeAsync($"fleetmfa/v1/{org.OrgId}/+/desired"));
         await Poll.UntilAsync(() => observer.Received.Count(m => m.Retain) == AgentCount, "the observer holds every device's retained desired state");
         var heldVersion = observer.Received.Where(m => m.Retain).Select(Parse).ToDictionary(d => d.DeviceId, d => d.Version, StringComparer.Ordinal);

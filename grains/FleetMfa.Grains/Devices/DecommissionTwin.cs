@@ -81,12 +81,13 @@ public static class DecommissionTwin
     private static IReadOnlyList<DeviceEffect> Revoke(DeviceState state, DateTimeOffset now)
     {
         state.Decommission = state.Decommission! with { RevokedAt = now };
+        DeviceCertificate[] certificates = [.. new[] { state.Certificate, state.PreviousCertificate }.OfType<DeviceCertificate>()];
         state.MqttPasswordHash = null;
         state.Certificate = null;
         state.PreviousCertificate = null;
         var users = state.Users.Keys.Order(StringComparer.Ordinal).ToList();
         state.Users.Clear();
-        return [DeviceEffect.RevokeAccess, DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, .. users.Select(DeviceEffect.ForgetUserBinding), DeviceEffect.ArmDecommissionReminder];
+        return [DeviceEffect.RevokeAccess(certificates), DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, .. users.Select(DeviceEffect.ForgetUserBinding), DeviceEffect.ArmDecommissionReminder];
     }
 
     /// <summary>Refuses (<c>device-decommissioned</c>) any change to a decommissioned device.</summary>

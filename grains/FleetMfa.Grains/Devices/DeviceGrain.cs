@@ -603,7 +603,7 @@ public sealed partial class DeviceGrain(
         // Not for a user bound again since (the binding's own call told the user of it): the user must keep telling this device.
         DeviceEffectKind.ForgetUserBinding => State.Users.ContainsKey(effect.UserId!) ? Task.CompletedTask : GrainFactory.GetUser(_orgId, effect.UserId!).RemoveDeviceAsync(_deviceId),
         DeviceEffectKind.ShareKeyWithUser => ShareKeyWithUserAsync(effect.UserId!),
-        DeviceEffectKind.RevokeAccess => revoker.RevokeDeviceAsync(_orgId, _deviceId, CancellationToken.None),
+        DeviceEffectKind.RevokeAccess => revoker.RevokeDeviceAsync(_orgId, _deviceId, effect.Certificates ?? [], CancellationToken.None),
         DeviceEffectKind.ClearRetained => revoker.ClearRetainedAsync(_orgId, _deviceId, CancellationToken.None),
         DeviceEffectKind.ArmDecommissionReminder => ArmDecommissionReminderAsync(),
         _ => throw new InvalidOperationException($"Unknown device effect {effect.Kind}."),

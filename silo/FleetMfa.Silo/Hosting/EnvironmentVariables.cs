@@ -29,6 +29,8 @@ public static class EnvironmentVariables
         ("FLEETMFA_BROKER_PASSWORD", "FleetMfa:Mqtt:BridgePassword"),
         ("FLEETMFA_MOSQUITTO_PASSWORD_FILE", "FleetMfa:Mosquitto:PasswordFile"),
         ("FLEETMFA_MOSQUITTO_PID_FILE", "FleetMfa:Mosquitto:PidFile"),
+        ("FLEETMFA_MOSQUITTO_CRL_FILE", "FleetMfa:Mosquitto:CrlFile"),
+        ("FLEETMFA_MOSQUITTO_REVOKED_FILE", "FleetMfa:Mosquitto:RevokedFile"),
         ("FLEETMFA_MOSQUITTO_RELOAD", "FleetMfa:Mosquitto:Reload"),
         ("FLEETMFA_RATE_LIMIT_ADDRESS", "FleetMfa:RateLimits:AddressRequestsPerMinute"),
         ("FLEETMFA_RATE_LIMIT_KEY", "FleetMfa:RateLimits:KeyRequestsPerMinute"),

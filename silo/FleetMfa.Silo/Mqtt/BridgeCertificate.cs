@@ -5,12 +5,14 @@ using FleetMfa.Silo.Tls;
 namespace FleetMfa.Silo.Mqtt;
 
 /// <summary>
-/// The bridge's credential on the embedded broker's TLS port: a client certificate for
-/// <see cref="BridgeCredentials.EmbeddedUsername"/> the FleetMfa CA issues in memory for each connect (its key never
-/// leaves the process). The broker takes a bridge certificate only if this process issued it: the CA's signature alone
-/// does not make a bridge.
+/// The bridge's credential on a TLS broker: a client certificate for its account (<see cref="BridgeCredentials.Username"/>:
+/// <see cref="BridgeCredentials.EmbeddedUsername"/> on the embedded broker, Mosquitto's bridge account on
+/// <c>mqtts://</c>) the FleetMfa CA issues in memory for each connect (its key never leaves the process). The embedded
+/// broker takes a bridge certificate only if this process issued it: the CA's signature alone does not make a bridge
+/// there. (Mosquitto's ACL grants the account by name; the CA issues device certificates only for
+/// <c>{orgId}/{deviceId}</c>, which never names a bridge account.)
 /// </summary>
-public sealed class BridgeCertificate(FleetMfaCertificateAuthority ca)
+public sealed class BridgeCertificate(FleetMfaCertificateAuthority ca, BridgeCredentials credentials)
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromDays(1);
     private readonly ConcurrentDictionary<string, bool> _issued = new(StringComparer.OrdinalIgnoreCase);
@@ -18,7 +20,7 @@ public sealed class BridgeCertificate(FleetMfaCertificateAuthority ca)
     /// <summary>A new certificate with its key, valid for a day (a connect needs it for its handshake only).</summary>
     public X509Certificate2 Issue()
     {
-        var certificate = ca.IssueClientCertificate(BridgeCredentials.EmbeddedUsername, TimeProvider.System.GetUtcNow(), Lifetime);
+        var certificate = ca.IssueClientCertificate(credentials.Username, TimeProvider.System.GetUtcNow(), Lifetime);
         _issued[certificate.SerialNumber] = true;
         return certificate;
     }

@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using FleetMfa.Grains;
 using Microsoft.Extensions.Options;
 
 namespace FleetMfa.Silo.Mqtt;
@@ -23,7 +23,6 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
 {
     private const int SaltBytes = 12;
     private const int HashBytes = 64;
-    private const int SIGHUP = 1;
 
     private readonly MosquittoOptions _options;
     private readonly ILogger<MosquittoPasswordFile> _logger;
@@ -59,7 +58,7 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
         await ScheduleReload();
     }
 
-    public async Task RevokeDeviceAccountAsync(DeviceIdentity device, CancellationToken cancellationToken)
+    public async Task RevokeDeviceAccountAsync(DeviceIdentity device, IReadOnlyList<DeviceCertificate> certificates, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
         var prefix = Encoding.UTF8.GetBytes($"{device.Username}:");
@@ -151,16 +150,7 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
             _pendingReload = null;
         }
 
-        var pidText = await File.ReadAllTextAsync(_options.PidFile!);
-        if (!int.TryParse(pidText.Trim(), out var pid) || pid <= 1)
-        {
-            throw new InvalidOperationException($"Mosquitto's pid file {_options.PidFile} does not hold a process id.");
-        }
-
-        if (Kill(pid, SIGHUP) != 0)
-        {
-            throw new InvalidOperationException($"Could not signal Mosquitto (pid {pid}) to reload its password file: errno {Marshal.GetLastPInvokeError()}.");
-        }
+        var pid = await MosquittoSignal.ReloadAsync(_options.PidFile!, CancellationToken.None);
 
         LogReloaded(_logger, pid);
     }
@@ -179,9 +169,6 @@ public sealed partial class MosquittoPasswordFile : IBrokerAccounts, IDisposable
             }
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 
     [LoggerMessage(321, LogLevel.Information, "Mosquitto account {Username} revoked (a password line removed: {Removed})")]
     private static partial void LogAccountRemoved(ILogger logger, string username, bool removed);

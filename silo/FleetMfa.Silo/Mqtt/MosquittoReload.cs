@@ -1,6 +1,6 @@
 namespace FleetMfa.Silo.Mqtt;
 
-/// <summary>How Mosquitto learns about device accounts the silo appended to its <c>password_file</c>.</summary>
+/// <summary>How Mosquitto learns that the silo changed its files: device accounts in its <c>password_file</c>, or its revocation files.</summary>
 public enum MosquittoReload
 {
     /// <summary>The silo sends the broker SIGHUP (it must share the broker's pid namespace and read its <c>pid_file</c>).</summary>

@@ -175,8 +175,8 @@ public sealed partial class MqttBridge : BackgroundService, IDesiredStatePublish
             .WithClientId(_credentials.Username);
         if (certificate is not null)
         {
-            // The embedded broker, over TLS: the bridge's certificate is its credential, and the broker's must be the
-            // FleetMfa CA's (the silo dials itself, by address: the name is not what is checked).
+            // A TLS broker (embedded, or Mosquitto on mqtts://): the bridge's certificate is its credential, and the
+            // broker's must be the FleetMfa CA's (the silo dials it by address: the name is not what is checked).
             var ca = _certificate!.Authority;
             builder = builder.WithTlsOptions(o => o
                 .UseTls()

@@ -8,7 +8,11 @@ public sealed class MqttOptions
     public const string SectionName = "FleetMfa:Mqtt";
     public const string Embedded = "embedded";
 
-    /// <summary><c>embedded</c> (an MQTTnet broker inside the silo), or <c>mqtt://host:port</c> of an external broker.</summary>
+    /// <summary>
+    /// <c>embedded</c> (an MQTTnet broker inside the silo), or an external broker: <c>mqtts://host:port</c> (TLS, where
+    /// devices and the bridge log in with certificates the FleetMfa CA issued; default port 8883) or, for development,
+    /// <c>mqtt://host:port</c> (plain, with passwords; default port 1883).
+    /// </summary>
     public string Broker { get; set; } = Embedded;
 
     /// <summary>
@@ -32,14 +36,18 @@ public sealed class MqttOptions
     /// <summary>Host agents connect to; defaults to the embedded broker's address or the external broker's host.</summary>
     public string? AdvertisedHost { get; set; }
 
-    /// <summary>Port agents that log in with a password connect to: the external broker's, or the embedded broker's <see cref="PlaintextPort"/>.</summary>
+    /// <summary>Port agents connect to on an external broker (default: the broker's), or, with a password, the embedded broker's <see cref="PlaintextPort"/>.</summary>
     public int? AdvertisedPort { get; set; }
 
+    /// <summary>Whether agents of a plain external broker (<c>mqtt://</c>) are told to use TLS (a TLS proxy in front of it); <c>mqtts://</c> always is.</summary>
     public bool AdvertisedUseTls { get; set; }
 
     public string TopicPrefix { get; set; } = Topics.DefaultPrefix;
 
-    /// <summary>The bridge's own credentials on an external broker (it needs control-plane rights there).</summary>
+    /// <summary>
+    /// The bridge's account on an external broker (it needs control-plane rights there): over TLS the CN of the
+    /// certificate the silo's CA issues it in memory, on plain MQTT a username with <see cref="BridgePassword"/>.
+    /// </summary>
     public string? BridgeUsername { get; set; }
 
     public string? BridgePassword { get; set; }
@@ -105,27 +113,36 @@ public sealed class MqttOptions
         }
 
         return TryParseExternalBroker(out var uri)
-            ? (uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 1883 : uri.Port)
-            : throw new InvalidOperationException($"FLEETMFA_BROKER must be 'embedded' or mqtt://host:port, not '{Broker}'.");
+            ? (uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? (IsExternalTls ? 8883 : 1883) : uri.Port)
+            : throw new InvalidOperationException($"FLEETMFA_BROKER must be 'embedded', mqtts://host:port or mqtt://host:port, not '{Broker}'.");
     }
 
-    /// <summary>Whether <see cref="Broker"/> is usable: <c>embedded</c>, or an <c>mqtt://host[:port]</c> URL.</summary>
+    /// <summary>Whether <see cref="Broker"/> is usable: <c>embedded</c>, or an <c>mqtts://</c> or <c>mqtt://host[:port]</c> URL.</summary>
     public bool IsValidBroker => IsEmbedded || TryParseExternalBroker(out _);
 
-    private bool TryParseExternalBroker(out Uri uri) =>
-        Uri.TryCreate(Broker, UriKind.Absolute, out uri!) && uri.Scheme == "mqtt" && !string.IsNullOrEmpty(uri.Host);
+    /// <summary>An external broker over TLS (<c>mqtts://</c>): devices and the bridge log in with certificates.</summary>
+    public bool IsExternalTls => TryParseExternalBroker(out var uri) && uri.Scheme == "mqtts";
 
-    /// <summary>Whether devices connect with client certificates: the embedded broker (an external one still takes passwords).</summary>
-    public bool UsesDeviceCertificates => IsEmbedded;
+    private bool TryParseExternalBroker(out Uri uri) =>
+        Uri.TryCreate(Broker, UriKind.Absolute, out uri!) && uri.Scheme is "mqtt" or "mqtts" && !string.IsNullOrEmpty(uri.Host);
+
+    /// <summary>Whether devices connect with client certificates: the embedded broker and an external one over TLS.</summary>
+    public bool UsesDeviceCertificates => IsEmbedded || IsExternalTls;
 
     /// <summary>
     /// Where an agent is told to connect, and whether over TLS: the embedded broker's TLS port when it was issued a
     /// client certificate (<paramref name="withCertificate"/>); else — an agent that sent no signing request — its plain
-    /// port if there is one (null when there is none: such an agent has nowhere to log in), or the external broker.
+    /// port if there is one (null when there is none: such an agent has nowhere to log in). An external broker over TLS
+    /// takes certificates only (null without one); a plain one, passwords.
     /// </summary>
     public (string Host, int Port, bool UseTls)? AgentEndpoint(bool withCertificate)
     {
         var (host, port) = BrokerEndpoint();
+        if (IsExternalTls)
+        {
+            return withCertificate ? (AdvertisedHost ?? host, AdvertisedPort ?? port, true) : null;
+        }
+
         if (!IsEmbedded)
         {
             return (AdvertisedHost ?? host, AdvertisedPort ?? port, AdvertisedUseTls);

@@ -185,6 +185,23 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
     }
 
     /// <summary>
+    /// A CRL (DER) naming <paramref name="revoked"/> (serials in hex, as <c>X509Certificate2.SerialNumber</c> prints them),
+    /// numbered <paramref name="number"/>, valid until <paramref name="nextUpdate"/>. Its thisUpdate is an hour before
+    /// <paramref name="now"/>: a broker whose clock is a little behind must not find it "not yet valid" and refuse everyone.
+    /// </summary>
+    public byte[] BuildRevocationList(IEnumerable<(string Serial, DateTimeOffset RevokedAt)> revoked, long number, DateTimeOffset now, DateTimeOffset nextUpdate)
+    {
+        ArgumentNullException.ThrowIfNull(revoked);
+        var builder = new CertificateRevocationListBuilder();
+        foreach (var (serial, revokedAt) in revoked)
+        {
+            builder.AddEntry(Convert.FromHexString(serial), revokedAt, X509RevocationReason.CessationOfOperation);
+        }
+
+        return builder.Build(_withKey, number, nextUpdate, HashAlgorithmName.SHA256, thisUpdate: now.AddHours(-1));
+    }
+
+    /// <summary>
     /// Names the issuing key when the CA names its own (a CA given by configuration may not: openssl's defaults for
     /// <c>req -x509</c> do not always add one); chains are built by subject name either way.
     /// </summary>

@@ -22,6 +22,16 @@ public sealed class ControlPlane : IAsyncDisposable
     public ApiClient Admin => Silo.Admin;
 
     /// <summary>
+    /// An account that may write every device's desired topic: Mosquitto's writer (a plane started with
+    /// <c>writer: true</c>), or on the embedded broker the bridge's own account with <paramref name="bridgePassword"/>
+    /// (given the silo as <c>FLEETMFA_BROKER_PASSWORD</c>) on its plain listener: a leaked bridge password.
+    /// </summary>
+    public BrokerCredential Writer(string bridgePassword) =>
+        Mosquitto is { } mosquitto
+            ? mosquitto.Writer ?? throw new InvalidOperationException("This Mosquitto was started without a writer account.")
+            : new BrokerCredential("$fleetmfa-bridge", Silo.MqttPlaintextPort, bridgePassword, null);
+
+    /// <summary>
     /// Starts a silo with <paramref name="settings"/> and, for <see cref="BrokerKind.Mosquitto"/>, a Mosquitto of its own
     /// first, with a <paramref name="writer"/> account on the desired topics when asked.
     /// </summary>

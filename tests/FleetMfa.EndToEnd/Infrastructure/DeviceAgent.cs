@@ -136,13 +136,13 @@ public sealed class DeviceAgent : IAsyncDisposable
     }
 
     /// <summary>The device's own broker credential, read out of its store (where the key or password is kept sealed).</summary>
-    public DeviceCredential MqttCredential()
+    public BrokerCredential MqttCredential()
     {
         var store = new AgentStore(DataDirectory);
         var config = store.LoadConfig() ?? throw new InvalidOperationException($"No agent config in {DataDirectory}.");
         return config.MqttCertificate is { } certificate
-            ? new DeviceCredential(config.Mqtt.Username, config.Mqtt.Port, null, DeviceCertificates.LoadForTls(store, certificate))
-            : new DeviceCredential(config.Mqtt.Username, config.Mqtt.Port, Encoding.UTF8.GetString(store.Unprotect(config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose)), null);
+            ? new BrokerCredential(config.Mqtt.Username, config.Mqtt.Port, null, DeviceCertificates.LoadForTls(store, certificate))
+            : new BrokerCredential(config.Mqtt.Username, config.Mqtt.Port, Encoding.UTF8.GetString(store.Unprotect(config.ProtectedMqttPassword, Enroller.MqttPasswordPurpose)), null);
     }
 
     /// <summary>Everything every command and daemon of this agent wrote, read back from the log files.</summary>

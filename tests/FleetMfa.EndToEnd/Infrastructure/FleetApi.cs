@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 
 namespace FleetMfa.EndToEnd.Infrastructure;
@@ -198,9 +199,9 @@ public static class FleetApi
 
     /// <summary>
     /// Enrolls a device the way the agent does (<c>POST /api/agent/enroll</c>, no bearer key) with a fresh P-256 key,
-    /// and returns the raw response.
+    /// and returns the raw response; with <paramref name="tlsKey"/>, a signing request for it (<c>csr</c>) as well.
     /// </summary>
-    public static Task<ApiResponse> EnrollAgentAsync(this ApiClient anonymous, string connectKey, string hostname)
+    public static Task<ApiResponse> EnrollAgentAsync(this ApiClient anonymous, string connectKey, string hostname, ECDsa? tlsKey = null)
     {
         ArgumentNullException.ThrowIfNull(anonymous);
         string publicKey;
@@ -209,16 +210,34 @@ public static class FleetApi
             publicKey = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
         }
 
-        return anonymous.PostAsync("/api/agent/enroll", new { connectKey, hostname, os = "linux", osVersion = "debian 12", publicKey });
+        var csr = tlsKey is null ? null : Convert.ToBase64String(new CertificateRequest("CN=device", tlsKey, HashAlgorithmName.SHA256).CreateSigningRequest());
+        return anonymous.PostAsync("/api/agent/enroll", new { connectKey, hostname, os = "linux", osVersion = "debian 12", publicKey, csr });
     }
 
-    /// <summary><see cref="EnrollAgentAsync"/>, asserted to succeed; the device's identity and broker credentials.</summary>
-    public static async Task<EnrolledDevice> EnrollDeviceAsync(this ApiClient anonymous, string connectKey, string hostname)
+    /// <summary>
+    /// <see cref="EnrollAgentAsync"/>, asserted to succeed; the device's identity and broker credential: the client
+    /// certificate it was issued (<paramref name="withCertificate"/>, as the agent enrolls), else its password (a broker
+    /// that takes passwords: the embedded broker's development listener).
+    /// </summary>
+    public static async Task<EnrolledDevice> EnrollDeviceAsync(this ApiClient anonymous, string connectKey, string hostname, bool withCertificate = true)
     {
-        var enrolled = (await anonymous.EnrollAgentAsync(connectKey, hostname)).Ok();
+        using var key = withCertificate ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
+        var enrolled = (await anonymous.EnrollAgentAsync(connectKey, hostname, key)).Ok();
         var mqtt = enrolled["mqtt"]!;
         Assert.Equal("127.0.0.1", (string?)mqtt["host"]);
         Assert.Equal("fleetmfa/v1", (string?)mqtt["topicPrefix"]);
-        return new EnrolledDevice((string)enrolled["orgId"]!, (string)enrolled["deviceId"]!, (string)mqtt["username"]!, (string)mqtt["password"]!, (int)mqtt["port"]!);
+        var (username, port) = ((string)mqtt["username"]!, (int)mqtt["port"]!);
+        BrokerCredential credential;
+        if (key is not null)
+        {
+            using var issued = X509Certificate2.CreateFromPem((string)mqtt["clientCertificate"]!["certificate"]!);
+            credential = new BrokerCredential(username, port, null, TestCertificates.WithKey(issued, key));
+        }
+        else
+        {
+            credential = new BrokerCredential(username, port, (string)mqtt["password"]!, null);
+        }
+
+        return new EnrolledDevice((string)enrolled["orgId"]!, (string)enrolled["deviceId"]!, credential);
     }
 }

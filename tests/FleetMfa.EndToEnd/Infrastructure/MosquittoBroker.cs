@@ -1,16 +1,19 @@
-using System.Security.Cryptography;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using FleetMfa.Testing.Network;
 
 namespace FleetMfa.EndToEnd.Infrastructure;
 
 /// <summary>
-/// Debian's Mosquitto as the external broker, set up the way <c>fm_start_mosquitto</c> in deploy/lib.sh does it: the
-/// config from <c>deploy/mosquitto/fleetmfa.conf.template</c>, its pattern ACL, a password file holding only the
-/// bridge account (the silo appends device accounts), a <c>user</c> line for whoever runs the tests, and the per-client
-/// rate limit (<see cref="LimitsPlugin"/>; no Mosquitto starts here without it). Listens on a free loopback port; stopped
-/// by its PID. For a cluster it holds one bridge account per silo, named as
-/// <c>fm_bridge_account</c> names them (Mosquitto ties a client id to its username: two silos on one account would
-/// keep taking each other's session over).
+/// Debian's Mosquitto as the external broker, set up the way <c>fm_start_mosquitto</c> in deploy/lib.sh does it: TLS
+/// from <c>deploy/mosquitto/fleetmfa-tls.conf.template</c> with the FleetMfa CA, the server certificate, CRL and revoked
+/// file <c>deploy/mosquitto/make-tls.sh</c> makes (the silo keeps the last two), its pattern ACL, a <c>user</c> line for
+/// whoever runs the tests, and fleetmfa_limits (<see cref="LimitsPlugin"/>; no Mosquitto starts here without it). Every
+/// account logs in with a client certificate of that CA; the tests hold the CA's key (<see cref="CaFile"/>) and issue
+/// their own (<see cref="IssueCertificate"/>). Listens on a free loopback port; stopped by its PID. For a cluster the ACL
+/// grants one bridge account per silo, named as <c>fm_bridge_account</c> names them (Mosquitto ties a client id to its
+/// username: two silos on one account would keep taking each other's session over).
 /// </summary>
 public sealed class MosquittoBroker : IAsyncDisposable
 {
@@ -36,36 +39,38 @@ public sealed class MosquittoBroker : IAsyncDisposable
     private ChildProcess _process = null!;
     private int _starts;
 
-    private readonly IReadOnlyList<string> _bridgePasswords;
-
-    private MosquittoBroker(string directory, int port, IReadOnlyList<string> bridgePasswords, string? observerPassword, string? writerPassword, string logDirectory)
+    private MosquittoBroker(string directory, int port, int bridges, bool observer, bool writer, string logDirectory)
     {
         Directory = directory;
         Port = port;
-        _bridgePasswords = bridgePasswords;
-        ObserverPassword = observerPassword;
-        WriterPassword = writerPassword;
+        Bridges = bridges;
         _logDirectory = logDirectory;
+        Observer = observer ? Account(ObserverUsername) : null;
+        Writer = writer ? Account(WriterUsername) : null;
     }
 
-    /// <summary>The password of <see cref="ObserverUsername"/>; null unless the broker was started with an observer.</summary>
-    public string? ObserverPassword { get; }
+    /// <summary>The read-only account on every desired topic; null unless the broker was started with an observer.</summary>
+    public BrokerCredential? Observer { get; }
 
-    /// <summary>The password of <see cref="WriterUsername"/>; null unless the broker was started with a writer.</summary>
-    public string? WriterPassword { get; }
+    /// <summary>The account that may write every desired and receipts topic; null unless the broker was started with a writer.</summary>
+    public BrokerCredential? Writer { get; }
 
-    /// <summary>Holds <c>mosquitto.conf</c>, <c>acl</c>, <c>passwd</c>, <c>mosquitto.pid</c> and the persistence file.</summary>
+    /// <summary>Holds <c>mosquitto.conf</c>, <c>acl</c>, the CA, <c>tls/</c>, <c>mosquitto.pid</c> and the persistence file.</summary>
     public string Directory { get; }
 
     public int Port { get; }
 
-    /// <summary>The first silo's bridge password.</summary>
-    public string BridgePassword => _bridgePasswords[0];
+    /// <summary>How many bridge accounts the ACL grants (one per silo).</summary>
+    public int Bridges { get; }
 
-    /// <summary>How many bridge accounts the broker holds (one per silo).</summary>
-    public int Bridges => _bridgePasswords.Count;
+    /// <summary>The FleetMfa CA, certificate and key (what the silo is given as <c>FLEETMFA_AGENT_CA_CERT</c>).</summary>
+    public string CaFile => Path.Combine(Directory, "ca.pem");
 
-    public string PasswordFile => Path.Combine(Directory, "passwd");
+    /// <summary>Mosquitto's <c>crlfile</c>, which the silo rewrites on every revocation.</summary>
+    public string CrlFile => Path.Combine(Directory, "tls", "crl.pem");
+
+    /// <summary>The fleetmfa_limits plugin's revoked file, which the silo rewrites with the CRL.</summary>
+    public string RevokedFile => Path.Combine(Directory, "tls", "revoked");
 
     public string PidFile => Path.Combine(Directory, "mosquitto.pid");
 
@@ -100,19 +105,30 @@ public sealed class MosquittoBroker : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(silo, Bridges);
         return new Dictionary<string, string>
         {
-            ["FLEETMFA_BROKER"] = $"mqtt://127.0.0.1:{Port}",
+            ["FLEETMFA_BROKER"] = $"mqtts://127.0.0.1:{Port}",
             ["FLEETMFA_BROKER_USERNAME"] = BridgeAccount(silo),
-            ["FLEETMFA_BROKER_PASSWORD"] = _bridgePasswords[silo - 1],
-            ["FLEETMFA_MOSQUITTO_PASSWORD_FILE"] = PasswordFile,
+            ["FLEETMFA_AGENT_CA_CERT"] = CaFile,
+            ["FLEETMFA_MOSQUITTO_CRL_FILE"] = CrlFile,
+            ["FLEETMFA_MOSQUITTO_REVOKED_FILE"] = RevokedFile,
             ["FLEETMFA_MOSQUITTO_PID_FILE"] = PidFile,
         };
     }
 
+    /// <summary>An account <paramref name="username"/> (a device's is <c>{orgId}/{deviceId}</c>) with a new certificate of the CA.</summary>
+    public BrokerCredential Account(string username) => new(username, Port, null, IssueCertificate(username));
+
+    /// <summary>A client certificate for <paramref name="commonName"/> with a new key, issued by the FleetMfa CA (<see cref="TestCertificates.IssueClient"/>).</summary>
+    public X509Certificate2 IssueCertificate(string commonName)
+    {
+        using var ca = X509Certificate2.CreateFromPemFile(CaFile, CaFile);
+        return TestCertificates.IssueClient(ca, commonName);
+    }
+
     /// <summary>
-    /// Starts Mosquitto with <paramref name="bridges"/> bridge accounts (one per silo of a cluster) and, when asked, an
-    /// <paramref name="observer"/> account that may read every desired state and nothing else, and a
-    /// <paramref name="writer"/> account that may also write them and every device's receipts. <paramref name="extraConfig"/> goes at the end of the
-    /// config (after the template's <c>plugin_opt_</c> lines, so a <c>plugin_opt_</c> line there is the plugin's).
+    /// Starts Mosquitto whose ACL grants <paramref name="bridges"/> bridge accounts (one per silo of a cluster) and, when
+    /// asked, an <paramref name="observer"/> account that may read every desired state and nothing else, and a
+    /// <paramref name="writer"/> account that may also write them and every device's receipts. <paramref name="extraConfig"/>
+    /// goes at the end of the config (after the template's <c>plugin_opt_</c> lines, so a <c>plugin_opt_</c> line there is the plugin's).
     /// </summary>
     public static async Task<MosquittoBroker> StartAsync(TestWorkspace workspace, string name, int bridges = 1, bool observer = false, bool writer = false, string? extraConfig = null)
     {
@@ -132,74 +148,52 @@ public sealed class MosquittoBroker : IAsyncDisposable
         var directory = workspace.NewDirectory($"mosquitto-{name}");
         var port = FreePorts.Next();
         var deploy = Path.Combine(TestPaths.RepoRoot, "deploy", "mosquitto");
-        var config = (await File.ReadAllTextAsync(Path.Combine(deploy, "fleetmfa.conf.template")))
+        var tls = Path.Combine(directory, "tls");
+        await using (var make = ChildProcess.Start(
+            "bash", [Path.Combine(deploy, "make-tls.sh"), Path.Combine(directory, "ca.pem"), tls], directory, new Dictionary<string, string>(), Path.Combine(directory, "make-tls.log")))
+        {
+            var exitCode = await make.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(exitCode == 0, $"deploy/mosquitto/make-tls.sh failed (exit {exitCode}):\n{make.Tail()}");
+        }
+
+        var config = (await File.ReadAllTextAsync(Path.Combine(deploy, "fleetmfa-tls.conf.template")))
             .Replace("@PORT@", $"{port}", StringComparison.Ordinal)
             .Replace("@DIR@", directory, StringComparison.Ordinal)
-            .Replace("@PLUGIN@", plugin, StringComparison.Ordinal);
+            .Replace("@PLUGIN@", plugin, StringComparison.Ordinal)
+            .Replace("@CAFILE@", Path.Combine(tls, "ca.crt"), StringComparison.Ordinal)
+            .Replace("@CERTFILE@", Path.Combine(tls, "server.pem"), StringComparison.Ordinal)
+            .Replace("@KEYFILE@", Path.Combine(tls, "server.key"), StringComparison.Ordinal)
+            .Replace("@CRLFILE@", Path.Combine(tls, "crl.pem"), StringComparison.Ordinal)
+            .Replace("@REVOKED_FILE@", Path.Combine(tls, "revoked"), StringComparison.Ordinal);
         // As deploy/lib.sh: run as whoever runs the tests, so Mosquitto can read its files if started as root.
         config += $"user {Environment.UserName}\n{extraConfig}";
         await File.WriteAllTextAsync(Path.Combine(directory, "mosquitto.conf"), config);
-        File.Copy(Path.Combine(deploy, "acl"), Path.Combine(directory, "acl"));
 
-        var passwd = Path.Combine(directory, "passwd");
-        await File.WriteAllBytesAsync(passwd, []);
-        File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var bridgePasswords = new List<string>(bridges);
-        for (var i = 1; i <= bridges; i++)
+        // As deploy/lib.sh: the shipped ACL grants the first bridge account; every further one gets the same grant.
+        var acl = new StringBuilder(await File.ReadAllTextAsync(Path.Combine(deploy, "acl")));
+        for (var i = 2; i <= bridges; i++)
         {
-            var account = BridgeAccount(i);
-            var password = await AddAccountAsync(directory, account);
-            if (i > 1)
-            {
-                // As deploy/lib.sh: the shipped ACL grants the first bridge account; every further one gets the same grant.
-                await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {account}\ntopic readwrite fleetmfa/v1/#\n");
-            }
-
-            bridgePasswords.Add(password);
+            acl.Append(CultureInfo.InvariantCulture, $"\nuser {BridgeAccount(i)}\ntopic readwrite fleetmfa/v1/#\n");
         }
 
-        string? observerPassword = null;
         if (observer)
         {
-            observerPassword = await AddAccountAsync(directory, ObserverUsername);
-            await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {ObserverUsername}\ntopic read fleetmfa/v1/+/+/desired\n");
+            acl.Append(CultureInfo.InvariantCulture, $"\nuser {ObserverUsername}\ntopic read fleetmfa/v1/+/+/desired\n");
         }
 
-        string? writerPassword = null;
         if (writer)
         {
-            writerPassword = await AddAccountAsync(directory, WriterUsername);
-            await File.AppendAllTextAsync(Path.Combine(directory, "acl"), $"\nuser {WriterUsername}\ntopic readwrite fleetmfa/v1/+/+/desired\ntopic write fleetmfa/v1/+/+/receipts\n");
+            acl.Append(CultureInfo.InvariantCulture, $"\nuser {WriterUsername}\ntopic readwrite fleetmfa/v1/+/+/desired\ntopic write fleetmfa/v1/+/+/receipts\n");
         }
 
-        File.SetUnixFileMode(passwd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var broker = new MosquittoBroker(directory, port, bridgePasswords, observerPassword, writerPassword, workspace.Root);
+        await File.WriteAllTextAsync(Path.Combine(directory, "acl"), acl.ToString());
+        var broker = new MosquittoBroker(directory, port, bridges, observer, writer, workspace.Root);
         await broker.LaunchAsync();
         return broker;
     }
 
-    /// <summary>Adds <paramref name="account"/> with a new random password to the broker's password file; returns the password.</summary>
-    private static async Task<string> AddAccountAsync(string directory, string account)
-    {
-        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        await using var tool = ChildProcess.Start(
-            "mosquitto_passwd", ["-b", Path.Combine(directory, "passwd"), account, password], directory, new Dictionary<string, string>(), Path.Combine(directory, $"mosquitto_passwd-{account}.log"));
-        var exitCode = await tool.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(exitCode == 0, $"mosquitto_passwd failed (exit {exitCode}):\n{tool.Tail()}");
-        return password;
-    }
-
-    /// <summary>
-    /// A device account (<paramref name="username"/> is <c>{orgId}/{deviceId}</c>, as the silo names them) with a new
-    /// random password, loaded with a SIGHUP as the silo does after an enrollment; returns the password. Connect with
-    /// <see cref="MqttProbe.ConnectEventuallyAsync(int, string, string, TimeSpan?)"/>: the reload takes a moment.
-    /// </summary>
-    public async Task<string> AddDeviceAccountAsync(string username)
-    {
-        var password = await AddAccountAsync(Directory, username);
-        Assert.Equal(0, NativeMethods.Kill(_process.Id, NativeMethods.SigHup));
-        return password;
-    }
+    /// <summary>SIGHUP, as the silo sends after it rewrote the revocation files.</summary>
+    public void Reload() => Assert.Equal(0, NativeMethods.Kill(_process.Id, NativeMethods.SigHup));
 
     /// <summary>SIGTERM (Mosquitto saves its persistence file on the way out), SIGKILL after a grace period.</summary>
     public Task<int> StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(10));

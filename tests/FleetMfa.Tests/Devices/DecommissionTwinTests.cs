@@ -72,7 +72,7 @@ public sealed class DecommissionTwinTests
         var effects = DecommissionTwin.Decommission(state, Now)!;
 
         Assert.DoesNotContain(DeviceEffect.PublishDesired, effects);
-        Assert.Contains(DeviceEffect.RevokeAccess, effects);
+        Assert.Contains(DeviceEffect.RevokeAccess([]), effects);
         Assert.Equal(Now, state.Decommission!.RevokedAt);
     }
 
@@ -95,15 +95,21 @@ public sealed class DecommissionTwinTests
     public void The_wipe_acknowledgement_revokes_the_device_and_unbinds_its_users()
     {
         var state = Device();
+        var current = new DeviceCertificate("0A1B", [1], Now.AddDays(30));
+        var previous = new DeviceCertificate("0C2D", [1], Now.AddDays(10));
+        (state.Certificate, state.PreviousCertificate) = (current, previous);
         DecommissionTwin.Decommission(state, Now);
 
         var effects = DecommissionTwin.TakeWipeReport(state, Wiped(state.DesiredVersion), Now.AddSeconds(5));
 
         Assert.Equal(
-            [DeviceEffect.RevokeAccess, DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, DeviceEffect.ForgetUserBinding("alice"), DeviceEffect.ArmDecommissionReminder],
+            [DeviceEffect.RevokeAccess([current, previous]), DeviceEffect.ClearRetained, DeviceEffect.SyncIndex, DeviceEffect.ForgetUserBinding("alice"), DeviceEffect.ArmDecommissionReminder],
             effects);
         Assert.Equal(new DeviceDecommission(Now, state.DesiredVersion, true, Now.AddSeconds(5)), state.Decommission);
         Assert.Null(state.MqttPasswordHash);
+        Assert.Null(state.Certificate);
+        Assert.Null(state.PreviousCertificate);
+        Assert.Equal(["0A1B", "0C2D"], effects![0].Certificates!.Select(c => c.Serial));
         Assert.Empty(state.Users);
         Assert.True(state.Revoked);
 
@@ -123,7 +129,7 @@ public sealed class DecommissionTwinTests
 
         var effects = DecommissionTwin.RevokeAfterGrace(state, Now + Grace, Grace);
 
-        Assert.Contains(DeviceEffect.RevokeAccess, effects!);
+        Assert.Contains(effects!, e => e.Kind == DeviceEffectKind.RevokeAccess);
         Assert.Contains(DeviceEffect.ClearRetained, effects!);
         Assert.Equal(new DeviceDecommission(Now, state.DesiredVersion, false, Now + Grace), state.Decommission);
         Assert.Null(state.MqttPasswordHash);

@@ -4,6 +4,7 @@ using FleetMfa.Grains;
 using FleetMfa.Grains.Audit;
 using FleetMfa.Grains.Devices;
 using FleetMfa.Grains.Security;
+using FleetMfa.Grains.Revocation;
 using FleetMfa.Grains.Twin;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,6 +46,9 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
 
     /// <summary>What device grains revoke and clear on the broker, shared by every in-process test silo.</summary>
     public static RecordingDeviceAccessRevoker Revoker { get; } = new();
+
+    /// <summary>What the revocation grain hands the broker, shared by every in-process test silo (usernames keep tests apart).</summary>
+    public static RecordingRevocationListPublisher RevocationLists { get; } = new();
 
     /// <summary>The audit trail device grains write, shared by every in-process test silo (orgs keep tests apart).</summary>
     public static InMemoryAuditLog AuditLog { get; } = new();
@@ -104,6 +108,7 @@ public sealed class FleetSiloConfigurator : ISiloConfigurator
         services.AddFleetGrainServices();
         services.AddSingleton<IDesiredStatePublisher>(Publisher);
         services.AddSingleton<IDeviceAccessRevoker>(Revoker);
+        services.AddSingleton<IRevocationListPublisher>(RevocationLists);
         services.AddSingleton<IAuditLog>(new GroupCommitAuditLog(AuditLog));
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FleetMfa.Grains;
 using FleetMfa.Grains.Twin;
 
 namespace FleetMfa.Tests.Infrastructure;
@@ -9,7 +10,7 @@ public sealed class RecordingDeviceAccessRevoker : IDeviceAccessRevoker
     private readonly ConcurrentDictionary<(string OrgId, string DeviceId), int> _revoked = new();
     private readonly ConcurrentDictionary<(string OrgId, string DeviceId), int> _cleared = new();
 
-    public Task RevokeDeviceAsync(string orgId, string deviceId, CancellationToken cancellationToken)
+    public Task RevokeDeviceAsync(string orgId, string deviceId, IReadOnlyList<DeviceCertificate> certificates, CancellationToken cancellationToken)
     {
         _revoked.AddOrUpdate((orgId, deviceId), 1, (_, n) => n + 1);
         return Task.CompletedTask;
