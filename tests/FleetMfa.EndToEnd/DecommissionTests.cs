@@ -89,8 +89,50 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
 
         // Back online too late: refused by the broker, it keeps its store (nothing told it to wipe).
         agent.StartDaemon();
-        await Poll.UntilAsync(() => agent.AllLogs().Contains("refused the connection", StringComparison.Ordinal), "the daemon refused by the broker");
+        // (Mosquitto refuses the certificate at the TLS handshake, which the agent cannot tell from a broker it cannot reach.)
+        await Poll.UntilAsync(
+            () => agent.AllLogs().Contains("refused the connection", StringComparison.Ordinal) ||
+                (kind == BrokerKind.Mosquitto && agent.AllLogs().Contains("not reachable", StringComparison.Ordinal)),
+            "the daemon refused by the broker");
         Assert.Contains(Directory.EnumerateFiles(agent.DataDirectory), f => f.EndsWith("config.json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Mosquitto_gets_the_revoked_certificates_in_its_CRL_and_revoked_file_and_a_silo_writes_them_again_at_start()
+    {
+        await using var mosquitto = await MosquittoBroker.StartAsync(fixture.Workspace, "decom-files");
+        var settings = fixture.NewSiloSettings("decom-files").WithMosquitto(mosquitto);
+        settings = settings with { Environment = new Dictionary<string, string>(settings.Environment) { ["FleetMfa__Decommission__RevokeGrace"] = "00:00:00" } };
+        var initialCrl = await File.ReadAllBytesAsync(mosquitto.CrlFile);
+        var initialRevoked = await File.ReadAllBytesAsync(mosquitto.RevokedFile);
+        BrokerCredential credential;
+        string serial;
+        await using (var silo = await SiloProcess.StartAsync(settings))
+        {
+            var flow = await AgentFlow.RunAsync(silo, fixture.Workspace, "decom-files");
+            await using var agent = flow.Agent;
+            credential = agent.MqttCredential();
+            serial = credential.Certificate!.SerialNumber;
+            Assert.Equal(0, await agent.StopDaemonAsync());
+
+            (await silo.Admin.DeleteAsync($"/api/orgs/{flow.OrgId}/devices/{flow.DeviceId}")).Ok();
+            await AssertInRevocationFilesAsync(mosquitto, serial, credential.Username);
+            await AssertHandshakeRefusedAsync(credential);
+        }
+
+        // The broker's files lost while no silo runs (a volume restored from before the revocation): Mosquitto takes
+        // the certificate again...
+        await File.WriteAllBytesAsync(mosquitto.CrlFile, initialCrl);
+        await File.WriteAllBytesAsync(mosquitto.RevokedFile, initialRevoked);
+        mosquitto.Reload();
+        await (await credential.ConnectEventuallyAsync()).DisposeAsync();
+
+        // ...until a silo starts: it writes the stored list again before anything else, and the reload refuses it.
+        await using (await SiloProcess.StartAsync(settings))
+        {
+            await AssertInRevocationFilesAsync(mosquitto, serial, credential.Username);
+            await AssertHandshakeRefusedAsync(credential);
+        }
     }
 
     [Fact]
@@ -152,6 +194,37 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
             "the device's old credentials refused");
         await Poll.UntilAsync(() => plane.RetainedDesiredAsync(org, device), payload => payload is null, "the retained desired state cleared");
     }
+
+    /// <summary>The serial is in Mosquitto's revoked file (with the device's name) and in its CRL, which openssl verifies against the CA.</summary>
+    private static async Task AssertInRevocationFilesAsync(MosquittoBroker mosquitto, string serial, string username)
+    {
+        await Poll.UntilAsync(
+            async () => await File.ReadAllLinesAsync(mosquitto.RevokedFile),
+            lines => lines.Contains($"{serial} {username}"),
+            $"{serial} in Mosquitto's revoked file");
+        var crl = Openssl.Run("crl", "-in", mosquitto.CrlFile, "-CAfile", Path.Combine(mosquitto.Directory, "tls", "ca.crt"), "-noout", "-text");
+        Assert.Contains("verify OK", crl, StringComparison.Ordinal);
+        Assert.Contains($"Serial Number: {serial.TrimStart('0')}", crl, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>A fresh connect with the certificate fails at the TLS handshake (the CRL), once Mosquitto reloaded.</summary>
+    private static Task AssertHandshakeRefusedAsync(BrokerCredential credential) =>
+        Poll.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    var (probe, result) = await credential.ConnectAsync();
+                    await probe.DisposeAsync();
+                    return result.ToString();
+                }
+                catch (MQTTnet.Exceptions.MqttCommunicationException)
+                {
+                    return Refused;
+                }
+            },
+            result => result is Refused,
+            "the certificate refused at the handshake");
 
     /// <summary>The revocation unbinds the device's users: the user no longer lists it, the device lists nobody.</summary>
     private static async Task AssertUnboundAsync(ApiClient admin, string org, string device, string userId)
