@@ -176,20 +176,7 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
     private static async Task AssertRevokedAsync(TestPlane plane, string org, string device, BrokerCredential credential)
     {
         await Poll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    var (probe, result) = await credential.ConnectAsync();
-                    await probe.DisposeAsync();
-                    return result.ToString();
-                }
-                catch (MQTTnet.Exceptions.MqttCommunicationException)
-                {
-                    // Mosquitto over TLS: the certificate is in its CRL now, so the handshake itself fails.
-                    return Refused;
-                }
-            },
+            () => ConnectOutcomeAsync(credential),
             result => result is Refused or nameof(MqttClientConnectResultCode.BadUserNameOrPassword) or nameof(MqttClientConnectResultCode.NotAuthorized),
             "the device's old credentials refused");
         await Poll.UntilAsync(() => plane.RetainedDesiredAsync(org, device), payload => payload is null, "the retained desired state cleared");
@@ -208,23 +195,24 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
     }
 
     /// <summary>A fresh connect with the certificate fails at the TLS handshake (the CRL), once Mosquitto reloaded.</summary>
-    private static Task AssertHandshakeRefusedAsync(BrokerCredential credential) =>
-        Poll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    var (probe, result) = await credential.ConnectAsync();
-                    await probe.DisposeAsync();
-                    return result.ToString();
-                }
-                catch (MQTTnet.Exceptions.MqttCommunicationException)
-                {
-                    return Refused;
-                }
-            },
-            result => result is Refused,
-            "the certificate refused at the handshake");
+    private static async Task AssertHandshakeRefusedAsync(BrokerCredential credential) =>
+        await Poll.UntilAsync(() => ConnectOutcomeAsync(credential), result => result is Refused, "the certificate refused at the handshake");
+
+    /// <summary>How a fresh connect with <paramref name="credential"/> ends: the CONNACK's result code, or <see cref="Refused"/>.</summary>
+    private static async Task<string> ConnectOutcomeAsync(BrokerCredential credential)
+    {
+        try
+        {
+            var (probe, result) = await credential.ConnectAsync();
+            await probe.DisposeAsync();
+            return result.ToString();
+        }
+        catch (MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            // Mosquitto over TLS: the certificate is in its CRL, so the handshake itself fails.
+            return Refused;
+        }
+    }
 
     /// <summary>The revocation unbinds the device's users: the user no longer lists it, the device lists nobody.</summary>
     private static async Task AssertUnboundAsync(ApiClient admin, string org, string device, string userId)

@@ -88,7 +88,7 @@ public static class AgentApi
 
         var device = new DeviceIdentity(orgId, NewDeviceId(body.Hostname));
         // A device with a certificate gets no password: the certificate is its one credential on the broker.
-        using var certificate = withCertificate ? Issue(ca, body.Csr!, device, tls.Value) : null;
+        using var certificate = withCertificate ? Issue(ca, ReadSigningRequest(body.Csr), device, tls.Value) : null;
         var password = certificate is null ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) : null;
         await grains.GetDevice(orgId, device.DeviceId).EnrollAgentAsync(
             new AgentEnrollment(body.Hostname, body.Os, body.OsVersion, publicKey, password is null ? null : ApiKeys.Hash(password), certificate is null ? null : Describe(certificate)));
@@ -123,45 +123,36 @@ public static class AgentApi
             throw FleetMfaException.Validation("orgId and deviceId must name a device.");
         }
 
-        var publicKey = SigningRequestKey(body.Csr);
+        // Storage must show the org and an enrolled agent before the request is verified and the device's grain asked:
+        // a stranger costs neither a signature check nor a grain activation per request.
         var grain = grains.GetDevice(device.OrgId, device.DeviceId);
-        // Storage must show the org and an enrolled agent before the device's grain is asked: a stranger cannot activate
-        // one grain per request.
         if (!mqtt.Value.UsesDeviceCertificates ||
             !await orgs.ExistsAsync(device.OrgId, http.RequestAborted) ||
             !await devices.HasAgentAsync(device.OrgId, device.DeviceId, http.RequestAborted) ||
-            !await grain.MayRenewCertificateAsync(publicKey))
+            ReadSigningRequest(body.Csr) is not { } request ||
+            !await grain.MayRenewCertificateAsync(request.PublicKey.ExportSubjectPublicKeyInfo()))
         {
             await refusals.UnauthorizedAsync(http, new Credential("device-certificate", device.OrgId, device.DeviceId));
             return Problems.For(ErrorCodes.Unauthorized, "No device holds a certificate for this key (unknown, decommissioned or re-enrolled device).");
         }
 
-        using var certificate = Issue(ca, body.Csr, device, tls.Value);
+        using var certificate = Issue(ca, request, device, tls.Value);
         await grain.RenewCertificateAsync(Describe(certificate));
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(Respond(certificate, ca));
     }
 
-    /// <summary>The client certificate for a device's signing request (base64 DER); a malformed, badly signed or non-P-256 one is a 400.</summary>
-    private static X509Certificate2 Issue(FleetMfaCertificateAuthority ca, string csr, DeviceIdentity device, AgentTlsOptions tls)
-    {
-        try
-        {
-            // Certificates are judged against the wall clock by their peers, never the grains' clock.
-            return ca.IssueClientCertificate(Convert.FromBase64String(csr), device.Username, TimeProvider.System.GetUtcNow(), TimeSpan.FromDays(tls.DeviceCertificateDays));
-        }
-        catch (Exception ex) when (ex is FormatException or CryptographicException)
-        {
-            throw FleetMfaException.Validation("csr must be a base64 PKCS#10 certificate signing request, signed by its ECDSA P-256 key.");
-        }
-    }
+    /// <summary>The client certificate for a device's signing request, valid for the configured days.</summary>
+    private static X509Certificate2 Issue(FleetMfaCertificateAuthority ca, CertificateRequest request, DeviceIdentity device, AgentTlsOptions tls) =>
+        // Certificates are judged against the wall clock by their peers, never the grains' clock.
+        ca.IssueClientCertificate(request, device.Username, TimeProvider.System.GetUtcNow(), TimeSpan.FromDays(tls.DeviceCertificateDays));
 
-    /// <summary>The public key (SubjectPublicKeyInfo) of a signing request whose signature verifies, for a P-256 key; a 400 otherwise.</summary>
-    private static byte[] SigningRequestKey(string csr)
+    /// <summary>A signing request (base64 DER) whose signature verifies, for a P-256 key; a malformed, badly signed or other one is a 400.</summary>
+    private static CertificateRequest ReadSigningRequest(string? csr)
     {
         try
         {
-            return FleetMfaCertificateAuthority.ReadSigningRequest(Convert.FromBase64String(csr ?? "")).PublicKey.ExportSubjectPublicKeyInfo();
+            return FleetMfaCertificateAuthority.ReadSigningRequest(Convert.FromBase64String(csr ?? ""));
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException)
         {

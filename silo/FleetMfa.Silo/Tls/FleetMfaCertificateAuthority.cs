@@ -136,10 +136,17 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
     /// ignored. Throws <see cref="CryptographicException"/> for a request that is malformed, badly signed, or for any
     /// key but ECDSA P-256. The certificate returned holds no private key: the device's never leaves it.
     /// </summary>
-    public X509Certificate2 IssueClientCertificate(ReadOnlySpan<byte> signingRequest, string commonName, DateTimeOffset now, TimeSpan lifetime)
+    public X509Certificate2 IssueClientCertificate(ReadOnlySpan<byte> signingRequest, string commonName, DateTimeOffset now, TimeSpan lifetime) =>
+        IssueClientCertificate(ReadSigningRequest(signingRequest), commonName, now, lifetime);
+
+    /// <summary>
+    /// As <see cref="IssueClientCertificate(ReadOnlySpan{byte}, string, DateTimeOffset, TimeSpan)"/>, for a request
+    /// <see cref="ReadSigningRequest"/> has read (and so verified) already.
+    /// </summary>
+    public X509Certificate2 IssueClientCertificate(CertificateRequest requested, string commonName, DateTimeOffset now, TimeSpan lifetime)
     {
+        ArgumentNullException.ThrowIfNull(requested);
         ArgumentException.ThrowIfNullOrEmpty(commonName);
-        var requested = ReadSigningRequest(signingRequest);
         var subject = new X500DistinguishedNameBuilder();
         subject.AddOrganizationName("FleetMfa");
         subject.AddCommonName(commonName);
