@@ -4,12 +4,14 @@
 # `key=value ...`. Without a NAME the whole set runs and tests/FleetMfa.Load/RESULTS.md is rewritten.
 #
 #   deploy/bench.sh                       the standard set -> RESULTS.md
-#   deploy/bench.sh NAME [--devices N]    one of: fanout org-switch queries grain-memory dashboard agent ssh storage
-#                                         key-flood, or
+#   deploy/bench.sh NAME [--devices N]    one of: fanout register org-switch queries grain-memory dashboard agent ssh
+#                                         storage key-flood, or
 #                                         scale (the four 100,000-device ones on one registered org)
 #
 #   fanout        N in {1000, 10000} real agents over Mosquitto + Azurite, one rollout enabling MFA on all;
 #                 and 1000 over the embedded broker (--devices N: only N, over Mosquitto)
+#   register      10,000 and 100,000 devices (--devices N: only N) registered through the enroll API with a signing
+#                 request each, on Mosquitto over TLS: registrations/s overall and in the first and last 10 %
 #   org-switch    100,000 registered devices (no agents), MFA on, org TOTP off -> on: until every desired state is
 #                 published (seen by an independent MQTT subscriber)
 #   queries       device-detail reads/s, page of 100 and org summary p50/p99 over 100,000 devices
@@ -53,7 +55,7 @@ while (($#)); do
         DEVICES=$((10#$2))
         shift 2
         ;;
-    fanout | org-switch | queries | grain-memory | dashboard | scale | agent | ssh | storage | key-flood)
+    fanout | register | org-switch | queries | grain-memory | dashboard | scale | agent | ssh | storage | key-flood)
         NAME=$1
         shift
         ;;
@@ -128,17 +130,23 @@ stack_start() {
     fm_start_azurite "$WORK/run" "$AZ" "$WORK/run/azurite.log"
     if [[ $broker == mosquitto ]]; then
         MOSQ_DIR="$WORK/run/mosquitto"
-        # Plain MQTT with passwords: the simulated agents of tests/FleetMfa.Load log in with passwords still.
-        fm_start_mosquitto_passwords "$MOSQ_DIR" "$MQTT" "$WORK/run/mosquitto.log"
-        # An independent observer account (read-only on every topic) for org-switch; the bridge's own account
-        # cannot be shared: Mosquitto ties the client id to the username.
-        (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$MOSQ_DIR/observer.password")
-        mosquitto_passwd -b "$MOSQ_DIR/passwd" fleetmfa-observer "$(<"$MOSQ_DIR/observer.password")" >/dev/null
+        # Over TLS, as deployed: agents and the silo's bridge log in with certificates of the FleetMfa CA
+        # ($MOSQ_DIR/ca.pem, which the silo is given).
+        unset FLEETMFA_AGENT_CA_CERT
+        fm_start_mosquitto "$MOSQ_DIR" "$MQTT" "$WORK/run/mosquitto.log"
+        # An independent observer account (read-only on every topic) for org-switch, with a certificate of that CA;
+        # the bridge's own account cannot be shared: Mosquitto ties the client id to the username.
+        (umask 077 && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=fleetmfa-observer" \
+            -keyout "$MOSQ_DIR/observer.key" 2>/dev/null |
+            openssl x509 -req -CA "$MOSQ_DIR/ca.pem" -CAkey "$MOSQ_DIR/ca.pem" -set_serial "0x$(openssl rand -hex 16)" -days 7 \
+                -extfile <(printf 'extendedKeyUsage=clientAuth\n') -out "$MOSQ_DIR/observer.crt" 2>/dev/null &&
+            cat "$MOSQ_DIR/observer.crt" "$MOSQ_DIR/observer.key" >"$MOSQ_DIR/observer.pem")
         printf '\nuser fleetmfa-observer\ntopic read fleetmfa/v1/#\n' >>"$MOSQ_DIR/acl"
         kill -HUP "$(<"$MOSQ_DIR/mosquitto.pid")"
     else
         MOSQ_DIR=""
-        unset FLEETMFA_BROKER_USERNAME FLEETMFA_BROKER_PASSWORD FLEETMFA_MOSQUITTO_PASSWORD_FILE FLEETMFA_MOSQUITTO_PID_FILE
+        unset FLEETMFA_BROKER_USERNAME FLEETMFA_BROKER_PASSWORD FLEETMFA_MOSQUITTO_PASSWORD_FILE FLEETMFA_MOSQUITTO_PID_FILE \
+            FLEETMFA_MOSQUITTO_CRL_FILE FLEETMFA_MOSQUITTO_REVOKED_FILE FLEETMFA_AGENT_CA_CERT
         export FLEETMFA_BROKER=embedded
     fi
     silo_start
@@ -255,15 +263,32 @@ bench_fanout() {
     stack_stop
 }
 
+# Registration alone, at 10,000 and 100,000 devices on Mosquitto over TLS: no broker file grows with the fleet, so the
+# rate in the last tenth should hold up against the first (with the password file it fell from 190/s to 105/s).
+bench_register() {
+    local sizes=(10000 100000) n
+    [[ -n "$DEVICES" ]] && sizes=("$DEVICES")
+    for n in "${sizes[@]}"; do
+        stack_start mosquitto
+        load "register $n devices" register --devices "$n" --org "register-$n" --concurrency "$SETUP_CONCURRENCY" --timeout 7200
+        COMMANDS+=("register: \`deploy/bench.sh register --devices $n\`")
+        row "register, $n devices" "registrations/s (enroll API, with a CSR each)" "$(fig register_per_s)"
+        row "register, $n devices" "registrations/s in the first 10 %" "$(fig register_first_tenth_per_s)"
+        row "register, $n devices" "registrations/s in the last 10 %" "$(fig register_last_tenth_per_s)" "$([[ $n == 100000 ]] && echo '≥ 300')" "$([[ $n == 100000 ]] && echo ge)" 300
+    done
+    stack_stop
+}
+
 # The scale benchmarks share one registered org of SCALE devices.
 bench_scale() {
     local which=$1
     stack_start mosquitto
     load "register $SCALE devices" register --devices "$SCALE" --org scale --concurrency "$SETUP_CONCURRENCY" --timeout 7200
     row "set-up ($SCALE devices)" "registrations/s (enroll API) / MFA enable calls/s" "$(fig register_per_s) / $(fig enable_per_s)"
+    row "set-up ($SCALE devices)" "registrations/s in the first / last 10 %" "$(fig register_first_tenth_per_s) / $(fig register_last_tenth_per_s)"
     if [[ $which == all || $which == org-switch ]]; then
         load "org-switch over $SCALE devices" org-switch --org scale --mqtt-port "$MQTT" \
-            --observer-user fleetmfa-observer --observer-password-file "$MOSQ_DIR/observer.password" --timeout 1800 \
+            --observer-user fleetmfa-observer --observer-cert "$MOSQ_DIR/observer.pem" --timeout 1800 \
             --cpu-pids "silo=$SILO_PID,azurite=$FM_AZURITE_PID,mosquitto=$FM_MOSQUITTO_PID"
         COMMANDS+=("org-switch: \`deploy/bench.sh org-switch --devices $SCALE\`")
         row "org-switch, $SCALE devices" "desired states published (complete?) / switch request status" "$(fig published) / $SCALE ($(fig complete)) / $(fig put_status)"
@@ -445,6 +470,7 @@ all)
     bench_storage
     ;;
 fanout) bench_fanout ;;
+register) bench_register ;;
 storage) bench_storage ;;
 org-switch | queries | grain-memory | dashboard) bench_scale "$NAME" ;;
 scale) bench_scale all ;;

@@ -40,6 +40,9 @@ public sealed class LoadOptions
 
     public string? ObserverPassword => Optional("observer-password-file") is { } file ? File.ReadAllText(file).Trim() : null;
 
+    /// <summary>The observer's client certificate and key (one PEM file) for a broker over TLS; null: a password on plain MQTT.</summary>
+    public string? ObserverCertificateFile => Optional("observer-cert");
+
     public int SiloPid => Int("silo-pid", 0);
 
     public TimeSpan Timeout => TimeSpan.FromSeconds(Int("timeout", 600));

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using FleetMfa.Load.Measurement;
 using FleetMfa.Protocol;
 using FleetMfa.Testing.Agents;
@@ -43,16 +44,21 @@ public static class OrgSwitchBenchmark
 
             return Task.CompletedTask;
         };
-        var connected = await observer.ConnectAsync(
-            new MqttClientOptionsBuilder()
-                .WithTcpServer("127.0.0.1", options.MqttPort)
-                .WithProtocolVersion(MqttProtocolVersion.V500)
-                .WithClientId(options.ObserverUsername)
-                .WithCredentials(options.ObserverUsername ?? throw new ArgumentException("--observer-user is required"), options.ObserverPassword)
-                .WithCleanStart()
-                .WithTimeout(TimeSpan.FromSeconds(10))
-                .Build(),
-            cancellationToken);
+        var observerOptions = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", options.MqttPort)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(options.ObserverUsername ?? throw new ArgumentException("--observer-user is required"))
+            .WithCleanStart()
+            .WithTimeout(TimeSpan.FromSeconds(10));
+        using var certificate = options.ObserverCertificateFile is { } pem ? LoadCertificate(pem) : null;
+        observerOptions = certificate is null
+            ? observerOptions.WithCredentials(options.ObserverUsername, options.ObserverPassword)
+            : observerOptions.WithTlsOptions(o => o
+                .UseTls()
+                .WithClientCertificates([certificate])
+                // The benchmark's own observer on loopback: it measures the broker, it does not guard it.
+                .WithCertificateValidationHandler(_ => true));
+        var connected = await observer.ConnectAsync(observerOptions.Build(), cancellationToken);
         if (connected.ResultCode != MqttClientConnectResultCode.Success)
         {
             throw new InvalidOperationException($"the broker refused the observer: {connected.ResultCode}");
@@ -130,5 +136,12 @@ public static class OrgSwitchBenchmark
             .Add("publish_p99_ms", Percentiles.Of(latencies, 99), 0)
             .Add("put_returned_ms", putReturned.TotalMilliseconds, 0)
             .Add("messages", Interlocked.Read(ref received));
+    }
+
+    /// <summary>A certificate and its key from one PEM file, loaded so that TLS can use the key.</summary>
+    private static X509Certificate2 LoadCertificate(string pem)
+    {
+        using var loaded = X509Certificate2.CreateFromPemFile(pem, pem);
+        return X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), password: null);
     }
 }
