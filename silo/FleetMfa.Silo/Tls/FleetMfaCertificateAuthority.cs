@@ -123,7 +123,7 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         request.CertificateExtensions.Add(names.Build());
         AddAuthorityKeyIdentifier(request);
-        using var issued = request.Create(_withKey, now.AddMinutes(-5), NotAfter(now + lifetime), NewSerial());
+        using var issued = request.Create(_withKey, NotBefore(now.AddMinutes(-5)), NotAfter(now + lifetime), NewSerial());
         using var withKey = issued.CopyWithPrivateKey(key);
         return Reload(withKey);
     }
@@ -156,7 +156,7 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(PinnedCa.ClientAuthenticationOid)], critical: false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
         AddAuthorityKeyIdentifier(request);
-        using var issued = request.Create(_withKey, now.AddMinutes(-5), NotAfter(now + lifetime), NewSerial());
+        using var issued = request.Create(_withKey, NotBefore(now.AddMinutes(-5)), NotAfter(now + lifetime), NewSerial());
         return X509CertificateLoader.LoadCertificate(issued.RawData);
     }
 
@@ -218,6 +218,16 @@ public sealed class FleetMfaCertificateAuthority : IDisposable
         {
             request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_withKey, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         }
+    }
+
+    /// <summary>
+    /// What an issued certificate's start may be: <paramref name="wanted"/> (a few minutes back, for clocks a little
+    /// behind), never before the CA's own (a CA made a moment ago, as openssl makes one, starts now).
+    /// </summary>
+    private DateTimeOffset NotBefore(DateTimeOffset wanted)
+    {
+        var caNotBefore = new DateTimeOffset(_withKey.NotBefore.ToUniversalTime());
+        return wanted > caNotBefore ? wanted : caNotBefore;
     }
 
     /// <summary>What an issued certificate's expiry may be: <paramref name="wanted"/>, never past the CA's own.</summary>

@@ -23,7 +23,8 @@ public static class TestCertificates
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] = (byte)((serial[0] & 0x7F) | 0x01);
         var now = DateTimeOffset.UtcNow;
-        using var issued = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), serial);
+        var notBefore = now.AddMinutes(-5) > ca.NotBefore.ToUniversalTime() ? now.AddMinutes(-5) : new DateTimeOffset(ca.NotBefore.ToUniversalTime());
+        using var issued = request.Create(ca, notBefore, now.AddDays(1), serial);
         return WithKey(issued, key);
     }
 
