@@ -182,16 +182,19 @@ public sealed class DecommissionTests(EndToEndFixture fixture)
         await Poll.UntilAsync(() => plane.RetainedDesiredAsync(org, device), payload => payload is null, "the retained desired state cleared");
     }
 
-    /// <summary>The serial is in Mosquitto's revoked file (with the device's name) and in its CRL, which openssl verifies against the CA.</summary>
+    /// <summary>
+    /// The serial is in Mosquitto's revoked file (with the device's name) and in its CRL, which openssl verifies against
+    /// the CA (the silo writes the revoked file first, then the CRL: both are waited for).
+    /// </summary>
     private static async Task AssertInRevocationFilesAsync(MosquittoBroker mosquitto, string serial, string username)
     {
+        var ca = Path.Combine(mosquitto.Directory, "tls", "ca.crt");
         await Poll.UntilAsync(
-            async () => await File.ReadAllLinesAsync(mosquitto.RevokedFile),
-            lines => lines.Contains($"{serial} {username}"),
-            $"{serial} in Mosquitto's revoked file");
-        var crl = Openssl.Run("crl", "-in", mosquitto.CrlFile, "-CAfile", Path.Combine(mosquitto.Directory, "tls", "ca.crt"), "-noout", "-text");
-        Assert.Contains("verify OK", crl, StringComparison.Ordinal);
-        Assert.Contains($"Serial Number: {serial.TrimStart('0')}", crl, StringComparison.OrdinalIgnoreCase);
+            async () => (await File.ReadAllLinesAsync(mosquitto.RevokedFile), Openssl.Run("crl", "-in", mosquitto.CrlFile, "-CAfile", ca, "-noout", "-text")),
+            files => files.Item1.Contains($"{serial} {username}") &&
+                files.Item2.Contains("verify OK", StringComparison.Ordinal) &&
+                files.Item2.Contains($"Serial Number: {serial.TrimStart('0')}", StringComparison.OrdinalIgnoreCase),
+            $"{serial} in Mosquitto's revoked file and CRL");
     }
 
     /// <summary>A fresh connect with the certificate fails at the TLS handshake (the CRL), once Mosquitto reloaded.</summary>
