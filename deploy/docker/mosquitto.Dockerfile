@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Mosquitto with FleetMfa's per-client message rate limit and certificate revocation check
-# (deploy/mosquitto/plugin/fleetmfa_limits.c), which the config from deploy/mosquitto/fleetmfa.conf.template loads
-# from /usr/lib/fleetmfa/fleetmfa_limits.so: the stock eclipse-mosquitto image has neither the plugin nor a compiler.
+# (deploy/mosquitto/plugin/fleetmfa_limits.c), which the config deploy/mosquitto/init-broker.sh writes from
+# fleetmfa-tls.conf.template loads from /usr/lib/fleetmfa/fleetmfa_limits.so: the stock eclipse-mosquitto image has
+# neither the plugin nor a compiler. And the openssl command, with which init-broker.sh (through make-tls.sh) issues
+# Mosquitto's server certificate and the first CRL from the FleetMfa CA.
 # Build from the repository root:
 #   docker build -f deploy/docker/mosquitto.Dockerfile -t fleetmfa-mosquitto:2.0.20 .
 # (deploy/compose builds it as fleetmfa-mosquitto:local; deploy/k8s expects fleetmfa-mosquitto:2.0.20 in your registry.)
@@ -17,4 +19,5 @@ RUN gcc -std=gnu11 -O2 -Wall -Wextra -Werror -fPIC -shared -fstack-protector-str
         -Wl,-z,relro,-z,now -o /src/fleetmfa_limits.so /src/fleetmfa_limits.c -lcrypto
 
 FROM eclipse-mosquitto:2.0.20
+RUN apk add --no-cache openssl
 COPY --from=plugin --chmod=0644 /src/fleetmfa_limits.so /usr/lib/fleetmfa/fleetmfa_limits.so

@@ -10,7 +10,8 @@ public static class TestCertificates
 
     /// <summary>
     /// A client certificate for <paramref name="commonName"/> with a new P-256 key, issued by <paramref name="ca"/> (with
-    /// its key) as the silo issues a device's (client authentication only), valid from five minutes ago for a day.
+    /// its key) as the silo issues a device's (client authentication only), valid from five minutes ago (or from the
+    /// CA's own start, for a CA made just now) for a day.
     /// </summary>
     public static X509Certificate2 IssueClient(X509Certificate2 ca, string commonName)
     {
@@ -23,8 +24,8 @@ public static class TestCertificates
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] = (byte)((serial[0] & 0x7F) | 0x01);
         var now = DateTimeOffset.UtcNow;
-        var notBefore = now.AddMinutes(-5) > ca.NotBefore.ToUniversalTime() ? now.AddMinutes(-5) : new DateTimeOffset(ca.NotBefore.ToUniversalTime());
-        using var issued = request.Create(ca, notBefore, now.AddDays(1), serial);
+        var caNotBefore = new DateTimeOffset(ca.NotBefore.ToUniversalTime());
+        using var issued = request.Create(ca, caNotBefore > now.AddMinutes(-5) ? caNotBefore : now.AddMinutes(-5), now.AddDays(1), serial);
         return WithKey(issued, key);
     }
 

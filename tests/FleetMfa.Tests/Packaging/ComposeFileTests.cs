@@ -5,7 +5,8 @@ namespace FleetMfa.Tests.Packaging;
 
 /// <summary>
 /// deploy/compose/compose.yaml, parsed (Docker is not available here to run it): the services, the variables the
-/// silo really reads, one bridge account per silo, and files that exist.
+/// silo really reads, one bridge account per silo, Mosquitto over TLS with the silos' CA and revocation files, and
+/// files that exist.
 /// </summary>
 public sealed class ComposeFileTests
 {
@@ -62,7 +63,7 @@ public sealed class ComposeFileTests
         {
             Assert.Equal("AzureTable", environment["FLEETMFA_CLUSTERING"]);
             Assert.Equal("external", environment["FLEETMFA_MOSQUITTO_RELOAD"]);
-            Assert.Equal("mqtt://mosquitto:1883", environment["FLEETMFA_BROKER"]);
+            Assert.Equal("mqtts://mosquitto:8883", environment["FLEETMFA_BROKER"]);
             Assert.Contains("TableEndpoint=http://azurite:10002/", environment["FLEETMFA_STORAGE"], StringComparison.Ordinal);
         }
 
@@ -81,11 +82,65 @@ public sealed class ComposeFileTests
     {
         foreach (var (name, environment) in Silos())
         {
-            foreach (var key in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_SIGNING_KEY", "FLEETMFA_BROKER_PASSWORD" })
+            foreach (var key in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_SIGNING_KEY" })
             {
                 Assert.Matches(@"^\$\{[A-Z_]+:\?", environment[key]);
             }
         }
+    }
+
+    [Fact]
+    public void Mosquitto_runs_over_tls_with_the_silos_ca_and_no_password_anywhere()
+    {
+        // No bridge password, no password file: devices and bridges log in with certificates of the FleetMfa CA.
+        var text = File.ReadAllText(Path.Combine(ComposeDirectory, "compose.yaml"));
+        Assert.DoesNotContain("PASSWORD", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("passwd", text, StringComparison.Ordinal);
+
+        // The init gives the broker the CA the silos are handed (the same file on the host), and a certificate for the
+        // name agents are told and the silos dial.
+        var init = EnvironmentOf("mosquitto-init");
+        Assert.Equal(["sh", "/fleetmfa/init-broker.sh"], Services["mosquitto-init"].Items("entrypoint").Select(e => ((YamlScalarNode)e).Value));
+        Assert.Contains($"{CertificatesOnTheHost}:/host-certs:ro", Inherited("mosquitto-init", "volumes"));
+        Assert.Equal("/host-certs/fleetmfa-ca.pem", init["FLEETMFA_AGENT_CA_CERT"]);
+        Assert.Contains("fleetmfa-ca.pem", Services["cluster-tls"].Items("entrypoint").Select(e => ((YamlScalarNode)e).Value!).Last(), StringComparison.Ordinal);
+        Assert.Contains($"deploy/mosquitto/make-tls.sh deploy/compose/{CertificatesOnTheHost[2..]}/fleetmfa-ca.pem", text, StringComparison.Ordinal);
+        foreach (var (_, environment) in Silos())
+        {
+            Assert.Equal("/etc/fleetmfa/cluster/fleetmfa-ca.pem", environment["FLEETMFA_AGENT_CA_CERT"]);
+            Assert.Contains(environment["FLEETMFA_MQTT_ADVERTISED_HOST"], init["MOSQUITTO_TLS_HOSTS"].Split(' ', ','));
+            Assert.Contains(new Uri(environment["FLEETMFA_BROKER"]).Host, init["MOSQUITTO_TLS_HOSTS"].Split(' ', ','));
+        }
+
+        Assert.Equal(["127.0.0.1:8883:8883"], Inherited("mosquitto", "ports"));
+    }
+
+    [Fact]
+    public void The_silos_keep_the_revocation_files_on_a_volume_the_broker_reads_and_its_watcher_reloads_on()
+    {
+        var revocation = "mosquitto-revocation";
+        var init = EnvironmentOf("mosquitto-init");
+        var initDirectory = MountPoint("mosquitto-init", revocation);
+        Assert.Equal(initDirectory, init["MOSQUITTO_REVOCATION_DIR"]);
+
+        // The broker only reads them; the silos, in its group, replace them; nobody else shares its data volume.
+        Assert.Contains($"{revocation}:{MountPoint("mosquitto", revocation)}:ro", Inherited("mosquitto", "volumes"));
+        var watched = Services["mosquitto"].Items("entrypoint").Select(e => ((YamlScalarNode)e).Value!).Last();
+        foreach (var (name, environment) in Silos())
+        {
+            var mount = MountPoint(name, revocation);
+            Assert.Contains($"{revocation}:{mount}", Inherited(name, "volumes"));
+            Assert.Equal($"{mount}/crl.pem", environment["FLEETMFA_MOSQUITTO_CRL_FILE"]);
+            Assert.Equal($"{mount}/revoked", environment["FLEETMFA_MOSQUITTO_REVOKED_FILE"]);
+            Assert.False(environment.ContainsKey("FLEETMFA_MOSQUITTO_PID_FILE"), $"{name}: the watcher reloads the broker, not the silo");
+            Assert.DoesNotContain(Inherited(name, "volumes"), v => v.StartsWith("mosquitto-data:", StringComparison.Ordinal));
+            Assert.Equal(["1883"], Inherited(name, "group_add"));
+        }
+
+        // The watcher reloads the broker whose pid file the config names when either file changes.
+        var mosquittoMount = MountPoint("mosquitto", revocation);
+        Assert.Contains($"reload-on-change.sh /mosquitto/data/mosquitto.pid {mosquittoMount}/crl.pem {mosquittoMount}/revoked &", watched, StringComparison.Ordinal);
+        Assert.Equal("/mosquitto/data", init["MOSQUITTO_DIR"]);
     }
 
     [Fact]
@@ -177,6 +232,10 @@ public sealed class ComposeFileTests
     }
 
     private const string CertificatesOnTheHost = "./.certs";
+
+    /// <summary>Where <paramref name="service"/> mounts the named volume <paramref name="volume"/>.</summary>
+    private static string MountPoint(string service, string volume) =>
+        Inherited(service, "volumes").Select(v => v.Split(':')).Single(parts => parts[0] == volume)[1];
 
     /// <summary>The networks a service joins, listed or mapped (<c>networks: {cluster: {ipv4_address: ...}}</c>).</summary>
     private static List<string> Networks(string service) =>

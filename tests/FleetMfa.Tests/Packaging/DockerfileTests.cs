@@ -52,7 +52,7 @@ public sealed partial class DockerfileTests
     }
 
     [Fact]
-    public void The_mosquitto_image_adds_the_rate_limit_plugin_where_init_accounts_sh_points_the_config()
+    public void The_mosquitto_image_adds_the_rate_limit_plugin_where_init_broker_sh_points_the_config_and_openssl()
     {
         var text = File.ReadAllText(DeployFiles.PathOf("docker", "mosquitto.Dockerfile"));
         Assert.Contains("COPY deploy/mosquitto/plugin/fleetmfa_limits.c /src/", text, StringComparison.Ordinal);
@@ -60,8 +60,14 @@ public sealed partial class DockerfileTests
         Assert.Contains("FROM eclipse-mosquitto:2.0.20", text, StringComparison.Ordinal);
         Assert.Contains("COPY --from=plugin --chmod=0644 /src/fleetmfa_limits.so /usr/lib/fleetmfa/fleetmfa_limits.so", text, StringComparison.Ordinal);
 
-        var init = File.ReadAllText(DeployFiles.PathOf("mosquitto", "init-accounts.sh"));
+        var init = File.ReadAllText(DeployFiles.PathOf("mosquitto", "init-broker.sh"));
         Assert.Contains("${FLEETMFA_LIMITS_PLUGIN:-/usr/lib/fleetmfa/fleetmfa_limits.so}", init, StringComparison.Ordinal);
+
+        // init-broker.sh issues Mosquitto's server certificate and first CRL with openssl (through make-tls.sh), in the
+        // final image (the broker's stage, not the plugin's).
+        Assert.Contains("sh \"$here/make-tls.sh\"", init, StringComparison.Ordinal);
+        var final = text[text.LastIndexOf("FROM ", StringComparison.Ordinal)..];
+        Assert.Contains("RUN apk add --no-cache openssl", final, StringComparison.Ordinal);
     }
 
     /// <summary>The sources of every <c>COPY</c> from the build context (not <c>--from=</c> another stage).</summary>

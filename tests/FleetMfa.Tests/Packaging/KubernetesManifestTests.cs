@@ -6,7 +6,8 @@ namespace FleetMfa.Tests.Packaging;
 /// <summary>
 /// deploy/k8s/*.yaml, parsed (no cluster here to apply them to): Orleans' Kubernetes hosting gets what it reads (pod
 /// name, namespace and IP, matching orleans/* labels, RBAC on pods), secrets come from a Secret, probes hit /healthz,
-/// Services and the PodDisruptionBudget select the silo pods, and every silo has its own broker account.
+/// Services and the PodDisruptionBudget select the silo pods, and every silo has its own broker account on a Mosquitto
+/// that runs over TLS with the silos' CA, with no password anywhere and revocation files the silos keep.
 /// </summary>
 public sealed class KubernetesManifestTests
 {
@@ -59,7 +60,7 @@ public sealed class KubernetesManifestTests
         var unknown = environment.Keys.Where(k => k.StartsWith("FLEETMFA_", StringComparison.Ordinal) && !EnvironmentVariables.Names.Contains(k)).ToList();
         Assert.Empty(unknown);
 
-        foreach (var secret in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_SIGNING_KEY", "FLEETMFA_STORAGE", "FLEETMFA_BROKER_PASSWORD" })
+        foreach (var secret in new[] { "FLEETMFA_ADMIN_KEY", "FLEETMFA_MASTER_KEY", "FLEETMFA_SIGNING_KEY", "FLEETMFA_STORAGE" })
         {
             Assert.Null(environment[secret].Scalar("value"));
             Assert.Equal("fleetmfa-secrets", environment[secret].Scalar("valueFrom", "secretKeyRef", "name"));
@@ -122,8 +123,7 @@ public sealed class KubernetesManifestTests
         Assert.Equal("external", SiloEnvironment["FLEETMFA_MOSQUITTO_RELOAD"].Scalar("value"));
 
         var broker = Find("StatefulSet", "fleetmfa-mosquitto");
-        var init = broker.Items("spec", "template", "spec", "initContainers").Single();
-        var accounts = init.Items("env").Single(e => e.Scalar("name") == "FLEETMFA_BRIDGE_ACCOUNTS").Scalar("value")!;
+        var accounts = BrokerInitEnvironment["FLEETMFA_BRIDGE_ACCOUNTS"]!;
         var expected = Enumerable.Range(0, replicas).Select(i => $"fleetmfa-bridge-{Silo.Scalar("metadata", "name")}-{i}");
         Assert.Equal(expected, accounts.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal("true", broker.Scalar("spec", "template", "spec", "shareProcessNamespace"));
@@ -146,28 +146,88 @@ public sealed class KubernetesManifestTests
         var commands = broker.Items("initContainers").Concat(broker.Items("containers"))
             .SelectMany(c => c.Items("command")).Select(c => ((YamlScalarNode)c).Value!)
             .Where(c => c.StartsWith("/scripts/", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2, commands.Count);
+        Assert.Equal(["/scripts/init-broker.sh", "/scripts/reload-on-change.sh"], commands.Order());
         Assert.All(commands, c => Assert.True(File.Exists(DeployFiles.PathOf("mosquitto", c["/scripts/".Length..])), $"{c} is not in deploy/mosquitto"));
+    }
 
-        var claim = broker.Items("volumes").Single(v => v.Scalar("name") == "data").Scalar("persistentVolumeClaim", "claimName");
-        Assert.Contains("ReadWriteMany", Find("PersistentVolumeClaim", claim!).Items("spec", "accessModes").Select(m => ((YamlScalarNode)m).Value));
-        Assert.Contains(SiloPod.Items("spec", "volumes"), v => v.Scalar("persistentVolumeClaim", "claimName") == claim);
+    [Fact]
+    public void Mosquitto_runs_over_tls_with_the_silos_ca_and_no_password_anywhere()
+    {
+        // No bridge password, no password file: devices and bridges log in with certificates of the FleetMfa CA.
+        foreach (var file in new[] { "mosquitto.yaml", "silo.yaml" })
+        {
+            var text = File.ReadAllText(DeployFiles.PathOf("k8s", file));
+            Assert.DoesNotContain("PASSWORD", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("passwd", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("bridge-password", text, StringComparison.Ordinal);
+        }
+
+        var environment = SiloEnvironment;
+        var brokerUrl = new Uri(environment["FLEETMFA_BROKER"].Scalar("value")!);
+        Assert.Equal("mqtts", brokerUrl.Scheme);
+        Assert.False(environment.ContainsKey("FLEETMFA_MOSQUITTO_PID_FILE"), "the reloader next to the broker reloads it, not the silo");
+
+        // The init container issues the broker's certificate from the CA Secret the silos mount, for the names agents
+        // are told and the silos dial; only it mounts that Secret in the broker's pod.
+        var init = BrokerInitEnvironment;
+        var siloCa = SiloPod.Items("spec", "volumes").Single(v => v.Scalar("name") == "agent-ca").Scalar("secret", "secretName");
+        var brokerPod = Find("StatefulSet", "fleetmfa-mosquitto").Get("spec", "template", "spec")!;
+        var brokerCa = brokerPod.Items("volumes").Single(v => v.Scalar("secret", "secretName") == siloCa).Scalar("name");
+        var initContainer = brokerPod.Items("initContainers").Single();
+        var caMount = initContainer.Items("volumeMounts").Single(m => m.Scalar("name") == brokerCa).Scalar("mountPath");
+        Assert.Equal(Path.GetFileName(environment["FLEETMFA_AGENT_CA_CERT"].Scalar("value")), Path.GetFileName(init["FLEETMFA_AGENT_CA_CERT"]));
+        Assert.StartsWith(caMount + "/", init["FLEETMFA_AGENT_CA_CERT"], StringComparison.Ordinal);
+        Assert.All(brokerPod.Items("containers"), c => Assert.DoesNotContain(c.Items("volumeMounts"), m => m.Scalar("name") == brokerCa));
+        var hosts = init["MOSQUITTO_TLS_HOSTS"]!.Split(' ', ',');
+        Assert.Contains(environment["FLEETMFA_MQTT_ADVERTISED_HOST"].Scalar("value"), hosts);
+        Assert.Contains(brokerUrl.Host, hosts);
+        Assert.Contains(Find("Service", brokerUrl.Host).Items("spec", "ports"), p => p.Scalar("port") == $"{brokerUrl.Port}");
+    }
+
+    [Fact]
+    public void The_silos_keep_the_revocation_files_on_a_shared_volume_the_broker_reads_and_its_reloader_watches()
+    {
+        var environment = SiloEnvironment;
+        var brokerPod = Find("StatefulSet", "fleetmfa-mosquitto").Get("spec", "template", "spec")!;
+        var claim = brokerPod.Items("volumes").Single(v => v.Scalar("name") == "revocation").Scalar("persistentVolumeClaim", "claimName")!;
+        Assert.Contains("ReadWriteMany", Find("PersistentVolumeClaim", claim).Items("spec", "accessModes").Select(m => ((YamlScalarNode)m).Value));
+
+        // The silo mounts that claim (and not the broker's data) where its CRL and revoked file are.
+        var siloVolume = SiloPod.Items("spec", "volumes").Single(v => v.Scalar("persistentVolumeClaim", "claimName") == claim).Scalar("name");
+        var siloMount = SiloContainer.Items("volumeMounts").Single(m => m.Scalar("name") == siloVolume).Scalar("mountPath");
+        Assert.Equal($"{siloMount}/crl.pem", environment["FLEETMFA_MOSQUITTO_CRL_FILE"].Scalar("value"));
+        Assert.Equal($"{siloMount}/revoked", environment["FLEETMFA_MOSQUITTO_REVOKED_FILE"].Scalar("value"));
+        var data = brokerPod.Items("volumes").Single(v => v.Scalar("name") == "data").Scalar("persistentVolumeClaim", "claimName");
+        Assert.DoesNotContain(SiloPod.Items("spec", "volumes"), v => v.Scalar("persistentVolumeClaim", "claimName") == data);
+        Assert.Contains("1883", SiloPod.Items("spec", "securityContext", "supplementalGroups").Select(g => ((YamlScalarNode)g).Value));
+
+        // The init container makes the first files there; the broker and its reloader only read them.
+        var init = BrokerInitEnvironment;
+        var mounts = brokerPod.Items("initContainers").Concat(brokerPod.Items("containers"))
+            .ToDictionary(c => c.Scalar("name")!, c => c.Items("volumeMounts").SingleOrDefault(m => m.Scalar("name") == "revocation"));
+        Assert.Equal(init["MOSQUITTO_REVOCATION_DIR"], mounts["init"]!.Scalar("mountPath"));
+        Assert.Null(mounts["init"]!.Scalar("readOnly"));
+        Assert.Equal("true", mounts["mosquitto"]!.Scalar("readOnly"));
+        Assert.Equal("true", mounts["reloader"]!.Scalar("readOnly"));
+
+        // The reloader watches the pid file the config names and both files.
+        var directory = mounts["reloader"]!.Scalar("mountPath");
+        var reloader = brokerPod.Items("containers").Single(c => c.Scalar("name") == "reloader").Items("command").Select(c => ((YamlScalarNode)c).Value);
+        Assert.Equal(["sh", "/scripts/reload-on-change.sh", $"{init["MOSQUITTO_DIR"]}/mosquitto.pid", $"{directory}/crl.pem", $"{directory}/revoked"], reloader);
     }
 
     [Fact]
     public void Agents_are_told_to_use_the_brokers_tls_listener_which_with_the_agent_endpoint_is_the_only_public_port()
     {
         var environment = SiloEnvironment;
-        Assert.Equal("true", environment["FleetMfa__Mqtt__AdvertisedUseTls"].Scalar("value"));
         var broker = Find("StatefulSet", "fleetmfa-mosquitto").Get("spec", "template", "spec")!;
         var mosquitto = broker.Items("containers").Single(c => c.Scalar("name") == "mosquitto");
         var tlsPort = mosquitto.Items("ports").Single(p => p.Scalar("name") == "mqtts").Scalar("containerPort");
-        Assert.Equal(tlsPort, environment["FleetMfa__Mqtt__AdvertisedPort"].Scalar("value"));
-
-        var init = broker.Items("initContainers").Single().Items("env").ToDictionary(e => e.Scalar("name")!, e => e.Scalar("value"));
-        var certificates = mosquitto.Items("volumeMounts").Single(m => m.Scalar("name") == "certs").Scalar("mountPath");
-        Assert.StartsWith(certificates + "/", init["MOSQUITTO_TLS_CERTFILE"], StringComparison.Ordinal);
-        Assert.StartsWith(certificates + "/", init["MOSQUITTO_TLS_KEYFILE"], StringComparison.Ordinal);
+        Assert.Equal(["mqtts"], mosquitto.Items("ports").Select(p => p.Scalar("name")));
+        // On mqtts:// agents are told the broker's port, always with TLS: the public Service must answer on it.
+        Assert.Equal($"{new Uri(environment["FLEETMFA_BROKER"].Scalar("value")!).Port}", tlsPort);
+        var publicMqtt = Find("Service", "fleetmfa-mqtt-public").Items("spec", "ports").Single();
+        Assert.Equal(tlsPort, publicMqtt.Scalar("port"));
 
         var exposed = Manifests.Where(m => m.Scalar("kind") == "Service" && m.Scalar("spec", "type") == "LoadBalancer").ToList();
         Assert.Equal(["agents", "mqtts"], exposed.SelectMany(s => s.Items("spec", "ports")).Select(p => p.Scalar("targetPort")).Order());
@@ -216,6 +276,10 @@ public sealed class KubernetesManifestTests
         // Every other rule opens HTTP and the HTTPS agent endpoint alone: no rule admits an Orleans port from anywhere else.
         Assert.All(rules.Where(r => r != orleans), r => Assert.Equal(["agents", "http"], r.Items("ports").Select(p => p.Scalar("port")).Order()));
     }
+
+    private static Dictionary<string, string?> BrokerInitEnvironment =>
+        Find("StatefulSet", "fleetmfa-mosquitto").Items("spec", "template", "spec", "initContainers").Single()
+            .Items("env").ToDictionary(e => e.Scalar("name")!, e => e.Scalar("value"));
 
     private static YamlMappingNode Find(string kind, string name) =>
         Manifests.SingleOrDefault(m => m.Scalar("kind") == kind && m.Scalar("metadata", "name") == name)
