@@ -427,36 +427,6 @@ fm_start_mosquitto() {
     export FLEETMFA_MOSQUITTO_PID_FILE="$dir/mosquitto.pid"
 }
 
-# fm_start_mosquitto_passwords DIR PORT LOG_FILE [BRIDGES]: as fm_start_mosquitto, but plain MQTT with a password file
-# (deploy/mosquitto/fleetmfa.conf.template): device accounts are lines the silo appends. For development and for the
-# benchmarks whose simulated agents still log in with passwords; bridge passwords are generated into
-# DIR/<account>.password.
-fm_start_mosquitto_passwords() {
-    local dir=$1 port=$2 log=$3 bridges=${4:-1} account i
-    fm_ensure_apt mosquitto
-    fm_build_mosquitto_plugin
-    mkdir -p "$dir" "$(dirname "$log")"
-    sed "s|@PORT@|$port|; s|@DIR@|$dir|g; s|@PLUGIN@|$FM_MOSQUITTO_PLUGIN|" \
-        "$FM_DEPLOY/mosquitto/fleetmfa.conf.template" >"$dir/mosquitto.conf"
-    fm_mosquitto_acl "$dir" "$bridges"
-    [[ -f "$dir/passwd" ]] || (umask 077 && : >"$dir/passwd")
-    chmod 600 "$dir/passwd"
-    for ((i = 1; i <= bridges; i++)); do
-        account=$(fm_bridge_account "$i")
-        # A new password, or an account missing from the file: (re)write its entry (-b updates one in place).
-        if [[ ! -s "$dir/$account.password" ]] || ! grep -q "^$account:" "$dir/passwd"; then
-            [[ -s "$dir/$account.password" ]] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$account.password")
-            mosquitto_passwd -b "$dir/passwd" "$account" "$(<"$dir/$account.password")" >/dev/null
-        fi
-    done
-    fm_run_mosquitto "$dir" "$port" "$log"
-    export FLEETMFA_BROKER="mqtt://127.0.0.1:$port"
-    export FLEETMFA_BROKER_USERNAME=fleetmfa-bridge
-    export FLEETMFA_BROKER_PASSWORD="$(<"$dir/fleetmfa-bridge.password")"
-    export FLEETMFA_MOSQUITTO_PASSWORD_FILE="$dir/passwd"
-    export FLEETMFA_MOSQUITTO_PID_FILE="$dir/mosquitto.pid"
-}
-
 # fm_mosquitto_acl DIR BRIDGES: DIR/acl from deploy/mosquitto/acl, with the control-plane grant for every bridge account
 # after the first (the shipped file grants fleetmfa-bridge).
 fm_mosquitto_acl() {
