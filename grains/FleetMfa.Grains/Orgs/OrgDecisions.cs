@@ -221,11 +221,15 @@ public static class OrgDecisions
         return true;
     }
 
-    /// <summary>An enrollment with a connect key: a limited key spends one use, an unlimited one records its use; false when the key is gone.</summary>
-    public static bool RecordConnectKeyUse(OrgState state, string keyId, DateTimeOffset now)
+    /// <summary>
+    /// An enrollment with a connect key: a limited key spends one use, an unlimited one records its use. False — nothing
+    /// to store, and no enrollment — when no live key opens with <paramref name="keyId"/> and <paramref name="secretHash"/>
+    /// (revoked, expired or spent meanwhile).
+    /// </summary>
+    public static bool RecordConnectKeyUse(OrgState state, string keyId, byte[] secretHash, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.ConnectKeys.Find(k => k.KeyId == keyId) is not { } key)
+        if (FindLive(state.ConnectKeys, keyId, secretHash, now) is not { } key)
         {
             return false;
         }

@@ -305,13 +305,9 @@ public sealed partial class OrgGrain(
         }
 
         // A limited key's use is stored before the enrollment goes ahead: a write that fails spends nothing and
-        // enrolls nothing, and no crash can hand out more enrollments than the limit.
-        if (OrgDecisions.IsConnectKeyUseStored(key, now))
-        {
-            await DecideAndStoreAsync(s => OrgDecisions.RecordConnectKeyUse(s, keyId, now));
-        }
-
-        return true;
+        // enrolls nothing, and no crash can hand out more enrollments than the limit — nor can a key that another
+        // activation spent or revoked meanwhile (found on the state read back after a conflict).
+        return !OrgDecisions.IsConnectKeyUseStored(key, now) || await DecideAndStoreAsync(s => OrgDecisions.RecordConnectKeyUse(s, keyId, secretHash, now));
     }
 
     /// <summary>Mints a key (<paramref name="prefix"/>: operator or connect), stores its record with <paramref name="add"/> and answers with the key — the only time it is shown.</summary>
