@@ -1,6 +1,7 @@
 using System.Numerics;
 using FleetMfa.Grains;
 using FleetMfa.Grains.Orgs;
+using FleetMfa.Tests.Infrastructure;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -18,21 +19,15 @@ namespace FleetMfa.Tests.Orgs;
 public sealed class OrgDecisionsPropertyTests
 {
     private static readonly string[] KeyIds = ["00000000000000a0", "00000000000000a1", "00000000000000a2", "00000000000000a3"];
+
     /// <summary>A confirmation for the version before, the current one (twice as likely) or one not issued yet.</summary>
     private static readonly int[] VersionOffsets = [-1, 0, 1, 0];
     private static readonly int[] PeriodMinutes = [4, 5, 60, 60 * 24 * 90, 60 * 24 * 90 + 1];
 
-    /// <summary>One move in an org's life, drawn at random: <see cref="Kind"/> picks the command, the rest its arguments.</summary>
-    public sealed record Move(int Kind, int A, int B, bool Flag);
-
+    /// <summary>Moves of the ten kinds <see cref="Apply"/> knows; <see cref="Move.B"/> up to 66 (a shard out of range either side).</summary>
     public static class Steps
     {
-        public static Arbitrary<Move[]> Arbitrary() =>
-            (from kind in Gen.Choose(0, 9)
-             from a in Gen.Choose(0, 3)
-             from b in Gen.Choose(0, 66)
-             from flag in Gen.Elements(true, false)
-             select new Move(kind, a, b, flag)).ArrayOf().ToArbitrary();
+        public static Arbitrary<Move[]> Arbitrary() => Moves.Arbitrary(kinds: 10, maxA: 3, maxB: 66);
     }
 
     /// <summary>Shard confirmations in any order, with repeats and shards out of range, up to 400 of them.</summary>
