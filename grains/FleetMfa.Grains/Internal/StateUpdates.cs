@@ -18,7 +18,15 @@ internal static class StateUpdates
     /// Runs <paramref name="decide"/> on a copy of the state; when it returns a decision (not null), stores the copy
     /// and returns the decision once stored. Null: nothing to store.
     /// </summary>
-    public static async Task<TDecision?> UpdateAsync<TState, TDecision>(this IPersistentState<TState> state, DeepCopier<TState> copier, Func<TState, TDecision?> decide)
+    /// <param name="state">The grain's state.</param>
+    /// <param name="copier">Copies it for the decision.</param>
+    /// <param name="decide">Changes the copy; null when there is nothing to store.</param>
+    /// <param name="beforeWrite">
+    /// Runs after a decision, before its write, on the state about to be stored: what must exist should the write succeed
+    /// and the silo crash right after (a reminder that carries the stored change on).
+    /// </param>
+    public static async Task<TDecision?> UpdateAsync<TState, TDecision>(
+        this IPersistentState<TState> state, DeepCopier<TState> copier, Func<TState, TDecision?> decide, Func<TState, Task>? beforeWrite = null)
         where TDecision : class
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -30,6 +38,11 @@ internal static class StateUpdates
             if (decide(next) is not { } decision)
             {
                 return null;
+            }
+
+            if (beforeWrite is not null)
+            {
+                await beforeWrite(next);
             }
 
             var stored = state.State;

@@ -12,7 +12,7 @@ public sealed class ApiKeyRecord
     /// <summary>From this instant on the key is refused; null: it does not expire.</summary>
     [Id(4)] public DateTimeOffset? ExpiresAt { get; set; }
 
-    /// <summary>When the key last opened something, to within <see cref="OrgGrain.LastUseResolution"/>; null: never.</summary>
+    /// <summary>When the key last opened something, to within <see cref="OrgDecisions.LastUseResolution"/>; null: never.</summary>
     [Id(5)] public DateTimeOffset? LastUsedAt { get; set; }
 
     /// <summary>Connect keys: how many enrollments the key allows; null: no limit.</summary>

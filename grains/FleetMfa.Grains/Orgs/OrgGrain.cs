@@ -1,5 +1,4 @@
 using FleetMfa.Grains.Internal;
-using FleetMfa.Grains.Rules;
 using FleetMfa.Grains.Security;
 using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
@@ -7,10 +6,12 @@ using Orleans.Serialization;
 namespace FleetMfa.Grains.Orgs;
 
 /// <summary>
-/// An org's settings, its TOTP switch and keys. Every change is decided on a copy of the state and takes effect only
-/// once stored (<see cref="StateUpdates"/>): a write that fails changes nothing, so a retry does the work and no policy
-/// version is ever handed out twice. Calls that interleave (key checks, the policy devices read) see only what is
-/// stored (<see cref="Stored"/>), never a change whose write is still in flight.
+/// An org's settings, its TOTP switch and keys: a thin shell around <see cref="OrgDecisions"/>, whose decisions it makes
+/// on a copy of the state and which take effect only once stored (<see cref="StateUpdates"/>): a write that fails
+/// changes nothing, so a retry does the work and no policy version is ever handed out twice. After a switch is stored
+/// the grain hands the policy to the index shards that have not confirmed it; a reminder, armed before the write, keeps
+/// at it until every shard has. Calls that interleave (key checks, the policy devices read) see only what is stored
+/// (<see cref="Stored"/>), never a change whose write is still in flight.
 /// </summary>
 public sealed partial class OrgGrain(
     [PersistentState(OrgGrain.StateName, StorageNames.Fleet)] IPersistentState<OrgState> state,
@@ -19,27 +20,11 @@ public sealed partial class OrgGrain(
     TimeProvider time) : Grain, IOrgGrain, IRemindable
 {
     public const string StateName = "org";
-    public const int MaxRecentRollouts = 50;
     internal const string FanOutReminder = "policy-fan-out";
     internal static readonly TimeSpan FanOutReminderPeriod = TimeSpan.FromMinutes(1);
 
     /// <summary>How long the switch request waits for the index shards to store the policy before it returns (well inside Orleans' 30 s response timeout).</summary>
     internal static readonly TimeSpan FanOutWait = TimeSpan.FromSeconds(10);
-
-    public static readonly TimeSpan DefaultEnrollmentPeriod = TimeSpan.FromDays(7);
-    public static readonly TimeSpan MinEnrollmentPeriod = TimeSpan.FromMinutes(5);
-    public static readonly TimeSpan MaxEnrollmentPeriod = TimeSpan.FromDays(90);
-    public const int MaxApiKeys = 100;
-
-    /// <summary>A key's lifetime, when it has one: at least an hour, at most ten years.</summary>
-    public const int MinKeyLifetimeHours = 1;
-    public const int MaxKeyLifetimeHours = 87_600;
-    public static readonly TimeSpan MinKeyLifetime = TimeSpan.FromHours(MinKeyLifetimeHours);
-    public static readonly TimeSpan MaxKeyLifetime = TimeSpan.FromHours(MaxKeyLifetimeHours);
-    public const int MaxConnectKeyUses = 100_000;
-
-    /// <summary>A key's last use is stored at most this often: a busy key costs no storage write per request.</summary>
-    public static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);
 
     private readonly HashSet<string> _useWritesSent = new(StringComparer.Ordinal);
     private OrgState? _stored;
@@ -54,7 +39,7 @@ public sealed partial class OrgGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stored = state.State;
-        if (State.Created && State.PolicyFannedOutShards != ulong.MaxValue)
+        if (State.Created && !OrgDecisions.IsFannedOut(State))
         {
             // A switch stored by an activation that went before every shard confirmed it (a crash, a lost answer): the
             // fan-out carries on now, in a turn of its own, rather than at the reminder's next tick.
@@ -64,8 +49,8 @@ public sealed partial class OrgGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>Decides on a copy and stores it (<see cref="StateUpdates"/>); true when something was stored.</summary>
-    private async Task<bool> UpdateAsync(Func<OrgState, bool> decide)
+    /// <summary>Makes a decision on a copy and stores it when it changed something (<see cref="StateUpdates"/>); true when something was stored.</summary>
+    private async Task<bool> DecideAndStoreAsync(Func<OrgState, bool> decide)
     {
         var stored = await state.UpdateAsync(copier, s => decide(s) ? s : null);
         _stored = state.State;
@@ -74,20 +59,9 @@ public sealed partial class OrgGrain(
 
     public async Task<OrgSettings> CreateOrUpdateAsync(string name)
     {
-        name = InputRules.RequireText(name, "name", 200);
         var created = !State.Created;
-        await UpdateAsync(s =>
-        {
-            if (!s.Created)
-            {
-                s.Created = true;
-                s.CreatedAt = time.GetUtcNow();
-                s.PolicyVersion = 1;
-            }
-
-            s.Name = name;
-            return true;
-        });
+        var now = time.GetUtcNow();
+        await DecideAndStoreAsync(s => OrgDecisions.CreateOrRename(s, name, now));
         if (created)
         {
             LogOrgCreated(logger, OrgId);
@@ -101,7 +75,7 @@ public sealed partial class OrgGrain(
     public Task<OrgPolicy> GetPolicyAsync()
     {
         EnsureCreated(Stored);
-        return Task.FromResult(Policy());
+        return Task.FromResult(OrgViews.Policy(Stored));
     }
 
     public async Task<OrgSummary> GetSummaryAsync()
@@ -115,18 +89,7 @@ public sealed partial class OrgGrain(
     {
         ArgumentNullException.ThrowIfNull(patch);
         EnsureCreated();
-        var name = patch.Name is null ? State.Name : InputRules.RequireText(patch.Name, "name", 200);
-        if (patch.EnrollmentPeriod is { } period && (period < MinEnrollmentPeriod || period > MaxEnrollmentPeriod))
-        {
-            throw FleetMfaException.Validation($"enrollment period must be between {MinEnrollmentPeriod.TotalMinutes} minutes and {MaxEnrollmentPeriod.TotalDays} days.");
-        }
-
-        await UpdateAsync(s =>
-        {
-            s.Name = name;
-            s.EnrollmentPeriod = patch.EnrollmentPeriod ?? s.EnrollmentPeriod;
-            return true;
-        });
+        await DecideAndStoreAsync(s => OrgDecisions.Update(s, patch));
         return Settings();
     }
 
@@ -141,7 +104,7 @@ public sealed partial class OrgGrain(
     public async Task<OrgSettings> SetTotpEnabledAsync(bool enabled)
     {
         EnsureCreated();
-        if (State.TotpEnabled != enabled || State.PolicyFannedOutShards != ulong.MaxValue)
+        if (OrgDecisions.SwitchLeavesShardsToTell(State, enabled))
         {
             // Before the write that leaves shards to tell: a crash between the two must not leave a stored switch that
             // nothing hands down. A reminder armed for a write that then failed finds nothing to do and removes itself.
@@ -149,19 +112,7 @@ public sealed partial class OrgGrain(
             await this.RegisterOrUpdateReminder(FanOutReminder, FanOutReminderPeriod, FanOutReminderPeriod);
         }
 
-        var switched = await UpdateAsync(s =>
-        {
-            if (s.TotpEnabled == enabled)
-            {
-                return false;
-            }
-
-            s.TotpEnabled = enabled;
-            s.PolicyVersion++;
-            s.PolicyFannedOutShards = 0;
-            return true;
-        });
-        if (switched)
+        if (await DecideAndStoreAsync(s => OrgDecisions.SwitchTotp(s, enabled)))
         {
             LogTotpSwitched(logger, OrgId, enabled, State.PolicyVersion);
         }
@@ -186,22 +137,7 @@ public sealed partial class OrgGrain(
 
     public async Task PolicyFannedOutAsync(int shard, long version)
     {
-        var bit = 1UL << shard;
-        if (!await UpdateAsync(s =>
-            {
-                if (version != s.PolicyVersion || shard is < 0 or >= GrainKeys.DeviceIndexShards || (s.PolicyFannedOutShards & bit) != 0)
-                {
-                    return false;
-                }
-
-                s.PolicyFannedOutShards |= bit;
-                return true;
-            }))
-        {
-            return;
-        }
-
-        if (State.PolicyFannedOutShards == ulong.MaxValue)
+        if (await DecideAndStoreAsync(s => OrgDecisions.ConfirmFanOut(s, shard, version)) && OrgDecisions.IsFannedOut(State))
         {
             LogPolicyFannedOut(logger, OrgId, version);
             await StopFanOutReminderAsync();
@@ -215,7 +151,7 @@ public sealed partial class OrgGrain(
             return;
         }
 
-        if (State.PolicyFannedOutShards == ulong.MaxValue)
+        if (OrgDecisions.IsFannedOut(State))
         {
             // What storage holds decides, not what this activation last knew: a write whose answer was lost (refused
             // here, stored there) may have stored a switch this activation never saw.
@@ -223,7 +159,7 @@ public sealed partial class OrgGrain(
             _stored = state.State;
         }
 
-        if (State.PolicyFannedOutShards == ulong.MaxValue)
+        if (OrgDecisions.IsFannedOut(State))
         {
             // Every shard confirmed the policy, or the write that armed the reminder failed: nothing is left to do.
             await StopFanOutReminderAsync();
@@ -251,9 +187,8 @@ public sealed partial class OrgGrain(
     /// <summary>Hands the current policy to the shards that have not confirmed it (a shard that has it makes sure its fan-out is running).</summary>
     private Task FanOutPolicyAsync()
     {
-        var policy = Policy();
-        var pending = Enumerable.Range(0, GrainKeys.DeviceIndexShards).Where(s => (State.PolicyFannedOutShards & (1UL << s)) == 0);
-        return Task.WhenAll(pending.Select(s => GrainFactory.GetDeviceIndexShard(OrgId, s).ApplyOrgPolicyAsync(policy)));
+        var policy = OrgViews.Policy(Stored);
+        return Task.WhenAll(OrgDecisions.PendingShards(State).Select(s => GrainFactory.GetDeviceIndexShard(OrgId, s).ApplyOrgPolicyAsync(policy)));
     }
 
     private async Task StopFanOutReminderAsync()
@@ -267,18 +202,7 @@ public sealed partial class OrgGrain(
     public async Task AddRolloutAsync(string rolloutId)
     {
         EnsureCreated();
-        Slug.Require(rolloutId, "rolloutId");
-        await UpdateAsync(s =>
-        {
-            s.RecentRollouts.Remove(rolloutId);
-            s.RecentRollouts.Insert(0, rolloutId);
-            if (s.RecentRollouts.Count > MaxRecentRollouts)
-            {
-                s.RecentRollouts.RemoveRange(MaxRecentRollouts, s.RecentRollouts.Count - MaxRecentRollouts);
-            }
-
-            return true;
-        });
+        await DecideAndStoreAsync(s => OrgDecisions.AddRollout(s, rolloutId));
     }
 
     public Task<IReadOnlyList<string>> GetRolloutIdsAsync()
@@ -289,15 +213,7 @@ public sealed partial class OrgGrain(
 
     public async Task<ApiKeyCreated> CreateApiKeyAsync(string name, TimeSpan? lifetime = null)
     {
-        EnsureCreated();
-        name = InputRules.RequireText(name, "name", 100);
-        RequireLifetime(lifetime);
-        if (State.ApiKeys.Count >= MaxApiKeys)
-        {
-            throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} operator keys; revoke one first.");
-        }
-
-        var created = await AddKeyAsync(s => s.ApiKeys, ApiKeys.OperatorPrefix, name, lifetime, maxUses: null);
+        var created = await AddKeyAsync(ApiKeys.OperatorPrefix, name, lifetime, maxUses: null, OrgDecisions.AddApiKey);
         LogApiKeyCreated(logger, OrgId, created.KeyId);
         return created;
     }
@@ -305,15 +221,13 @@ public sealed partial class OrgGrain(
     public Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync()
     {
         EnsureCreated(Stored);
-        var now = time.GetUtcNow();
-        return Task.FromResult<IReadOnlyList<ApiKeyInfo>>(
-            [.. Stored.ApiKeys.Select(k => new ApiKeyInfo(k.KeyId, k.Name, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, !k.IsLive(now)))]);
+        return Task.FromResult(OrgViews.ApiKeys(Stored, time.GetUtcNow()));
     }
 
     public async Task RevokeApiKeyAsync(string keyId)
     {
         EnsureCreated();
-        if (!await UpdateAsync(s => s.ApiKeys.RemoveAll(k => k.KeyId == keyId) > 0))
+        if (!await DecideAndStoreAsync(s => OrgDecisions.RevokeApiKey(s, keyId)))
         {
             throw FleetMfaException.NotFound($"Operator key '{keyId}' does not exist in org '{OrgId}'.");
         }
@@ -322,18 +236,19 @@ public sealed partial class OrgGrain(
     }
 
     public Task<bool> IsApiKeyValidAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(Stored.Created && FindLive(Stored.ApiKeys, keyId, secretHash) is not null);
+        Task.FromResult(Stored.Created && OrgDecisions.FindLive(Stored.ApiKeys, keyId, secretHash, time.GetUtcNow()) is not null);
 
     public Task<string?> FindApiKeyNameAsync(string keyId, byte[] secretHash)
     {
-        if (!Stored.Created || FindLive(Stored.ApiKeys, keyId, secretHash) is not { } key)
+        var now = time.GetUtcNow();
+        if (!Stored.Created || OrgDecisions.FindLive(Stored.ApiKeys, keyId, secretHash, now) is not { } key)
         {
             return Task.FromResult<string?>(null);
         }
 
         // This call interleaves with writes, so it does not write itself: it asks the grain, as a call of its own that
         // waits its turn, to store the use — once per key until that is done.
-        if (IsUseDue(key) && _useWritesSent.Add(key.KeyId))
+        if (OrgDecisions.IsUseDue(key, now) && _useWritesSent.Add(key.KeyId))
         {
             this.AsReference<IOrgGrain>().RecordApiKeyUseAsync(key.KeyId).Ignore();
         }
@@ -346,7 +261,7 @@ public sealed partial class OrgGrain(
         try
         {
             var now = time.GetUtcNow();
-            await UpdateAsync(s => s.ApiKeys.Find(k => k.KeyId == keyId) is { } key && IsUseDue(key) && Touch(key, now));
+            await DecideAndStoreAsync(s => OrgDecisions.RecordApiKeyUse(s, keyId, now));
         }
         finally
         {
@@ -356,20 +271,7 @@ public sealed partial class OrgGrain(
 
     public async Task<ApiKeyCreated> CreateConnectKeyAsync(string name, TimeSpan? lifetime = null, int? maxUses = null)
     {
-        EnsureCreated();
-        name = InputRules.RequireText(name, "name", 100);
-        RequireLifetime(lifetime);
-        if (maxUses is < 1 or > MaxConnectKeyUses)
-        {
-            throw FleetMfaException.Validation($"maxUses must be between 1 and {MaxConnectKeyUses}.");
-        }
-
-        if (State.ConnectKeys.Count >= MaxApiKeys)
-        {
-            throw new FleetMfaException(ErrorCodes.Conflict, $"An org holds at most {MaxApiKeys} connect keys; revoke one first.");
-        }
-
-        var created = await AddKeyAsync(s => s.ConnectKeys, ApiKeys.ConnectPrefix, name, lifetime, maxUses);
+        var created = await AddKeyAsync(ApiKeys.ConnectPrefix, name, lifetime, maxUses, OrgDecisions.AddConnectKey);
         LogConnectKeyCreated(logger, OrgId, created.KeyId);
         return created;
     }
@@ -377,17 +279,13 @@ public sealed partial class OrgGrain(
     public Task<IReadOnlyList<ConnectKeyInfo>> ListConnectKeysAsync()
     {
         EnsureCreated(Stored);
-        var now = time.GetUtcNow();
-        return Task.FromResult<IReadOnlyList<ConnectKeyInfo>>(
-            [.. Stored.ConnectKeys.Select(k => new ConnectKeyInfo(
-                k.KeyId, k.Name, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.ExpiresAt is { } expires && now >= expires,
-                k.MaxUses is null ? null : k.Uses, k.MaxUses, k.MaxUses is { } max ? Math.Max(0, max - k.Uses) : null))]);
+        return Task.FromResult(OrgViews.ConnectKeys(Stored, time.GetUtcNow()));
     }
 
     public async Task RevokeConnectKeyAsync(string keyId)
     {
         EnsureCreated();
-        if (!await UpdateAsync(s => s.ConnectKeys.RemoveAll(k => k.KeyId == keyId) > 0))
+        if (!await DecideAndStoreAsync(s => OrgDecisions.RevokeConnectKey(s, keyId)))
         {
             throw FleetMfaException.NotFound($"Connect key '{keyId}' does not exist in org '{OrgId}'.");
         }
@@ -396,68 +294,30 @@ public sealed partial class OrgGrain(
     }
 
     public Task<bool> IsConnectKeyValidAsync(string keyId, byte[] secretHash) =>
-        Task.FromResult(Stored.Created && FindLive(Stored.ConnectKeys, keyId, secretHash) is not null);
+        Task.FromResult(Stored.Created && OrgDecisions.FindLive(Stored.ConnectKeys, keyId, secretHash, time.GetUtcNow()) is not null);
 
     public async Task<bool> UseConnectKeyAsync(string keyId, byte[] secretHash)
     {
-        if (!State.Created || FindLive(State.ConnectKeys, keyId, secretHash) is not { } key)
+        var now = time.GetUtcNow();
+        if (!State.Created || OrgDecisions.FindLive(State.ConnectKeys, keyId, secretHash, now) is not { } key)
         {
             return false;
         }
 
         // A limited key's use is stored before the enrollment goes ahead: a write that fails spends nothing and
-        // enrolls nothing, and no crash can hand out more enrollments than the limit.
-        if (key.MaxUses is not null || IsUseDue(key))
-        {
-            var now = time.GetUtcNow();
-            await UpdateAsync(s => s.ConnectKeys.Find(k => k.KeyId == keyId) is { } k && (k.MaxUses is not null ? Spend(k, now) : Touch(k, now)));
-        }
-
-        return true;
+        // enrolls nothing, and no crash can hand out more enrollments than the limit — nor can a key that another
+        // activation spent or revoked meanwhile (found on the state read back after a conflict).
+        return !OrgDecisions.IsConnectKeyUseStored(key, now) || await DecideAndStoreAsync(s => OrgDecisions.RecordConnectKeyUse(s, keyId, secretHash, now));
     }
 
-    private ApiKeyRecord? FindLive(List<ApiKeyRecord> keys, string keyId, byte[] secretHash)
+    /// <summary>Mints a key (<paramref name="prefix"/>: operator or connect), stores its record with <paramref name="add"/> and answers with the key — the only time it is shown.</summary>
+    private async Task<ApiKeyCreated> AddKeyAsync(string prefix, string name, TimeSpan? lifetime, int? maxUses, Func<OrgState, ApiKeyRecord, bool> add)
     {
-        var now = time.GetUtcNow();
-        return keys.Find(k => k.Opens(keyId, secretHash, now));
-    }
-
-    private bool IsUseDue(ApiKeyRecord key) => key.LastUsedAt is not { } last || time.GetUtcNow() - last >= LastUseResolution;
-
-    private static bool Touch(ApiKeyRecord key, DateTimeOffset now)
-    {
-        key.LastUsedAt = now;
-        return true;
-    }
-
-    private static bool Spend(ApiKeyRecord key, DateTimeOffset now)
-    {
-        key.Uses++;
-        return Touch(key, now);
-    }
-
-    private static void RequireLifetime(TimeSpan? lifetime)
-    {
-        if (lifetime is { } l && (l < MinKeyLifetime || l > MaxKeyLifetime))
-        {
-            throw FleetMfaException.Validation($"expiresInHours must be between {MinKeyLifetime.TotalHours} and {MaxKeyLifetime.TotalHours}.");
-        }
-    }
-
-    private async Task<ApiKeyCreated> AddKeyAsync(Func<OrgState, List<ApiKeyRecord>> keys, string prefix, string name, TimeSpan? lifetime, int? maxUses)
-    {
+        EnsureCreated();
         var (keyId, secret, key) = ApiKeys.NewOrgKey(prefix, OrgId);
-        var now = time.GetUtcNow();
-        var record = new ApiKeyRecord
-        {
-            KeyId = keyId, Name = name, SecretHash = ApiKeys.Hash(secret), CreatedAt = now, ExpiresAt = now + lifetime, MaxUses = maxUses,
-        };
-        await UpdateAsync(s =>
-        {
-            keys(s).Add(record);
-            return true;
-        });
-        return new ApiKeyCreated(keyId, name, key, record.CreatedAt, record.ExpiresAt, maxUses);
+        var record = OrgDecisions.NewKey(keyId, ApiKeys.Hash(secret), name, lifetime, maxUses, time.GetUtcNow());
+        await DecideAndStoreAsync(s => add(s, record));
+        return new ApiKeyCreated(keyId, record.Name, key, record.CreatedAt, record.ExpiresAt, maxUses);
     }
 
     private void EnsureCreated(OrgState? of = null)
@@ -468,9 +328,5 @@ public sealed partial class OrgGrain(
         }
     }
 
-    private OrgPolicy Policy() => new(Stored.TotpEnabled, Stored.Totp, Stored.PolicyVersion);
-
-    private OrgSettings Settings() =>
-        new(OrgId, Stored.Name, Stored.TotpEnabled, Stored.Totp, Stored.EnrollmentPeriod, Stored.CreatedAt,
-            new PolicyFanOut(Stored.PolicyVersion, System.Numerics.BitOperations.PopCount(Stored.PolicyFannedOutShards), GrainKeys.DeviceIndexShards));
+    private OrgSettings Settings() => OrgViews.Settings(OrgId, Stored);
 }

@@ -71,9 +71,9 @@ public static class OrgsApi
         string orgId, IGrainFactory grains, FleetMfaCertificateAuthority ca, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] CreateConnectKeyRequest? body)
     {
         body ??= new CreateConnectKeyRequest();
-        if (body.MaxUses is < 1 or > OrgGrain.MaxConnectKeyUses)
+        if (body.MaxUses is < 1 or > OrgDecisions.MaxConnectKeyUses)
         {
-            throw FleetMfaException.Validation($"maxUses must be between 1 and {OrgGrain.MaxConnectKeyUses}.");
+            throw FleetMfaException.Validation($"maxUses must be between 1 and {OrgDecisions.MaxConnectKeyUses}.");
         }
 
         var key = await grains.GetOrg(orgId).CreateConnectKeyAsync(body.Name, Lifetime(body.ExpiresInHours), body.MaxUses);
@@ -99,8 +99,8 @@ public static class OrgsApi
         expiresInHours switch
         {
             null => null,
-            < OrgGrain.MinKeyLifetimeHours or > OrgGrain.MaxKeyLifetimeHours =>
-                throw FleetMfaException.Validation($"expiresInHours must be between {OrgGrain.MinKeyLifetimeHours} and {OrgGrain.MaxKeyLifetimeHours}."),
+            < OrgDecisions.MinKeyLifetimeHours or > OrgDecisions.MaxKeyLifetimeHours =>
+                throw FleetMfaException.Validation($"expiresInHours must be between {OrgDecisions.MinKeyLifetimeHours} and {OrgDecisions.MaxKeyLifetimeHours}."),
             { } hours => TimeSpan.FromHours(hours),
         };
 }

@@ -1,6 +1,7 @@
 using FleetMfa.Grains;
 using FleetMfa.Grains.Devices;
 using FleetMfa.Protocol.Documents;
+using FleetMfa.Tests.Infrastructure;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -17,17 +18,9 @@ public sealed class DeviceTwinPropertyTests
 {
     private static readonly TotpParameters Totp = new(6, 30, "SHA1", 1);
 
-    /// <summary>One move in a device's life, drawn at random: <see cref="Kind"/> picks the command, the rest its arguments.</summary>
-    public sealed record Move(int Kind, int A, int B, bool Flag);
-
     public static class Steps
     {
-        public static Arbitrary<Move[]> Arbitrary() =>
-            (from kind in Gen.Choose(0, 9)
-             from a in Gen.Choose(0, 3)
-             from b in Gen.Choose(0, 6)
-             from flag in Gen.Elements(true, false)
-             select new Move(kind, a, b, flag)).ArrayOf().ToArbitrary();
+        public static Arbitrary<Move[]> Arbitrary() => Moves.Arbitrary(kinds: 10, maxA: 3, maxB: 6);
     }
 
     [Property(Arbitrary = [typeof(Steps)], MaxTest = 300)]

@@ -161,6 +161,25 @@ public sealed class UserDeviceFlowTests(ClusterFixture fixture) : IDisposable
         await Poll.UntilAsync(() => NotifyReminderAsync(user), r => r is null, "the reminder removed once the device acknowledged");
     }
 
+    [Fact]
+    public async Task A_new_name_reaches_every_bound_device_and_a_profile_that_changes_nothing_is_not_written()
+    {
+        var orgId = await Grains.NewOrgAsync(totpEnabled: true);
+        await AgentDeviceAsync(orgId, "web-01");
+        var device = Grains.GetDevice(orgId, "web-01");
+        var user = Grains.GetUser(orgId, "alice");
+        await user.CreateOrUpdateAsync(new UserProfile("Alice", "alice@example.com"));
+        await device.BindUserAsync("alice", "alice");
+        var writes = WriteCountingGrainStorage.WritesOf(user.GetGrainId());
+
+        Assert.Equal("Alice", (await user.CreateOrUpdateAsync(new UserProfile(" Alice ", "alice@example.com"))).Username);
+        Assert.Equal(writes, WriteCountingGrainStorage.WritesOf(user.GetGrainId()));
+
+        Assert.Equal("Alice Smith", (await user.CreateOrUpdateAsync(new UserProfile("Alice Smith", "alice@example.com"))).Username);
+        Assert.Equal(writes + 1, WriteCountingGrainStorage.WritesOf(user.GetGrainId()));
+        await Poll.UntilAsync(async () => (await device.GetUsersAsync()).Single().Username, name => name == "Alice Smith", "the device heard of the new name");
+    }
+
     /// <summary>The user's reminder for devices still to tell, as the silos' reminder tables hold it; null when there is none.</summary>
     private async Task<ReminderEntry?> NotifyReminderAsync(IUserGrain user)
     {
