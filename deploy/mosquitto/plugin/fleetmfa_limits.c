@@ -42,7 +42,10 @@
  *   - Each ACL check: a non-exempt client without a client certificate is denied (it cannot have been checked); one
  *     whose serial is in the set is denied. An exempt client (a silo's bridge) is denied only if it presents a
  *     certificate whose serial is in the set: neither a missing certificate nor an unreadable file cuts the silos
- *     off. Lookups are O(1) on average (a hash set of canonical serials).
+ *     off. Lookups are O(1) on average (a hash set of canonical serials). The one exception to "no certificate, no
+ *     access": a client's last will. Mosquitto raises the disconnect event and then sends the will, by when the TLS
+ *     session of a client that died may be gone; the serial read at that event judges the will's check (so a device
+ *     killed without a DISCONNECT is still reported offline, and a revoked one's will is still dropped).
  * Denials are counted and reported in one NOTICE line every ~10 s (counts and the last username denied: no topics,
  * payloads or keys).
  *
@@ -136,6 +139,13 @@ struct fl_state {
 	uint64_t denied_no_cert;
 	uint64_t denied_fail_closed;
 	char last_denied[128];
+
+	/* The client Mosquitto is disconnecting: it raises the disconnect event, then sends the client's will, whose ACL
+	 * check comes when the TLS session may be gone already (no certificate to read). The serial read at the event
+	 * judges that check; any other client without a certificate is still denied. */
+	const struct mosquitto *leaving;
+	bool leaving_has_serial;
+	char leaving_serial[FL_MAX_SERIAL_DIGITS + 1];
 };
 
 static int64_t fl_now_ns(void)
@@ -621,11 +631,16 @@ static int fl_on_acl_check(int event, void *event_data, void *userdata)
 		return fl_deny(state, ed->client, &state->denied_fail_closed);
 	}
 	cert = mosquitto_client_certificate(ed->client);
-	if(cert == NULL){
+	if(cert == NULL && ed->client == state->leaving && state->leaving_has_serial){
+		/* The will of a client being disconnected: judged by the certificate it had (see fl_remember_leaving). */
+		memcpy(serial, state->leaving_serial, sizeof(serial));
+		usable = true;
+	}else if(cert == NULL){
 		return exempt ? MOSQ_ERR_PLUGIN_DEFER : fl_deny(state, ed->client, &state->denied_no_cert);
+	}else{
+		usable = fl_serial_from_cert(cert, serial);
+		X509_free(cert);
 	}
-	usable = fl_serial_from_cert(cert, serial);
-	X509_free(cert);
 	if(!usable){
 		return exempt ? MOSQ_ERR_PLUGIN_DEFER : fl_deny(state, ed->client, &state->denied_no_cert);
 	}
@@ -713,6 +728,18 @@ static int fl_on_message(int event, void *event_data, void *userdata)
 	return MOSQ_ERR_ACL_DENIED;
 }
 
+/* Remembers the serial of the client being disconnected, for its will's ACL check (struct fl_state, leaving). */
+static void fl_remember_leaving(struct fl_state *state, const struct mosquitto *client)
+{
+	X509 *cert = mosquitto_client_certificate(client);
+
+	state->leaving = client;
+	state->leaving_has_serial = cert != NULL && fl_serial_from_cert(cert, state->leaving_serial);
+	if(cert != NULL){
+		X509_free(cert);
+	}
+}
+
 static int fl_on_disconnect(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_disconnect *ed = event_data;
@@ -724,6 +751,7 @@ static int fl_on_disconnect(int event, void *event_data, void *userdata)
 	if(ed->client == NULL){
 		return MOSQ_ERR_SUCCESS;
 	}
+	fl_remember_leaving(state, ed->client);
 	client_id = mosquitto_client_id(ed->client);
 	if(client_id == NULL){
 		return MOSQ_ERR_SUCCESS;
